@@ -1,0 +1,116 @@
+#include "protocol.h"
+
+#include <climits>
+#include <cstring>
+#include <sys/wait.h>
+
+namespace sbx::helper {
+
+Mode classify_command_line(int argc, const char* const* argv) {
+  if (argc < 2 || argv == nullptr || argv[1] == nullptr) return Mode::kUsageError;
+  const char* first = argv[1];
+  if (first[0] != '-') return Mode::kRun;
+  if (std::strcmp(first, kGetApiSwitch) == 0)
+    return argc == 2 ? Mode::kGetApi : Mode::kUsageError;
+  if (std::strcmp(first, kAdjustOomScoreSwitch) == 0)
+    return argc == 4 ? Mode::kAdjustOomScore : Mode::kUsageError;
+  if (std::strcmp(first, "--help") == 0 && argc == 2) return Mode::kHelp;
+  if (std::strcmp(first, "--version") == 0 && argc == 2) return Mode::kVersion;
+  return Mode::kUsageError;
+}
+
+bool parse_long(const char* text, long min, long max, long* out) {
+  if (text == nullptr) return false;
+  const char* p = text;
+  bool negative = false;
+  if (*p == '-') {
+    negative = true;
+    ++p;
+  }
+  if (*p == '\0') return false;
+  // Accumulate as a negative number so that LONG_MIN fits.
+  long value = 0;
+  int digits = 0;
+  for (; *p != '\0'; ++p) {
+    if (*p < '0' || *p > '9') return false;
+    if (++digits > 19) return false;
+    const long digit = *p - '0';
+    if (value < (LONG_MIN + digit) / 10) return false;
+    value = value * 10 - digit;
+  }
+  if (!negative) {
+    if (value == LONG_MIN) return false;
+    value = -value;
+  }
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+bool parse_api_request(const char* text_or_null, int* api) {
+  if (text_or_null == nullptr) {
+    *api = 0;
+    return true;
+  }
+  long value = 0;
+  if (!parse_long(text_or_null, INT_MIN, INT_MAX, &value)) return false;
+  *api = static_cast<int>(value);
+  return true;
+}
+
+bool parse_oom_arguments(const char* pid_text, const char* score_text,
+                         pid_t* pid, int* score) {
+  long pid_value = 0;
+  long score_value = 0;
+  if (!parse_long(pid_text, 1, INT_MAX, &pid_value)) return false;
+  if (!parse_long(score_text, kMinOomScore, kMaxOomScore, &score_value))
+    return false;
+  *pid = static_cast<pid_t>(pid_value);
+  *score = static_cast<int>(score_value);
+  return true;
+}
+
+const char* const kUnsecureEnvironment[] = {
+    "LD_AOUT_LIBRARY_PATH", "LD_AOUT_PRELOAD", "GCONV_PATH",
+    "GETCONF_DIR",          "HOSTALIASES",     "LD_AUDIT",
+    "LD_DEBUG",             "LD_DEBUG_OUTPUT", "LD_DYNAMIC_WEAK",
+    "LD_LIBRARY_PATH",      "LD_ORIGIN_PATH",  "LD_PRELOAD",
+    "LD_PROFILE",           "LD_SHOW_AUXV",    "LD_USE_LOAD_BIAS",
+    "LOCALDOMAIN",          "LOCPATH",         "MALLOC_TRACE",
+    "NIS_PATH",             "NLSPATH",         "RESOLV_HOST_CONF",
+    "RES_OPTIONS",          "TMPDIR",          "TZDIR",
+    nullptr,
+};
+
+bool saved_variable_name(const char* name, char* buf, std::size_t size) {
+  const std::size_t prefix = sizeof(kSavedPrefix) - 1;
+  const std::size_t length = std::strlen(name);
+  if (size < prefix + length + 1) return false;
+  std::memcpy(buf, kSavedPrefix, prefix);
+  std::memcpy(buf + prefix, name, length + 1);
+  return true;
+}
+
+bool format_decimal(long value, char* buf, std::size_t size) {
+  char digits[24];
+  std::size_t n = 0;
+  // Work on the negative value so that LONG_MIN is printable.
+  long v = value < 0 ? value : -value;
+  do {
+    digits[n++] = static_cast<char>('0' - v % 10);
+    v /= 10;
+  } while (v != 0);
+  if (value < 0) digits[n++] = '-';
+  if (n + 1 > size) return false;
+  for (std::size_t i = 0; i < n; ++i) buf[i] = digits[n - 1 - i];
+  buf[n] = '\0';
+  return true;
+}
+
+int exit_code_for_wait_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return kExitSignalBase + WTERMSIG(status);
+  return kExitFatal;
+}
+
+}  // namespace sbx::helper

@@ -1,0 +1,83 @@
+// The pure parts of sbx-helper: names, numbers and parsers of Chromium's
+// SUID-sandbox protocol (API 1). Nothing here touches the process state, so
+// all of it is unit-tested; suid_main.cc tells the privileged story.
+//
+// No allocation, no exceptions, no iostreams: this code runs setuid root.
+#pragma once
+
+#include <cstddef>
+#include <sys/types.h>
+
+namespace sbx::helper {
+
+// The API this helper provides. Chromium refuses a helper whose API differs.
+inline constexpr int kApiNumber = 1;
+
+// Command-line switches (Chromium's names).
+inline constexpr char kGetApiSwitch[] = "--get-api";
+inline constexpr char kAdjustOomScoreSwitch[] = "--adjust-oom-score";
+
+// Environment, in and out.
+inline constexpr char kEnvApiRequest[] = "SBX_CHROME_API_RQ";
+inline constexpr char kEnvApiProvides[] = "SBX_CHROME_API_PRV";
+inline constexpr char kEnvPidNamespace[] = "SBX_PID_NS";
+inline constexpr char kEnvNetNamespace[] = "SBX_NET_NS";
+inline constexpr char kEnvDescriptor[] = "SBX_D";
+inline constexpr char kEnvHelperPid[] = "SBX_HELPER_PID";
+inline constexpr char kSavedPrefix[] = "SANDBOX_";
+
+// The chroot handshake on SBX_D.
+inline constexpr char kMsgChrootMe = 'C';
+inline constexpr char kMsgChrootDone = 'O';
+
+// oom_score_adj values a caller may ask for (the range an owner may set).
+inline constexpr long kMinOomScore = 0;
+inline constexpr long kMaxOomScore = 1000;
+
+// Exit codes. 80-86 keep the meanings of Chromium's helper; docs/protocol.md
+// lists them. A target killed by signal N is reported as 128 + N.
+enum ExitCode : int {
+  kExitUsage = 1,          // no program, bad switch arguments, argc == 0
+  kExitFatal = 80,         // not setuid root, or an unexpected failure
+  kExitApi = 81,           // SBX_CHROME_API_RQ is not a number
+  kExitNamespace = 82,     // could not create the namespaces
+  kExitChrootHelper = 83,  // could not start the chroot helper
+  kExitDropRoot = 84,      // could not drop (or verify dropping) privileges
+  kExitEnvironment = 85,   // could not prepare the target's environment
+  kExitExec = 86,          // execv of PROGRAM failed
+  kExitSignalBase = 128,   // + signal number: the target was killed
+};
+
+// What the command line asks for. kUsageError covers argc == 0, no program,
+// a switch with the wrong number of arguments and an unknown switch (a
+// PROGRAM must not start with '-': it is run by path, never searched).
+enum class Mode { kUsageError, kHelp, kVersion, kGetApi, kAdjustOomScore, kRun };
+Mode classify_command_line(int argc, const char* const* argv);
+
+// Strict decimal parsing: an optional '-' then 1-19 digits, nothing else (no
+// spaces, no '+', no hex), and the value within [min, max].
+bool parse_long(const char* text, long min, long max, long* out);
+
+// SBX_CHROME_API_RQ: absent means 0. Returns false when present but not a
+// number that fits an int.
+bool parse_api_request(const char* text_or_null, int* api);
+
+// The arguments of --adjust-oom-score: a pid > 0 and a score in 0..1000.
+bool parse_oom_arguments(const char* pid_text, const char* score_text,
+                         pid_t* pid, int* score);
+
+// glibc's list of variables the loader removes from a setuid program's
+// environment (its "unsecure" list), null-terminated.
+extern const char* const kUnsecureEnvironment[];
+
+// Writes "SANDBOX_<name>" into buf; false if it does not fit.
+bool saved_variable_name(const char* name, char* buf, std::size_t size);
+
+// Writes the decimal form of value into buf; false if it does not fit.
+bool format_decimal(long value, char* buf, std::size_t size);
+
+// The exit status that reports a wait status honestly: the exit code of a
+// target that exited, 128 + N for one killed by signal N.
+int exit_code_for_wait_status(int status);
+
+}  // namespace sbx::helper

@@ -1,0 +1,393 @@
+// sbx-helper: the setuid-root part of sbx. It speaks Chromium's SUID-sandbox
+// protocol (API 1), so Chromium can use it as its chrome-sandbox, and any
+// program can be started through it.
+//
+// This file is the whole privileged story, in the order it happens. Each step
+// is one function, called from main() in that order:
+//
+//   main                     read the command line (--get-api, --adjust-oom-score)
+//   check_api_request        SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
+//   require_setuid_root      refuse to pretend when we are not root
+//   enter_namespaces         clone the target into new PID and network namespaces
+//     (original process)     -> run_waiter: drop privileges, wait, pass on the status
+//     (target, PID 1)
+//   spawn_chroot_helper      a privileged child sharing our filesystem context,
+//                            which chroots us into an empty directory on 'C'
+//   drop_privileges          no uid 0, no capabilities, no groups, no new privileges
+//   restore_saved_environment  SANDBOX_<NAME> back to <NAME>
+//   execv                    the program, by path
+//
+// Rules for this file: single-threaded, no exceptions, no iostreams, no
+// allocation beyond what libc and libcap calls named here do, and every
+// failure reports "sbx-helper: <what failed>: <reason>" with the exit codes
+// of protocol.h (documented in docs/protocol.md).
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+namespace {
+
+using namespace sbx::helper;
+
+// ---------------------------------------------------------------------------
+// Messages. Built in a stack buffer and written with one write(2), so that
+// nothing here allocates and lines from different processes do not interleave.
+
+void print_line(const char* what, const char* reason) {
+  char line[512];
+  const int n = std::snprintf(line, sizeof(line), "sbx-helper: %s: %s\n", what, reason);
+  if (n > 0) {
+    const size_t len = static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1;
+    ssize_t ignored = write(STDERR_FILENO, line, len);
+    (void)ignored;
+  }
+}
+
+[[noreturn]] void fail(int exit_code, const char* what, const char* reason) {
+  print_line(what, reason);
+  _exit(exit_code);
+}
+
+[[noreturn]] void fail_errno(int exit_code, const char* what, int err) {
+  fail(exit_code, what, std::strerror(err));
+}
+
+void print_usage(int fd) {
+  static const char usage[] =
+      "usage: sbx-helper PROGRAM [ARGS...]\n"
+      "       sbx-helper --get-api\n"
+      "       sbx-helper --adjust-oom-score PID SCORE\n"
+      "Runs PROGRAM (an absolute or relative path, never searched in PATH) in new\n"
+      "PID and network namespaces with no privileges; the program asks to be\n"
+      "chrooted into an empty directory by writing 'C' on the descriptor named\n"
+      "by SBX_D. See sbx-helper(8) and docs/protocol.md.\n";
+  ssize_t ignored = write(fd, usage, sizeof(usage) - 1);
+  (void)ignored;
+}
+
+// ---------------------------------------------------------------------------
+// --adjust-oom-score PID SCORE: Chromium's browser raises its renderers' OOM
+// score through us because their /proc files belong to root. We only do it for
+// a process the caller owns: the ownership check and the write go through one
+// descriptor of /proc/PID, so a recycled PID cannot slip in between.
+// Exit 0 on success, 1 on any failure (Chromium ignores the status).
+
+int adjust_oom_score(const char* pid_text, const char* score_text) {
+  pid_t pid = 0;
+  int score = 0;
+  if (!parse_oom_arguments(pid_text, score_text, &pid, &score)) {
+    print_line("--adjust-oom-score", "expected PID (a positive number) and SCORE (0 to 1000)");
+    return kExitUsage;
+  }
+  char path[32];
+  std::snprintf(path, sizeof(path), "/proc/%d", static_cast<int>(pid));
+  const int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    print_line("--adjust-oom-score: open /proc/PID", std::strerror(errno));
+    return 1;
+  }
+  struct stat st;
+  if (fstat(dir, &st) != 0 || st.st_uid != getuid()) {
+    close(dir);
+    print_line("--adjust-oom-score", "the process does not belong to the caller");
+    return 1;
+  }
+  const int fd = openat(dir, "oom_score_adj", O_WRONLY | O_CLOEXEC);
+  close(dir);
+  if (fd < 0) {
+    print_line("--adjust-oom-score: open oom_score_adj", std::strerror(errno));
+    return 1;
+  }
+  char value[16];
+  format_decimal(score, value, sizeof(value));
+  const ssize_t len = static_cast<ssize_t>(std::strlen(value));
+  const ssize_t written = write(fd, value, static_cast<size_t>(len));
+  const int err = errno;
+  close(fd);
+  if (written != len) {
+    print_line("--adjust-oom-score: write oom_score_adj", std::strerror(err));
+    return 1;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Step 1. The API handshake. Chromium tells us the API it wants; a different
+// number is only a warning (Chromium's helper does the same), a value that is
+// not a number is an error. We always say which API we provide.
+
+void check_api_request() {
+  int requested = 0;
+  if (!parse_api_request(std::getenv(kEnvApiRequest), &requested))
+    fail(kExitApi, kEnvApiRequest, "not a number");
+  if (requested != kApiNumber) {
+    char reason[96];
+    std::snprintf(reason, sizeof(reason), "API %d requested, this helper provides API %d; continuing",
+                  requested, kApiNumber);
+    print_line(kEnvApiRequest, reason);
+  }
+  if (setenv(kEnvApiProvides, "1", 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_CHROME_API_PRV", errno);
+}
+
+// Step 2. Without an effective uid of 0 we can create no namespaces and no
+// chroot. Chromium's helper only warns here; we stop with the likely cause,
+// because running on would give a weaker sandbox than the caller asked for.
+
+void require_setuid_root() {
+  if (geteuid() != 0)
+    fail(kExitFatal, "not running as root",
+         "install sbx-helper owned by root with mode 4755 on a filesystem mounted "
+         "without nosuid (and do not start it under a debugger or with no_new_privs)");
+}
+
+// ---------------------------------------------------------------------------
+// Privilege drop, used by the waiter and by the target. The order matters:
+// the bounding and ambient sets can only be emptied while we still hold
+// CAP_SETPCAP, groups only while we hold CAP_SETGID, and the gid only before
+// the uid. Everything is read back afterwards: a drop that did not happen is
+// a failure, never a warning.
+
+struct Failure {
+  const char* what;    // nullptr: no failure
+  const char* reason;
+};
+
+Failure failed(const char* what) { return {what, std::strerror(errno)}; }
+
+Failure drop_privileges() {
+  // Not dumpable: nobody may trace or read the memory of a process that was
+  // root a moment ago. (A credential change does this too; say it plainly.)
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return failed("prctl(PR_SET_DUMPABLE)");
+
+  const cap_value_t cap_count = cap_max_bits();
+  for (cap_value_t cap = 0; cap < cap_count; ++cap)
+    if (cap_drop_bound(cap) != 0) return failed("emptying the capability bounding set");
+  if (cap_reset_ambient() != 0) return failed("clearing the ambient capabilities");
+
+  if (setgroups(0, nullptr) != 0) return failed("setgroups(0)");
+
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0) return failed("getresuid");
+  if (setresgid(rgid, rgid, rgid) != 0) return failed("setresgid");
+  if (setresuid(ruid, ruid, ruid) != 0) return failed("setresuid");
+
+  // A caller whose real uid is 0 keeps its capabilities through setresuid;
+  // clear them so that even root ends up with none.
+  cap_t none = cap_init();
+  if (none == nullptr) return failed("cap_init");
+  if (cap_clear(none) != 0 || cap_set_proc(none) != 0) {
+    const Failure f = failed("clearing the capabilities");
+    cap_free(none);
+    return f;
+  }
+
+  // Read every part of the drop back.
+  uid_t u[3];
+  gid_t g[3];
+  bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == ruid &&
+            u[1] == ruid && u[2] == ruid && g[0] == rgid && g[1] == rgid && g[2] == rgid &&
+            getgroups(0, nullptr) == 0;
+  cap_t now = ok ? cap_get_proc() : nullptr;
+  ok = ok && now != nullptr && cap_compare(now, none) == 0;
+  for (cap_value_t cap = 0; ok && cap < cap_count; ++cap)
+    ok = cap_get_bound(cap) == 0 && cap_get_ambient(cap) == 0;
+  if (now != nullptr) cap_free(now);
+  cap_free(none);
+  if (!ok) return {"verifying the privilege drop", "a uid, gid, group or capability is still there"};
+
+  // No exec may ever give privileges back (setuid files, file capabilities).
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("prctl(PR_SET_NO_NEW_PRIVS)");
+  return {nullptr, nullptr};
+}
+
+// ---------------------------------------------------------------------------
+// Step 3 (original process). The waiter: the caller's child is the target, in
+// its own PID namespace, so somebody outside must wait for it and report its
+// status. It keeps nothing: no privileges, no inherited descriptors beyond
+// stdin, stdout and stderr. If it cannot drop privileges, it kills the target
+// (PID 1 of the new namespace, so the whole namespace goes with it) rather
+// than leave a sandbox nobody reports on.
+
+[[noreturn]] void run_waiter(pid_t target) {
+  if (const Failure f = drop_privileges(); f.what != nullptr) {
+    kill(target, SIGKILL);
+    waitpid(target, nullptr, 0);
+    fail(kExitDropRoot, f.what, f.reason);
+  }
+  close_range(3, ~0U, 0);
+
+  int status = 0;
+  pid_t reaped;
+  do {
+    reaped = waitpid(target, &status, 0);
+  } while (reaped < 0 && errno == EINTR);
+  if (reaped != target) fail_errno(kExitFatal, "waiting for the sandboxed program", errno);
+  _exit(exit_code_for_wait_status(status));
+}
+
+// Step 3. New PID and network namespaces. The target is our child and the
+// first process (PID 1) of the new PID namespace, as Chromium expects. A
+// kernel without one of the namespaces answers EINVAL: fall back to fewer and
+// say so; any other error is fatal, since it means the sandbox cannot be had.
+// Returns, in the target, the namespaces it got.
+
+int enter_namespaces() {
+  static const int kAttempts[] = {CLONE_NEWPID | CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNET, 0};
+  for (const int flags : kAttempts) {
+    const long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid > 0) run_waiter(static_cast<pid_t>(pid));
+    if (pid == 0) return flags;
+    if (errno != EINVAL) fail_errno(kExitNamespace, "clone into new PID and network namespaces", errno);
+    print_line("namespaces", flags == 0 ? "the kernel offers neither PID nor network namespaces"
+                                        : "the kernel refused a namespace; trying with fewer");
+  }
+  fail(kExitNamespace, "clone", "no combination of namespaces worked");
+}
+
+// Tell the target which namespaces it is in: present (and empty) when created,
+// absent otherwise, whatever the caller had set.
+void export_namespaces(int flags) {
+  const bool ok = ((flags & CLONE_NEWPID) ? setenv(kEnvPidNamespace, "", 1) : unsetenv(kEnvPidNamespace)) == 0 &&
+                  ((flags & CLONE_NEWNET) ? setenv(kEnvNetNamespace, "", 1) : unsetenv(kEnvNetNamespace)) == 0;
+  if (!ok) fail_errno(kExitEnvironment, "setenv SBX_PID_NS/SBX_NET_NS", errno);
+}
+
+// ---------------------------------------------------------------------------
+// Step 4 (target). The chroot helper. It shares our filesystem context
+// (CLONE_FS: root and working directory), keeps root, and waits for one byte.
+// On 'C' it chroots the shared context into its own /proc/self/fdinfo: an
+// empty directory that nobody can write, and that is gone once the helper has
+// exited and been reaped. Then it answers 'O' and exits; the client reaps it
+// before reading the answer. It holds nothing else: one socket, stderr, and a
+// descriptor limit of zero.
+
+constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
+
+[[noreturn]] void run_chroot_helper(int sock) {
+  // Fully root: the unprivileged user (our real uid until now) may no longer
+  // signal us, so only our one job or exit can happen.
+  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail_errno(1, "chroot helper: setresuid(0)", errno);
+  if (sock > STDERR_FILENO + 1) close_range(STDERR_FILENO + 1, static_cast<unsigned>(sock) - 1, 0);
+  close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
+  const struct rlimit no_files = {0, 0};
+  if (setrlimit(RLIMIT_NOFILE, &no_files) != 0) fail_errno(1, "chroot helper: setrlimit(RLIMIT_NOFILE)", errno);
+
+  char request = 0;
+  ssize_t n;
+  do {
+    n = read(sock, &request, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) _exit(0);  // the target went away or does not want a chroot
+  if (n < 0) fail_errno(1, "chroot helper: read", errno);
+  if (request != kMsgChrootMe) {
+    char reason[80];
+    std::snprintf(reason, sizeof(reason), "unexpected request byte 0x%02x (expected 'C'); not chrooting",
+                  static_cast<unsigned char>(request));
+    fail(1, "chroot helper", reason);
+  }
+
+  if (chdir(kEmptyDirectory) != 0) fail_errno(1, "chroot helper: chdir /proc/self/fdinfo", errno);
+  if (chroot(".") != 0) fail_errno(1, "chroot helper: chroot", errno);
+  if (chdir("/") != 0) fail_errno(1, "chroot helper: chdir /", errno);
+
+  const char reply = kMsgChrootDone;
+  do {
+    n = write(sock, &reply, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) fail_errno(1, "chroot helper: write reply", errno);
+  _exit(0);
+}
+
+void spawn_chroot_helper() {
+  // Without /proc there is no empty directory to go to: say so now, before
+  // the program starts and asks.
+  struct stat st;
+  if (stat(kEmptyDirectory, &st) != 0 || !S_ISDIR(st.st_mode))
+    fail(kExitChrootHelper, "chroot helper", "/proc/self/fdinfo is not a directory (is /proc mounted?)");
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) fail_errno(kExitChrootHelper, "socketpair", errno);
+  const long pid = syscall(SYS_clone, CLONE_FS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) fail_errno(kExitChrootHelper, "clone of the chroot helper", errno);
+  if (pid == 0) {
+    close(sv[1]);
+    run_chroot_helper(sv[0]);
+  }
+  close(sv[0]);
+
+  // sv[1] stays open across exec: it is the program's end of the handshake.
+  char number[24];
+  format_decimal(sv[1], number, sizeof(number));
+  if (setenv(kEnvDescriptor, number, 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_D", errno);
+  format_decimal(pid, number, sizeof(number));
+  if (setenv(kEnvHelperPid, number, 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_HELPER_PID", errno);
+}
+
+// ---------------------------------------------------------------------------
+// Step 6 (target). The loader removed the unsafe variables (LD_PRELOAD and
+// its kind) because we are setuid; the caller saved them as SANDBOX_<NAME>.
+// Now that we are the caller's uid again, they are safe to put back: the
+// program runs with nothing more than the caller's own rights.
+
+void restore_saved_environment() {
+  for (const char* const* name = kUnsecureEnvironment; *name != nullptr; ++name) {
+    char saved[64];
+    if (!saved_variable_name(*name, saved, sizeof(saved))) fail(kExitEnvironment, *name, "name too long");
+    const char* value = std::getenv(saved);
+    if (value == nullptr) continue;
+    if (setenv(*name, value, 1) != 0 || unsetenv(saved) != 0) fail_errno(kExitEnvironment, saved, errno);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  switch (classify_command_line(argc, argv)) {
+    case Mode::kUsageError:
+      print_usage(STDERR_FILENO);
+      return kExitUsage;
+    case Mode::kHelp:
+      print_usage(STDOUT_FILENO);
+      return 0;
+    case Mode::kVersion: {
+      static const char version[] = "sbx-helper " SBX_VERSION " (Chromium SUID sandbox API 1)\n";
+      return write(STDOUT_FILENO, version, sizeof(version) - 1) > 0 ? 0 : 1;
+    }
+    case Mode::kGetApi:
+      return write(STDOUT_FILENO, "1\n", 2) == 2 ? 0 : 1;
+    case Mode::kAdjustOomScore:
+      return adjust_oom_score(argv[2], argv[3]);
+    case Mode::kRun:
+      break;
+  }
+
+  check_api_request();
+  require_setuid_root();
+  const int namespaces = enter_namespaces();  // the original process never returns
+  export_namespaces(namespaces);
+  spawn_chroot_helper();
+  if (const Failure f = drop_privileges(); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
+  restore_saved_environment();
+  execv(argv[1], &argv[1]);
+  char what[300];
+  std::snprintf(what, sizeof(what), "execv %s", argv[1]);
+  fail_errno(kExitExec, what, errno);
+}

@@ -1,0 +1,282 @@
+"""Integration tests of sbx-helper's protocol (API 1), each run as uid 65534
+against a setuid-root copy in the build directory.
+
+usage: helper_cases.py CASE   (meson runs one case per test)
+"""
+import errno
+import json
+import os
+import signal
+import subprocess
+import time
+
+from sbxtest import (NOBODY, base_env, check, describe, install_file, main, private_dir,
+                     require_root, run, setuid_copy, assert_no_leftovers)
+
+PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+API = {"SBX_CHROME_API_RQ": "1"}
+
+
+def prepare(name, setuid=True):
+    require_root()
+    helper = setuid_copy(name, setuid=setuid)
+    probe = install_file(os.path.join(HERE, "probe.py"), "probe.py", os.path.dirname(helper))
+    return helper, probe
+
+
+def probe_run(helper, probe, *mode, env=None, pass_fds=()):
+    proc = run([helper, PYTHON, probe, *mode], env=env or base_env(**API), pass_fds=pass_fds)
+    check(proc.returncode == 0, "the probe did not run cleanly", describe(proc))
+    lines = proc.stdout.strip().splitlines()
+    check(lines, "the probe printed nothing", describe(proc))
+    return json.loads(lines[-1]), proc
+
+
+def empty_root(result):
+    """After the chroot, / is the helper's fdinfo directory: empty while the
+    helper lives, gone (ENOENT or ESRCH) once it is reaped."""
+    return result == {"ok": []} or result.get("error") in (errno.ENOENT, errno.ESRCH)
+
+
+def case_get_api(name):
+    helper, _ = prepare(name)
+    proc = run([helper, "--get-api"])
+    check(proc.returncode == 0 and proc.stdout == "1\n", "--get-api must print 1 and exit 0", describe(proc))
+    proc = run([helper, "--version"])
+    check(proc.returncode == 0 and "API 1" in proc.stdout, "--version", describe(proc))
+    proc = run([helper, "--help"])
+    check(proc.returncode == 0 and proc.stdout.startswith("usage: sbx-helper PROGRAM"), "--help", describe(proc))
+
+
+def case_usage(name):
+    helper, _ = prepare(name)
+    for argv in ([helper], [helper, "--get-api", "extra"], [helper, "--adjust-oom-score", "1"],
+                 [helper, "--no-such-switch", "/bin/true"]):
+        proc = run(argv)
+        check(proc.returncode == 1, f"{argv[1:]} must be a usage error (exit 1)", describe(proc))
+        check(proc.stderr.startswith("usage: sbx-helper"), f"{argv[1:]}: usage on stderr", describe(proc))
+    argc0 = install_file(os.environ["SBX_EXEC_ARGC0"], "exec_argc0", os.path.dirname(helper))
+    proc = run([argc0, helper])
+    check(proc.returncode == 1, "argc == 0 must be refused with exit 1", describe(proc))
+    check("usage: sbx-helper" in proc.stderr, "argc == 0: usage on stderr", describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_handshake(name):
+    """The classic demo: / is the real root before 'C', empty and read-only after 'O'."""
+    helper, probe = prepare(name)
+    out, proc = probe_run(helper, probe, "chroot")
+    check("usr" in out["root_before"], "before the handshake / is the real root", json.dumps(out))
+    check(out["reply"] == {"ok": "O"}, "the helper answers 'O'", json.dumps(out))
+    check(out["helper_exit"] == 0, "the chroot helper exits 0 after answering", json.dumps(out))
+    check(empty_root(out["root_after"]), "after the handshake / is empty", json.dumps(out))
+    check(out["dotdot_after"] == out["root_after"], "'..' does not lead out of the chroot", json.dumps(out))
+    check(out["cwd_after"] == {"ok": "/"}, "the working directory is the new root", json.dumps(out))
+    check("error" in out["proc_self_exe_after"], "/proc/self/exe cannot be opened (Chromium checks)",
+          json.dumps(out))
+    check("error" in out["mkdir_after"], "nothing can be created in the new root", json.dumps(out))
+    check(proc.stderr == "", "a clean run prints nothing on stderr", describe(proc))
+    assert_no_leftovers(helper)
+
+    # The README's demo, word for word.
+    demo = ("echo Before:; ls -ld /; printf C >&$SBX_D; read x <&$SBX_D; echo After:; ls -ld /")
+    proc = run([helper, "/bin/sh", "-c", demo], env=base_env(**API))
+    before, _, after = proc.stdout.partition("After:")
+    check(before.startswith("Before:\n") and before.rstrip().endswith(" /"), "Before: shows /", describe(proc))
+    check(after.strip() == "" and "ls: " in proc.stderr and proc.returncode != 0,
+          "After: ls of / fails (nothing is reachable, not even ls)", describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_namespaces(name):
+    """PID 1 of a new PID namespace, only lo in a new network namespace."""
+    helper, probe = prepare(name)
+    out, _ = probe_run(helper, probe)
+    env = out["env"]
+    check(out["pid"] == 1, "the target is PID 1 of its PID namespace", json.dumps(out))
+    check(out["net"] == ["lo"], "only lo in the network namespace", json.dumps(out))
+    check(env.get("SBX_PID_NS") == "" and env.get("SBX_NET_NS") == "", "SBX_PID_NS and SBX_NET_NS set, empty",
+          json.dumps(env))
+    check(env.get("SBX_CHROME_API_PRV") == "1", "SBX_CHROME_API_PRV=1", json.dumps(env))
+    check(env.get("SBX_HELPER_PID") == "2", "SBX_HELPER_PID is the helper's pid in the namespace",
+          json.dumps(env))
+    check(out["sbx_d_is_socket"], "SBX_D names a socket open in the target", json.dumps(out))
+    # Caller-set values must not survive as lies.
+    out, _ = probe_run(helper, probe, env=base_env(SBX_D="99", SBX_HELPER_PID="99", SBX_PID_NS="x", **API))
+    check(out["env"]["SBX_D"] != "99" and out["env"]["SBX_HELPER_PID"] == "2" and out["env"]["SBX_PID_NS"] == "",
+          "the helper overwrites caller-set protocol variables", json.dumps(out["env"]))
+    assert_no_leftovers(helper)
+
+
+def case_credentials(name):
+    """No uid 0, no groups, no capabilities, no new privileges in the target."""
+    helper, probe = prepare(name)
+    out, _ = probe_run(helper, probe)
+    st = out["status"]
+    check(st["Uid"].split() == [str(NOBODY)] * 4, "all four uids are the caller's", st["Uid"])
+    check(st["Gid"].split() == [str(NOBODY)] * 4, "all four gids are the caller's", st["Gid"])
+    check(st["Groups"] == "", "no supplementary groups", st["Groups"])
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        check(int(st[cap], 16) == 0, f"{cap} is empty", st[cap])
+    check(st["NoNewPrivs"] == "1", "no_new_privs is set", st["NoNewPrivs"])
+    check(st["Seccomp"] == "0", "the helper installs no seccomp filter of its own", st["Seccomp"])
+    # Started by real root, the target still has no capability at all.
+    proc = subprocess.run([helper, PYTHON, probe], env=base_env(**API), capture_output=True, text=True,
+                          timeout=30)
+    check(proc.returncode == 0, "run by root", describe(proc))
+    st = json.loads(proc.stdout.strip().splitlines()[-1])["status"]
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        check(int(st[cap], 16) == 0, f"run by root, {cap} is still empty", st[cap])
+    assert_no_leftovers(helper)
+
+
+def case_exit_status(name):
+    helper, _ = prepare(name)
+    proc = run([helper, "/bin/sh", "-c", "exit 7"], env=base_env(**API))
+    check(proc.returncode == 7, "the program's exit code is the helper's", describe(proc))
+    proc = run([helper, "/bin/true"], env=base_env(**API))
+    check(proc.returncode == 0, "exit 0 passes through", describe(proc))
+    # A fault the kernel delivers kills even PID 1: reported as 128 + SIGSEGV.
+    crash = "import ctypes; ctypes.string_at(0)"
+    proc = run([helper, PYTHON, "-c", crash], env=base_env(**API))
+    check(proc.returncode == 128 + signal.SIGSEGV, "a program killed by SIGSEGV exits 139, never 0",
+          describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_saved_environment(name):
+    helper, _ = prepare(name)
+    env = base_env(SANDBOX_TMPDIR="/saved/tmp", SANDBOX_LD_LIBRARY_PATH="", SANDBOX_NLSPATH="/n",
+                   SANDBOX_NOT_IN_LIST="kept", TZDIR="/raw/tzdir", LD_DEBUG_OUTPUT="/raw", **API)
+    proc = run([helper, "/usr/bin/env"], env=env)
+    check(proc.returncode == 0, "env runs", describe(proc))
+    seen = dict(line.split("=", 1) for line in proc.stdout.splitlines())
+    check(seen.get("TMPDIR") == "/saved/tmp" and "SANDBOX_TMPDIR" not in seen, "SANDBOX_TMPDIR -> TMPDIR",
+          proc.stdout)
+    check(seen.get("LD_LIBRARY_PATH") == "" and "SANDBOX_LD_LIBRARY_PATH" not in seen,
+          "an empty saved value is restored as empty", proc.stdout)
+    check(seen.get("NLSPATH") == "/n", "SANDBOX_NLSPATH -> NLSPATH", proc.stdout)
+    check(seen.get("SANDBOX_NOT_IN_LIST") == "kept" and "NOT_IN_LIST" not in seen,
+          "only the names of the unsecure list are restored", proc.stdout)
+    check("TZDIR" not in seen and "LD_DEBUG_OUTPUT" not in seen,
+          "unsaved unsecure variables stay removed", proc.stdout)
+    assert_no_leftovers(helper)
+
+
+def case_wrong_byte(name):
+    helper, probe = prepare(name)
+    out, proc = probe_run(helper, probe, "byte", "X")
+    check("unexpected request byte 0x58" in proc.stderr and "not chrooting" in proc.stderr,
+          "a clear message for a wrong byte", describe(proc))
+    check(out["reply"] == {"ok": ""}, "no reply (end of file) for a wrong byte", json.dumps(out))
+    check(out["helper_exit"] != 0, "the chroot helper exits with failure", json.dumps(out))
+    check(out["root_after"].get("ok", []) and "usr" in out["root_after"]["ok"], "no chroot happened",
+          json.dumps(out))
+    # Two bytes at once: exactly one chroot, one reply, and the helper is gone.
+    out, proc = probe_run(helper, probe, "twice")
+    check(out["reply"] == {"ok": "O"} and empty_root(out["root_after"]),
+          "'CC' is one chroot and one reply", json.dumps(out), describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_close_without_request(name):
+    helper, probe = prepare(name)
+    out, proc = probe_run(helper, probe, "close")
+    check(out["helper_exit"] == 0 and proc.stderr == "", "on end of file the helper exits quietly",
+          json.dumps(out), describe(proc))
+    check("usr" in out["root_after"].get("ok", []), "no chroot without a request", json.dumps(out))
+    assert_no_leftovers(helper)
+
+
+def case_adjust_oom_score(name):
+    helper, _ = prepare(name)
+    mine = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                             "sleep", "30"])
+    roots = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(0.1)
+        proc = run([helper, "--adjust-oom-score", str(mine.pid), "300"])
+        check(proc.returncode == 0, "adjusting a process of the caller succeeds with 0", describe(proc))
+        with open(f"/proc/{mine.pid}/oom_score_adj") as f:
+            check(f.read().strip() == "300", "oom_score_adj is now 300")
+        proc = run([helper, "--adjust-oom-score", str(roots.pid), "200"])
+        check(proc.returncode == 1 and "does not belong to the caller" in proc.stderr,
+              "a process of another user is refused", describe(proc))
+        with open(f"/proc/{roots.pid}/oom_score_adj") as f:
+            check(f.read().strip() == "0", "root's process is untouched")
+        for bad in (["abc", "200"], [str(mine.pid), "1001"], [str(mine.pid), "-5"], [str(mine.pid), " 5"],
+                    ["0", "200"]):
+            proc = run([helper, "--adjust-oom-score", *bad])
+            check(proc.returncode == 1, f"{bad} is refused", describe(proc))
+        with open(f"/proc/{mine.pid}/oom_score_adj") as f:
+            check(f.read().strip() == "300", "refused calls change nothing")
+        proc = run([helper, "--adjust-oom-score", "999999999", "200"])
+        check(proc.returncode == 1, "a pid that does not exist is refused", describe(proc))
+    finally:
+        mine.kill()
+        roots.kill()
+        mine.wait()
+        roots.wait()
+
+
+def case_api_request(name):
+    helper, _ = prepare(name)
+    proc = run([helper, "/bin/true"], env=base_env(**API))
+    check(proc.returncode == 0 and proc.stderr == "", "API 1 requested: no warning", describe(proc))
+    proc = run([helper, "/bin/true"], env=base_env())
+    check(proc.returncode == 0 and "API 0 requested" in proc.stderr, "absent means 0: warn and run",
+          describe(proc))
+    proc = run([helper, "/bin/true"], env=base_env(SBX_CHROME_API_RQ="2"))
+    check(proc.returncode == 0 and "API 2 requested" in proc.stderr, "another API: warn and run",
+          describe(proc))
+    proc = run([helper, "/bin/sh", "-c", "echo ran"], env=base_env(SBX_CHROME_API_RQ="one"))
+    check(proc.returncode == 81 and "ran" not in proc.stdout, "a non-number is an error (81), nothing runs",
+          describe(proc))
+    check(proc.stderr == "sbx-helper: SBX_CHROME_API_RQ: not a number\n", "the message names the variable",
+          describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_not_setuid(name):
+    helper, _ = prepare(name, setuid=False)
+    proc = run([helper, "/bin/sh", "-c", "echo ran"], env=base_env(**API))
+    check(proc.returncode == 80 and "ran" not in proc.stdout, "without setuid root: exit 80, nothing runs",
+          describe(proc))
+    check(proc.stderr.startswith("sbx-helper: not running as root: "), "the message says why", describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_exec_failure(name):
+    helper, _ = prepare(name)
+    proc = run([helper, "/nonexistent/program"], env=base_env(**API))
+    check(proc.returncode == 86, "a missing program is exit 86", describe(proc))
+    check(proc.stderr == "sbx-helper: execv /nonexistent/program: No such file or directory\n",
+          "the message names the program and the reason", describe(proc))
+    proc = run([helper, "true"], env=base_env(**API))
+    check(proc.returncode == 86, "PROGRAM is a path, never searched in PATH", describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_descriptors(name):
+    """Inherited descriptors stay open in the target (Chromium's IPC needs
+    them); fd 7 is passed on when present and not required."""
+    helper, probe = prepare(name)
+    r, w = os.pipe()
+    try:
+        os.dup2(r, 7)
+        os.set_inheritable(7, True)
+        os.set_inheritable(w, True)
+        out, _ = probe_run(helper, probe, pass_fds=(7, w))
+        check(7 in out["fds"] and w in out["fds"], "inherited descriptors are open in the target",
+              json.dumps(out["fds"]))
+    finally:
+        os.close(7)
+        os.close(r)
+        os.close(w)
+    out, _ = probe_run(helper, probe)
+    check(7 not in out["fds"], "fd 7 is not required", json.dumps(out["fds"]))
+    assert_no_leftovers(helper)
+
+
+main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})

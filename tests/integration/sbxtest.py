@@ -1,0 +1,157 @@
+"""Shared harness for the integration tests: a setuid-root copy of the helper
+in the build directory, run as the unprivileged user 65534 through setpriv.
+
+Exit codes follow meson: 0 pass, 1 fail, 77 skip. Under CI=true a test that
+would be skipped fails instead, so that CI can never pass by skipping.
+"""
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+
+NOBODY = 65534
+SKIP = 77
+
+
+class Failure(Exception):
+    pass
+
+
+def skip(reason):
+    if os.environ.get("CI") == "true":
+        print(f"FAIL (would skip, but CI=true): {reason}")
+        sys.exit(1)
+    print(f"SKIP: {reason}")
+    sys.exit(SKIP)
+
+
+def check(condition, message, *details):
+    if not condition:
+        raise Failure(message + "".join(f"\n--- {d}" for d in details))
+
+
+def require_root():
+    if os.geteuid() != 0:
+        skip("setuid tests need root to install a setuid-root copy of sbx-helper; "
+             "run the test command as root")
+
+
+def reachable_by_nobody(path):
+    """True when uid 65534 can traverse every directory down to path."""
+    path = os.path.abspath(path)
+    while True:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IXOTH:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def private_dir(name):
+    """A directory for this test that uid 65534 can reach: under the build
+    directory when possible (the usual case), else under /var/tmp."""
+    build = os.environ["SBX_BUILD_DIR"]
+    base = os.path.join(build, "tests", "run")
+    if not reachable_by_nobody(build):
+        base = os.path.join("/var/tmp", "sbx-tests-" + hashlib.sha1(build.encode()).hexdigest()[:12])
+    path = os.path.join(base, name)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, mode=0o755)
+    for d in (base, path):
+        os.chmod(d, 0o755)
+    return path
+
+
+def setuid_copy(name, setuid=True):
+    """Copy the built helper to <private dir>/sbx-helper, root-owned, 4755."""
+    src = os.environ["SBX_HELPER"]
+    dst = os.path.join(private_dir(name), "sbx-helper")
+    shutil.copyfile(src, dst)
+    os.chown(dst, 0, 0)
+    os.chmod(dst, 0o4755 if setuid else 0o755)
+    return dst
+
+
+def install_file(src, name, dest_dir):
+    """Copy a test file where uid 65534 can read it."""
+    dst = os.path.join(dest_dir, name)
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o755)
+    return dst
+
+
+def base_env(**extra):
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env.update(extra)
+    return env
+
+
+def as_nobody(argv):
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] + list(argv)
+
+
+def run(argv, env=None, timeout=30, pass_fds=(), stdin=subprocess.DEVNULL, user=NOBODY):
+    """Run argv (as uid 65534 by default) and return the CompletedProcess."""
+    if user == NOBODY:
+        argv = as_nobody(argv)
+    return subprocess.run(argv, env=env if env is not None else base_env(), timeout=timeout,
+                          stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          pass_fds=pass_fds, text=True, errors="replace")
+
+
+def describe(proc):
+    return f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+
+
+def processes_running(exe_path):
+    """PIDs of live (non-zombie) processes whose executable is exe_path."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry}/exe") != exe_path:
+                continue
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def assert_no_leftovers(exe_path, grace=2.0):
+    """Nothing started from exe_path may outlive the run."""
+    deadline = time.monotonic() + grace
+    while True:
+        left = processes_running(exe_path)
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise Failure(f"processes left behind by {exe_path}: {left}")
+        time.sleep(0.05)
+
+
+def main(cases):
+    """Run the case named in argv[1] from the dict `cases`."""
+    if len(sys.argv) != 2 or sys.argv[1] not in cases:
+        print(f"usage: {sys.argv[0]} CASE; cases: {' '.join(sorted(cases))}")
+        sys.exit(2)
+    name = sys.argv[1]
+    try:
+        cases[name](name)
+    except Failure as failure:
+        print(f"FAIL {name}: {failure}")
+        sys.exit(1)
+    except subprocess.TimeoutExpired as timeout:
+        print(f"FAIL {name}: timed out: {timeout}")
+        sys.exit(1)
+    print(f"ok {name}")
+    sys.exit(0)

@@ -1,0 +1,155 @@
+// Unit tests for the pure parts of sbx-helper (launcher/protocol.*).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "protocol.h"
+
+using namespace sbx::helper;
+
+namespace {
+Mode classify(std::vector<const char*> args) {
+  args.push_back(nullptr);
+  return classify_command_line(static_cast<int>(args.size()) - 1, args.data());
+}
+}  // namespace
+
+TEST_CASE("command line: what each form asks for", "[cmdline]") {
+  CHECK(classify({"sbx-helper"}) == Mode::kUsageError);
+  CHECK(classify({}) == Mode::kUsageError);  // argc == 0
+  CHECK(classify_command_line(2, nullptr) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "/bin/true"}) == Mode::kRun);
+  CHECK(classify({"sbx-helper", "relative/prog", "--get-api"}) == Mode::kRun);
+  CHECK(classify({"sbx-helper", "--get-api"}) == Mode::kGetApi);
+  CHECK(classify({"sbx-helper", "--get-api", "x"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "--adjust-oom-score", "12", "300"}) == Mode::kAdjustOomScore);
+  CHECK(classify({"sbx-helper", "--adjust-oom-score", "12"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "--adjust-oom-score", "1", "2", "3"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "--help"}) == Mode::kHelp);
+  CHECK(classify({"sbx-helper", "--version"}) == Mode::kVersion);
+  CHECK(classify({"sbx-helper", "--frobnicate"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "-"}) == Mode::kUsageError);
+}
+
+TEST_CASE("parse_long accepts exactly a decimal number in range", "[parse]") {
+  long v = -7;
+  CHECK(parse_long("0", 0, 10, &v));
+  CHECK(v == 0);
+  CHECK(parse_long("-5", -10, 10, &v));
+  CHECK(v == -5);
+  CHECK(parse_long("9223372036854775807", LONG_MIN, LONG_MAX, &v));
+  CHECK(v == LONG_MAX);
+  CHECK(parse_long("-9223372036854775808", LONG_MIN, LONG_MAX, &v));
+  CHECK(v == LONG_MIN);
+  CHECK(parse_long("0001", 0, 10, &v));
+  CHECK(v == 1);
+
+  v = 42;
+  for (const char* bad : {"", "-", "+1", " 1", "1 ", "1a", "0x10", "9223372036854775808",
+                          "-9223372036854775809", "99999999999999999999", "1.0", "--1"}) {
+    INFO("input: '" << bad << "'");
+    CHECK_FALSE(parse_long(bad, LONG_MIN, LONG_MAX, &v));
+  }
+  CHECK_FALSE(parse_long(nullptr, 0, 1, &v));
+  CHECK_FALSE(parse_long("11", 0, 10, &v));
+  CHECK_FALSE(parse_long("-1", 0, 10, &v));
+  CHECK(v == 42);  // untouched on failure
+}
+
+TEST_CASE("SBX_CHROME_API_RQ: absent is 0, a number is taken, anything else refused", "[parse]") {
+  int api = -1;
+  CHECK(parse_api_request(nullptr, &api));
+  CHECK(api == 0);
+  CHECK(parse_api_request("1", &api));
+  CHECK(api == 1);
+  CHECK(parse_api_request("2", &api));
+  CHECK(api == 2);
+  CHECK(parse_api_request("-3", &api));
+  CHECK(api == -3);
+  CHECK_FALSE(parse_api_request("", &api));
+  CHECK_FALSE(parse_api_request("one", &api));
+  CHECK_FALSE(parse_api_request("1 ", &api));
+  CHECK_FALSE(parse_api_request("2147483648", &api));  // does not fit an int
+  CHECK(parse_api_request("2147483647", &api));
+  CHECK(api == INT_MAX);
+}
+
+TEST_CASE("--adjust-oom-score arguments: a pid above 0 and a score in 0..1000", "[parse]") {
+  pid_t pid = 0;
+  int score = -1;
+  CHECK(parse_oom_arguments("1234", "300", &pid, &score));
+  CHECK(pid == 1234);
+  CHECK(score == 300);
+  CHECK(parse_oom_arguments("1", "0", &pid, &score));
+  CHECK(parse_oom_arguments("2147483647", "1000", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("0", "200", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("-1", "200", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("2147483648", "200", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("12", "1001", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("12", "-1", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("12", "2e2", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("self", "200", &pid, &score));
+  CHECK_FALSE(parse_oom_arguments("12/../1", "200", &pid, &score));
+}
+
+TEST_CASE("the unsecure list is glibc's 24 names", "[env]") {
+  std::vector<std::string> names;
+  for (const char* const* p = kUnsecureEnvironment; *p != nullptr; ++p) names.emplace_back(*p);
+  CHECK(names.size() == 24);
+  for (const char* expected : {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "TMPDIR", "TZDIR",
+                               "MALLOC_TRACE", "LD_AOUT_LIBRARY_PATH", "RES_OPTIONS", "NLSPATH"}) {
+    INFO(expected);
+    CHECK(std::find(names.begin(), names.end(), expected) != names.end());
+  }
+}
+
+TEST_CASE("saved variable names are SANDBOX_<NAME> and never overflow", "[env]") {
+  char buf[32];
+  CHECK(saved_variable_name("LD_PRELOAD", buf, sizeof(buf)));
+  CHECK(std::string(buf) == "SANDBOX_LD_PRELOAD");
+  char exact[sizeof("SANDBOX_TMPDIR")];
+  CHECK(saved_variable_name("TMPDIR", exact, sizeof(exact)));
+  CHECK(std::string(exact) == "SANDBOX_TMPDIR");
+  char small[sizeof("SANDBOX_TMPDIR") - 1];
+  CHECK_FALSE(saved_variable_name("TMPDIR", small, sizeof(small)));
+  char tiny[4];
+  CHECK_FALSE(saved_variable_name("X", tiny, sizeof(tiny)));
+  CHECK_FALSE(saved_variable_name("X", tiny, 0));
+  for (const char* const* p = kUnsecureEnvironment; *p != nullptr; ++p) {
+    char saved[64];
+    INFO(*p);
+    CHECK(saved_variable_name(*p, saved, sizeof(saved)));  // the helper's buffer fits them all
+  }
+}
+
+TEST_CASE("format_decimal", "[format]") {
+  char buf[24];
+  CHECK(format_decimal(0, buf, sizeof(buf)));
+  CHECK(std::string(buf) == "0");
+  CHECK(format_decimal(7, buf, sizeof(buf)));
+  CHECK(std::string(buf) == "7");
+  CHECK(format_decimal(-42, buf, sizeof(buf)));
+  CHECK(std::string(buf) == "-42");
+  CHECK(format_decimal(LONG_MIN, buf, sizeof(buf)));
+  CHECK(std::string(buf) == "-9223372036854775808");
+  CHECK(format_decimal(LONG_MAX, buf, sizeof(buf)));
+  CHECK(std::string(buf) == "9223372036854775807");
+  char three[3];
+  CHECK(format_decimal(99, three, sizeof(three)));
+  CHECK(std::string(three) == "99");
+  CHECK_FALSE(format_decimal(100, three, sizeof(three)));
+}
+
+TEST_CASE("exit status: exited passes through, killed is 128+N", "[status]") {
+  CHECK(exit_code_for_wait_status(0) == 0);
+  CHECK(exit_code_for_wait_status(3 << 8) == 3);
+  CHECK(exit_code_for_wait_status(255 << 8) == 255);
+  CHECK(exit_code_for_wait_status(SIGKILL) == 128 + SIGKILL);
+  CHECK(exit_code_for_wait_status(SIGSEGV | 0x80) == 128 + SIGSEGV);  // with core dump bit
+  CHECK(exit_code_for_wait_status(SIGTERM) == 128 + SIGTERM);
+}
