@@ -2,20 +2,28 @@
 // protocol (API 1), so Chromium can use it as its chrome-sandbox, and any
 // program can be started through it.
 //
-// This file is the whole privileged story, in the order it happens. Each step
-// is one function, called from main() in that order:
+// This file is the whole privileged story, in the order it happens, and in
+// that order below. Each step is one function:
 //
-//   main                     read the command line (--get-api, --adjust-oom-score)
-//   check_api_request        SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
-//   require_setuid_root      refuse to pretend when we are not root
-//   enter_namespaces         clone the target into new PID and network namespaces
-//     (original process)     -> run_waiter: drop privileges, wait, pass on the status
-//     (target, PID 1)
-//   spawn_chroot_helper      a privileged child sharing our filesystem context,
-//                            which chroots us into an empty directory on 'C'
-//   drop_privileges          no uid 0, no capabilities, no groups, no new privileges
-//   restore_saved_environment  SANDBOX_<NAME> back to <NAME>
-//   execv                    the program, by path
+//      main                      read the command line (--get-api, --adjust-oom-score)
+//   1  check_api_request         SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
+//   2  require_setuid_root       refuse to pretend when we are not root
+//   3  enter_namespaces          start the target in new PID and network namespaces;
+//        run_waiter              the original process: drop privileges (6), wait,
+//                                pass on the program's status
+//      run_target                the target, PID 1 of the new namespaces:
+//   4    export_namespaces       SBX_PID_NS / SBX_NET_NS
+//   5    spawn_chroot_helper     a privileged child sharing our filesystem context,
+//                                which chroots us into an empty directory on 'C'
+//   6    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
+//   7    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
+//   8    execv                   the program, by path
+//
+// No address space is copied: the target starts vfork-style (CLONE_VM |
+// CLONE_VFORK: the original process sleeps until the target has exec'd) and
+// the chroot helper shares the target's memory (CLONE_VM) until that exec.
+// Each runs on a stack of its own. What that sharing means for safety is
+// said at enter_namespaces and spawn_chroot_helper.
 //
 // Rules for this file: single-threaded, no exceptions, no iostreams, no
 // allocation beyond what libc and libcap calls named here do, and every
@@ -129,6 +137,16 @@ int adjust_oom_score(const char* pid_text, const char* score_text) {
 }
 
 // ---------------------------------------------------------------------------
+// The story. Steps 1-3 run in the original process; from step 3 on, the
+// original process is the waiter and the target runs steps 4-8.
+
+struct Failure {
+  const char* what;  // nullptr: no failure
+  const char* reason;
+};
+Failure drop_privileges();
+[[noreturn]] int run_target(void* start);
+
 // Step 1. The API handshake. Chromium tells us the API it wants; a different
 // number is only a warning (Chromium's helper does the same), a value that is
 // not a number is an error. We always say which API we provide.
@@ -157,74 +175,45 @@ void require_setuid_root() {
          "without nosuid (and do not start it under a debugger or with no_new_privs)");
 }
 
-// ---------------------------------------------------------------------------
-// Privilege drop, used by the waiter and by the target. The order matters:
-// the bounding and ambient sets can only be emptied while we still hold
-// CAP_SETPCAP, groups only while we hold CAP_SETGID, and the gid only before
-// the uid. Everything is read back afterwards: a drop that did not happen is
-// a failure, never a warning.
+// Step 3. New PID and network namespaces. The target is our child and the
+// first process (PID 1) of the new PID namespace, as Chromium expects. A
+// kernel without one of the namespaces answers EINVAL: fall back to fewer and
+// say so; any other error is fatal, since it means the sandbox cannot be had.
+//
+// The target starts vfork-style: it runs in our memory, on its own stack,
+// while we (the original process) sleep until it has exec'd the program or
+// exited. Nothing is copied, and nothing runs in our memory but our own code:
+// by the time we wake up, the target has its own address space.
 
-struct Failure {
-  const char* what;    // nullptr: no failure
-  const char* reason;
+struct TargetStart {
+  char** argv;
+  int namespaces;  // the CLONE_NEW* flags the target got
 };
 
-Failure failed(const char* what) { return {what, std::strerror(errno)}; }
+alignas(16) char g_target_stack[128 * 1024];
 
-Failure drop_privileges() {
-  // Not dumpable: nobody may trace or read the memory of a process that was
-  // root a moment ago. (A credential change does this too; say it plainly.)
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return failed("prctl(PR_SET_DUMPABLE)");
+[[noreturn]] void run_waiter(pid_t target);
 
-  const cap_value_t cap_count = cap_max_bits();
-  for (cap_value_t cap = 0; cap < cap_count; ++cap)
-    if (cap_drop_bound(cap) != 0) return failed("emptying the capability bounding set");
-  if (cap_reset_ambient() != 0) return failed("clearing the ambient capabilities");
-
-  if (setgroups(0, nullptr) != 0) return failed("setgroups(0)");
-
-  uid_t ruid, euid, suid;
-  gid_t rgid, egid, sgid;
-  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0) return failed("getresuid");
-  if (setresgid(rgid, rgid, rgid) != 0) return failed("setresgid");
-  if (setresuid(ruid, ruid, ruid) != 0) return failed("setresuid");
-
-  // A caller whose real uid is 0 keeps its capabilities through setresuid;
-  // clear them so that even root ends up with none.
-  cap_t none = cap_init();
-  if (none == nullptr) return failed("cap_init");
-  if (cap_clear(none) != 0 || cap_set_proc(none) != 0) {
-    const Failure f = failed("clearing the capabilities");
-    cap_free(none);
-    return f;
+[[noreturn]] void enter_namespaces(char** argv) {
+  static const int kAttempts[] = {CLONE_NEWPID | CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNET, 0};
+  for (const int flags : kAttempts) {
+    TargetStart start = {argv, flags};  // on our stack: we sleep until the target execs
+    const pid_t pid = clone(run_target, g_target_stack + sizeof(g_target_stack),
+                            CLONE_VM | CLONE_VFORK | flags | SIGCHLD, &start);
+    if (pid > 0) run_waiter(pid);
+    if (errno != EINVAL) fail_errno(kExitNamespace, "clone into new PID and network namespaces", errno);
+    print_line("namespaces", flags == 0 ? "the kernel offers neither PID nor network namespaces"
+                                        : "the kernel refused a namespace; trying with fewer");
   }
-
-  // Read every part of the drop back.
-  uid_t u[3];
-  gid_t g[3];
-  bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == ruid &&
-            u[1] == ruid && u[2] == ruid && g[0] == rgid && g[1] == rgid && g[2] == rgid &&
-            getgroups(0, nullptr) == 0;
-  cap_t now = ok ? cap_get_proc() : nullptr;
-  ok = ok && now != nullptr && cap_compare(now, none) == 0;
-  for (cap_value_t cap = 0; ok && cap < cap_count; ++cap)
-    ok = cap_get_bound(cap) == 0 && cap_get_ambient(cap) == 0;
-  if (now != nullptr) cap_free(now);
-  cap_free(none);
-  if (!ok) return {"verifying the privilege drop", "a uid, gid, group or capability is still there"};
-
-  // No exec may ever give privileges back (setuid files, file capabilities).
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("prctl(PR_SET_NO_NEW_PRIVS)");
-  return {nullptr, nullptr};
+  fail(kExitNamespace, "clone", "no combination of namespaces worked");
 }
 
-// ---------------------------------------------------------------------------
-// Step 3 (original process). The waiter: the caller's child is the target, in
-// its own PID namespace, so somebody outside must wait for it and report its
-// status. It keeps nothing: no privileges, no inherited descriptors beyond
-// stdin, stdout and stderr. If it cannot drop privileges, it kills the target
-// (PID 1 of the new namespace, so the whole namespace goes with it) rather
-// than leave a sandbox nobody reports on.
+// Step 3, the original process from here on: the waiter. The target is in its
+// own PID namespace, so somebody outside must wait for it and report its
+// status. It keeps nothing: no privileges (step 6), no inherited descriptors
+// beyond stdin, stdout and stderr. If it cannot drop privileges, it kills the
+// target (PID 1 of the new namespace, so the whole namespace goes with it)
+// rather than leave a sandbox nobody reports on.
 
 [[noreturn]] void run_waiter(pid_t target) {
   if (const Failure f = drop_privileges(); f.what != nullptr) {
@@ -243,41 +232,29 @@ Failure drop_privileges() {
   _exit(exit_code_for_wait_status(status));
 }
 
-// Step 3. New PID and network namespaces. The target is our child and the
-// first process (PID 1) of the new PID namespace, as Chromium expects. A
-// kernel without one of the namespaces answers EINVAL: fall back to fewer and
-// say so; any other error is fatal, since it means the sandbox cannot be had.
-// Returns, in the target, the namespaces it got.
+// Step 4 (target). Tell the program which namespaces it is in: present (and
+// empty) when created, absent otherwise, whatever the caller had set.
 
-int enter_namespaces() {
-  static const int kAttempts[] = {CLONE_NEWPID | CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNET, 0};
-  for (const int flags : kAttempts) {
-    const long pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-    if (pid > 0) run_waiter(static_cast<pid_t>(pid));
-    if (pid == 0) return flags;
-    if (errno != EINVAL) fail_errno(kExitNamespace, "clone into new PID and network namespaces", errno);
-    print_line("namespaces", flags == 0 ? "the kernel offers neither PID nor network namespaces"
-                                        : "the kernel refused a namespace; trying with fewer");
-  }
-  fail(kExitNamespace, "clone", "no combination of namespaces worked");
-}
-
-// Tell the target which namespaces it is in: present (and empty) when created,
-// absent otherwise, whatever the caller had set.
 void export_namespaces(int flags) {
   const bool ok = ((flags & CLONE_NEWPID) ? setenv(kEnvPidNamespace, "", 1) : unsetenv(kEnvPidNamespace)) == 0 &&
                   ((flags & CLONE_NEWNET) ? setenv(kEnvNetNamespace, "", 1) : unsetenv(kEnvNetNamespace)) == 0;
   if (!ok) fail_errno(kExitEnvironment, "setenv SBX_PID_NS/SBX_NET_NS", errno);
 }
 
-// ---------------------------------------------------------------------------
-// Step 4 (target). The chroot helper. It shares our filesystem context
+// Step 5 (target). The chroot helper. It shares our filesystem context
 // (CLONE_FS: root and working directory), keeps root, and waits for one byte.
 // On 'C' it chroots the shared context into its own /proc/self/fdinfo: an
 // empty directory that nobody can write, and that is gone once the helper has
 // exited and been reaped. Then it answers 'O' and exits; the client reaps it
 // before reading the answer. It holds nothing else: one socket, stderr, and a
 // descriptor limit of zero.
+//
+// It also shares our memory (CLONE_VM), on its own stack, so that starting it
+// copies nothing. Once the target has exec'd, the only other process in that
+// memory is the waiter, which runs only our code and, after dropping its
+// privileges, is not dumpable: the unprivileged user can neither trace it nor
+// read or write its memory (ptrace, /proc/PID/mem and process_vm_* all check
+// dumpability). The helper uses no heap and nothing of the waiter's but errno.
 
 constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
 
@@ -316,6 +293,10 @@ constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
   _exit(0);
 }
 
+alignas(16) char g_chroot_helper_stack[32 * 1024];
+
+int chroot_helper_main(void* sock) { run_chroot_helper(static_cast<int>(reinterpret_cast<intptr_t>(sock))); }
+
 void spawn_chroot_helper() {
   // Without /proc there is no empty directory to go to: say so now, before
   // the program starts and asks.
@@ -325,12 +306,11 @@ void spawn_chroot_helper() {
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) fail_errno(kExitChrootHelper, "socketpair", errno);
-  const long pid = syscall(SYS_clone, CLONE_FS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  // The descriptor travels by value: our stack frame may be gone by the time
+  // the helper reads its argument. The helper closes its copy of sv[1].
+  const pid_t pid = clone(chroot_helper_main, g_chroot_helper_stack + sizeof(g_chroot_helper_stack),
+                          CLONE_VM | CLONE_FS | SIGCHLD, reinterpret_cast<void*>(static_cast<intptr_t>(sv[0])));
   if (pid < 0) fail_errno(kExitChrootHelper, "clone of the chroot helper", errno);
-  if (pid == 0) {
-    close(sv[1]);
-    run_chroot_helper(sv[0]);
-  }
   close(sv[0]);
 
   // sv[1] stays open across exec: it is the program's end of the handshake.
@@ -341,8 +321,62 @@ void spawn_chroot_helper() {
   if (setenv(kEnvHelperPid, number, 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_HELPER_PID", errno);
 }
 
-// ---------------------------------------------------------------------------
-// Step 6 (target). The loader removed the unsafe variables (LD_PRELOAD and
+// Step 6 (target and waiter). The privilege drop. The order matters: the
+// bounding set can only be emptied while we hold CAP_SETPCAP, groups only
+// while we hold CAP_SETGID, and the gid only before the uid. Everything is
+// read back afterwards: a drop that did not happen is a failure, never a
+// warning.
+
+Failure failed(const char* what) { return {what, std::strerror(errno)}; }
+
+Failure drop_privileges() {
+  // Not dumpable: nobody may trace or read the memory of a process that was
+  // root a moment ago. (A credential change does this too; say it plainly.)
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return failed("prctl(PR_SET_DUMPABLE)");
+
+  const cap_value_t cap_count = cap_max_bits();
+  for (cap_value_t cap = 0; cap < cap_count; ++cap)
+    if (cap_drop_bound(cap) != 0) return failed("emptying the capability bounding set");
+  if (cap_reset_ambient() != 0) return failed("clearing the ambient capabilities");
+
+  if (setgroups(0, nullptr) != 0) return failed("setgroups(0)");
+
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0) return failed("getresuid");
+  if (setresgid(rgid, rgid, rgid) != 0) return failed("setresgid");
+  if (setresuid(ruid, ruid, ruid) != 0) return failed("setresuid");
+
+  // A caller whose real uid is 0 keeps its capabilities through setresuid;
+  // clear them so that even root ends up with none.
+  cap_t none = cap_init();
+  if (none == nullptr) return failed("cap_init");
+  if (cap_clear(none) != 0 || cap_set_proc(none) != 0) {
+    const Failure f = failed("clearing the capabilities");
+    cap_free(none);
+    return f;
+  }
+
+  // Read it all back. The ambient set needs no separate look: the kernel
+  // keeps it inside permitted, which must now be empty.
+  uid_t u[3];
+  gid_t g[3];
+  bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == ruid &&
+            u[1] == ruid && u[2] == ruid && g[0] == rgid && g[1] == rgid && g[2] == rgid &&
+            getgroups(0, nullptr) == 0;
+  cap_t now = ok ? cap_get_proc() : nullptr;
+  ok = ok && now != nullptr && cap_compare(now, none) == 0;
+  for (cap_value_t cap = 0; ok && cap < cap_count; ++cap) ok = cap_get_bound(cap) == 0;
+  if (now != nullptr) cap_free(now);
+  cap_free(none);
+  if (!ok) return {"verifying the privilege drop", "a uid, gid, group or capability is still there"};
+
+  // No exec may ever give privileges back (setuid files, file capabilities).
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("prctl(PR_SET_NO_NEW_PRIVS)");
+  return {nullptr, nullptr};
+}
+
+// Step 7 (target). The loader removed the unsafe variables (LD_PRELOAD and
 // its kind) because we are setuid; the caller saved them as SANDBOX_<NAME>.
 // Now that we are the caller's uid again, they are safe to put back: the
 // program runs with nothing more than the caller's own rights.
@@ -355,6 +389,21 @@ void restore_saved_environment() {
     if (value == nullptr) continue;
     if (setenv(*name, value, 1) != 0 || unsetenv(saved) != 0) fail_errno(kExitEnvironment, saved, errno);
   }
+}
+
+// The target: steps 4 to 8, as PID 1 of the new namespaces. Step 8 is the
+// exec of the program, by path; our own memory is then the waiter's again.
+
+[[noreturn]] int run_target(void* arg) {
+  const TargetStart* start = static_cast<const TargetStart*>(arg);
+  export_namespaces(start->namespaces);
+  spawn_chroot_helper();
+  if (const Failure f = drop_privileges(); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
+  restore_saved_environment();
+  execv(start->argv[1], &start->argv[1]);
+  char what[300];
+  std::snprintf(what, sizeof(what), "execv %s", start->argv[1]);
+  fail_errno(kExitExec, what, errno);
 }
 
 }  // namespace
@@ -381,13 +430,5 @@ int main(int argc, char** argv) {
 
   check_api_request();
   require_setuid_root();
-  const int namespaces = enter_namespaces();  // the original process never returns
-  export_namespaces(namespaces);
-  spawn_chroot_helper();
-  if (const Failure f = drop_privileges(); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
-  restore_saved_environment();
-  execv(argv[1], &argv[1]);
-  char what[300];
-  std::snprintf(what, sizeof(what), "execv %s", argv[1]);
-  fail_errno(kExitExec, what, errno);
+  enter_namespaces(argv);  // never returns: we become the waiter, the target runs steps 4-7
 }
