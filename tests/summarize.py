@@ -11,6 +11,7 @@ SKIPPED = {"SKIP"}
 def main(path):
     passed = failed = skipped = 0
     failures = []
+    skips = []
     with open(path) as log:
         for line in log:
             if not line.strip():
@@ -21,9 +22,13 @@ def main(path):
                 passed += 1
             elif result in SKIPPED:
                 skipped += 1
+                reason = next((l for l in entry.get("stdout", "").splitlines() if l.startswith("SKIP")), "SKIP")
+                skips.append(f"{entry['name']}: {reason}")
             else:  # FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS
                 failed += 1
                 failures.append(f"{entry['name']} ({result})")
+    for line in skips:
+        print(f"skipped: {line}")
     for name in failures:
         print(f"failed: {name}")
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
