@@ -195,17 +195,28 @@ alignas(16) char g_target_stack[128 * 1024];
 [[noreturn]] void run_waiter(pid_t target);
 
 [[noreturn]] void enter_namespaces(char** argv) {
-  static const int kAttempts[] = {CLONE_NEWPID | CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNET, 0};
-  for (const int flags : kAttempts) {
-    TargetStart start = {argv, flags};  // on our stack: we sleep until the target execs
+  static const struct {
+    int flags;
+    const char* what;
+  } kAttempts[] = {
+      {CLONE_NEWPID | CLONE_NEWNET, "PID and network namespaces"},
+      {CLONE_NEWPID, "a PID namespace alone"},
+      {CLONE_NEWNET, "a network namespace alone"},
+      {0, "no new namespace"},
+  };
+  for (const auto& attempt : kAttempts) {
+    TargetStart start = {argv, attempt.flags};  // on our stack: we sleep until the target execs
     const pid_t pid = clone(run_target, g_target_stack + sizeof(g_target_stack),
-                            CLONE_VM | CLONE_VFORK | flags | SIGCHLD, &start);
+                            CLONE_VM | CLONE_VFORK | attempt.flags | SIGCHLD, &start);
     if (pid > 0) run_waiter(pid);
-    if (errno != EINVAL) fail_errno(kExitNamespace, "clone into new PID and network namespaces", errno);
-    print_line("namespaces", flags == 0 ? "the kernel offers neither PID nor network namespaces"
-                                        : "the kernel refused a namespace; trying with fewer");
+    char what[80];
+    std::snprintf(what, sizeof(what), "clone with %s", attempt.what);
+    if (errno != EINVAL || attempt.flags == 0) fail_errno(kExitNamespace, what, errno);
+    char reason[120];
+    std::snprintf(reason, sizeof(reason), "the kernel cannot create %s (EINVAL); trying with fewer", attempt.what);
+    print_line("namespaces", reason);
   }
-  fail(kExitNamespace, "clone", "no combination of namespaces worked");
+  __builtin_unreachable();  // the last attempt either runs the waiter or fails
 }
 
 // Step 3, the original process from here on: the waiter. The target is in its

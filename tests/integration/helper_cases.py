@@ -25,8 +25,8 @@ def prepare(name, setuid=True):
     return helper, probe
 
 
-def probe_run(helper, probe, *mode, env=None, pass_fds=()):
-    proc = run([helper, PYTHON, probe, *mode], env=env or base_env(**API), pass_fds=pass_fds)
+def probe_run(helper, probe, *mode, env=None, pass_fds=(), prefix=()):
+    proc = run([helper, PYTHON, probe, *mode], env=env or base_env(**API), pass_fds=pass_fds, prefix=prefix)
     check(proc.returncode == 0, "the probe did not run cleanly", describe(proc))
     lines = proc.stdout.strip().splitlines()
     check(lines, "the probe printed nothing", describe(proc))
@@ -106,6 +106,38 @@ def case_namespaces(name):
     out, _ = probe_run(helper, probe, env=base_env(SBX_D="99", SBX_HELPER_PID="99", SBX_PID_NS="x", **API))
     check(out["env"]["SBX_D"] != "99" and out["env"]["SBX_HELPER_PID"] == "2" and out["env"]["SBX_PID_NS"] == "",
           "the helper overwrites caller-set protocol variables", json.dumps(out["env"]))
+    assert_no_leftovers(helper)
+
+
+def case_namespace_fallback(name):
+    """A kernel without a namespace type (simulated: clone answers EINVAL for
+    that flag) gets fewer namespaces, a message saying so, and the variables
+    telling the truth; the chroot still works."""
+    helper, probe = prepare(name)
+    deny = os.environ["SBX_DENY_CLONE_FLAGS"]
+    host_net = sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:])
+
+    out, proc = probe_run(helper, probe, "chroot", prefix=[deny, "net"])
+    check("sbx-helper: namespaces: the kernel cannot create PID and network namespaces (EINVAL); "
+          "trying with fewer\n" == proc.stderr, "the step down is said on stderr", describe(proc))
+    check(out["pid"] == 1 and out["env"].get("SBX_PID_NS") == "" and "SBX_NET_NS" not in out["env"],
+          "no network namespace: PID namespace only, SBX_NET_NS absent", json.dumps(out["env"]))
+    check(sorted(out["net"]) == host_net, "the host's network devices are visible", out["net"], host_net)
+    check(empty_root(out["root_after"]), "the chroot still works", json.dumps(out))
+
+    out, proc = probe_run(helper, probe, "chroot", prefix=[deny, "pid"])
+    check("cannot create a PID namespace alone" in proc.stderr, "both PID attempts are said", describe(proc))
+    check(out["pid"] != 1 and "SBX_PID_NS" not in out["env"] and out["env"].get("SBX_NET_NS") == "",
+          "no PID namespace: network namespace only", json.dumps(out["env"]))
+    check(out["net"] == ["lo"] and out["reply"] == {"ok": "O"} and empty_root(out["root_after"]),
+          "network namespace and chroot hold", json.dumps(out))
+
+    out, proc = probe_run(helper, probe, "chroot", prefix=[deny, "both"])
+    check("cannot create a network namespace alone" in proc.stderr, "every step down is said", describe(proc))
+    check("SBX_PID_NS" not in out["env"] and "SBX_NET_NS" not in out["env"] and out["pid"] != 1,
+          "no namespaces: neither variable is set", json.dumps(out["env"]))
+    check(out["reply"] == {"ok": "O"} and empty_root(out["root_after"]), "the chroot still works",
+          json.dumps(out))
     assert_no_leftovers(helper)
 
 

@@ -96,10 +96,12 @@ def as_nobody(argv):
     return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"] + list(argv)
 
 
-def run(argv, env=None, timeout=30, pass_fds=(), stdin=subprocess.DEVNULL, user=NOBODY):
-    """Run argv (as uid 65534 by default) and return the CompletedProcess."""
+def run(argv, env=None, timeout=30, pass_fds=(), stdin=subprocess.DEVNULL, user=NOBODY, prefix=()):
+    """Run argv (as uid 65534 by default, after the root-run command prefix)
+    and return the CompletedProcess."""
     if user == NOBODY:
         argv = as_nobody(argv)
+    argv = list(prefix) + list(argv)
     return subprocess.run(argv, env=env if env is not None else base_env(), timeout=timeout,
                           stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           pass_fds=pass_fds, text=True, errors="replace")
