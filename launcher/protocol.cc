@@ -107,6 +107,45 @@ bool format_decimal(long value, char* buf, std::size_t size) {
   return true;
 }
 
+namespace {
+// The hex value after "\n<key>\t" in text (or at its start); 16 digits at most.
+bool find_hex_field(const char* text, std::size_t length, const char* key, unsigned long long* value) {
+  const std::size_t key_length = std::strlen(key);
+  for (std::size_t i = 0; i + key_length < length; ++i) {
+    if ((i != 0 && text[i - 1] != '\n') || std::memcmp(text + i, key, key_length) != 0) continue;
+    std::size_t j = i + key_length;
+    while (j < length && (text[j] == ' ' || text[j] == '\t')) ++j;
+    unsigned long long v = 0;
+    int digits = 0;
+    for (; j < length && text[j] != '\n'; ++j, ++digits) {
+      const char c = text[j];
+      int d;
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      else return false;
+      if (digits == 16) return false;
+      v = v << 4 | static_cast<unsigned>(d);
+    }
+    if (digits == 0) return false;
+    *value = v;
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool parse_signal_masks(const char* status_text, std::size_t length, unsigned long long* ignored,
+                        unsigned long long* caught) {
+  unsigned long long ign = 0;
+  unsigned long long cgt = 0;
+  if (!find_hex_field(status_text, length, "SigIgn:", &ign) || !find_hex_field(status_text, length, "SigCgt:", &cgt))
+    return false;
+  *ignored = ign;
+  *caught = cgt;
+  return true;
+}
+
 int exit_code_for_wait_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return kExitSignalBase + WTERMSIG(status);

@@ -45,6 +45,7 @@ enum ExitCode : int {
   kExitDropRoot = 84,      // could not drop (or verify dropping) privileges
   kExitEnvironment = 85,   // could not prepare the target's environment
   kExitExec = 86,          // execv of PROGRAM failed
+  kExitDirectoryFd = 87,   // an inherited descriptor is a directory
   kExitSignalBase = 128,   // + signal number: the target was killed
 };
 
@@ -75,6 +76,11 @@ bool saved_variable_name(const char* name, char* buf, std::size_t size);
 
 // Writes the decimal form of value into buf; false if it does not fit.
 bool format_decimal(long value, char* buf, std::size_t size);
+
+// Reads the SigIgn and SigCgt masks (bit N-1 for signal N) out of the text
+// of /proc/PID/status. False if either line is missing or malformed.
+bool parse_signal_masks(const char* status_text, std::size_t length, unsigned long long* ignored,
+                        unsigned long long* caught);
 
 // The exit status that reports a wait status honestly: the exit code of a
 // target that exited, 128 + N for one killed by signal N.

@@ -8,16 +8,20 @@
 //      main                      read the command line (--get-api, --adjust-oom-score)
 //   1  check_api_request         SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
 //   2  require_setuid_root       refuse to pretend when we are not root
-//   3  enter_namespaces          start the target in new PID and network namespaces;
-//        run_waiter              the original process: drop privileges (6), wait,
-//                                pass on the program's status
+//   3  refuse_directory_descriptors  an inherited directory leads out of any chroot
+//   4  hold_signals              TERM, INT, HUP and CHLD wait until the waiter takes them
+//   5  enter_namespaces          start the target in new PID and network namespaces;
+//        run_waiter              the original process: drop privileges (9), wait,
+//                                pass signals on, pass the program's status on
 //      run_target                the target, PID 1 of the new namespaces:
-//   4    export_namespaces       SBX_PID_NS / SBX_NET_NS
-//   5    spawn_chroot_helper     a privileged child sharing our filesystem context,
+//   6    export_namespaces       SBX_PID_NS / SBX_NET_NS
+//   7    leave_caller_session    a new session: no way into the caller's terminal
+//   8    spawn_chroot_helper     a privileged child sharing our filesystem context,
 //                                which chroots us into an empty directory on 'C'
-//   6    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
-//   7    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
-//   8    execv                   the program, by path
+//   9    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
+//  10    die_with_waiter         if the waiter dies, so does the program
+//  11    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
+//  12    execv                   the program, by path, with the caller's signal mask
 //
 // No address space is copied: the target starts vfork-style (CLONE_VM |
 // CLONE_VFORK: the original process sleeps until the target has exec'd) and
@@ -31,13 +35,16 @@
 // of protocol.h (documented in docs/protocol.md).
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -147,6 +154,14 @@ struct Failure {
 Failure drop_privileges();
 [[noreturn]] int run_target(void* start);
 
+// What the target needs to know, handed over in our memory (vfork-style).
+struct TargetStart {
+  char** argv;
+  int namespaces;       // the CLONE_NEW* flags the target got
+  sigset_t caller_mask;  // the signal mask the program starts with
+  int waiter_pidfd;      // the original process, to notice if it is gone
+};
+
 // Step 1. The API handshake. Chromium tells us the API it wants; a different
 // number is only a warning (Chromium's helper does the same), a value that is
 // not a number is an error. We always say which API we provide.
@@ -175,7 +190,63 @@ void require_setuid_root() {
          "without nosuid (and do not start it under a debugger or with no_new_privs)");
 }
 
-// Step 3. New PID and network namespaces. The target is our child and the
+// Step 3. A directory descriptor is a way out of any chroot: openat(fd, "..")
+// climbs to the real root. Chromium passes none; a caller that does gets a
+// clear refusal instead of a sandbox with a hole in it.
+
+void refuse_directory_descriptors() {
+  const int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) fail_errno(kExitFatal, "open /proc/self/fd (is /proc mounted?)", errno);
+  alignas(alignof(dirent64)) char buf[4096];
+  for (;;) {
+    const ssize_t n = getdents64(dir, buf, sizeof(buf));
+    if (n < 0) fail_errno(kExitFatal, "reading /proc/self/fd", errno);
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buf + off);
+      off += entry->d_reclen;
+      long fd = 0;
+      struct stat st;
+      if (!parse_long(entry->d_name, 0, INT_MAX, &fd) || fd == dir) continue;
+      if (fstat(static_cast<int>(fd), &st) == 0 && S_ISDIR(st.st_mode)) {
+        char what[64];
+        std::snprintf(what, sizeof(what), "inherited descriptor %ld", fd);
+        fail(kExitDirectoryFd, what,
+             "is a directory, which leads out of any chroot; close it before starting sbx-helper");
+      }
+    }
+  }
+  close(dir);
+}
+
+// Step 4. From here on, TERM, INT, HUP and CHLD are held (blocked) until the
+// waiter takes them with sigwaitinfo: a Ctrl-C during set-up is passed on
+// like any other, instead of killing the original process and orphaning the
+// target. SIGCHLD gets its default action back: a caller that ignores it
+// would have its children reaped behind the waiter's back (the program
+// starts with it at default too). A pidfd of this process lets the target
+// notice a waiter killed outright (SIGKILL) before it could arrange to die
+// with it.
+
+sigset_t held_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+void hold_signals(TargetStart* start) {
+  const sigset_t held = held_signals();
+  if (sigprocmask(SIG_BLOCK, &held, &start->caller_mask) != 0) fail_errno(kExitFatal, "sigprocmask", errno);
+  if (signal(SIGCHLD, SIG_DFL) == SIG_ERR) fail_errno(kExitFatal, "signal(SIGCHLD)", errno);
+  start->waiter_pidfd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+  if (start->waiter_pidfd < 0) fail_errno(kExitFatal, "pidfd_open (Linux 5.3 or later is needed)", errno);
+}
+
+// Step 5. New PID and network namespaces. The target is our child and the
 // first process (PID 1) of the new PID namespace, as Chromium expects. A
 // kernel without one of the namespaces answers EINVAL: fall back to fewer and
 // say so; any other error is fatal, since it means the sandbox cannot be had.
@@ -185,16 +256,11 @@ void require_setuid_root() {
 // exited. Nothing is copied, and nothing runs in our memory but our own code:
 // by the time we wake up, the target has its own address space.
 
-struct TargetStart {
-  char** argv;
-  int namespaces;  // the CLONE_NEW* flags the target got
-};
-
 alignas(16) char g_target_stack[128 * 1024];
 
-[[noreturn]] void run_waiter(pid_t target);
+[[noreturn]] void run_waiter(pid_t target, bool target_is_pid1);
 
-[[noreturn]] void enter_namespaces(char** argv) {
+[[noreturn]] void enter_namespaces(TargetStart* start) {
   static const struct {
     int flags;
     const char* what;
@@ -205,10 +271,10 @@ alignas(16) char g_target_stack[128 * 1024];
       {0, "no new namespace"},
   };
   for (const auto& attempt : kAttempts) {
-    TargetStart start = {argv, attempt.flags};  // on our stack: we sleep until the target execs
+    start->namespaces = attempt.flags;  // on our stack: we sleep until the target execs
     const pid_t pid = clone(run_target, g_target_stack + sizeof(g_target_stack),
-                            CLONE_VM | CLONE_VFORK | attempt.flags | SIGCHLD, &start);
-    if (pid > 0) run_waiter(pid);
+                            CLONE_VM | CLONE_VFORK | attempt.flags | SIGCHLD, start);
+    if (pid > 0) run_waiter(pid, attempt.flags & CLONE_NEWPID);
     char what[80];
     std::snprintf(what, sizeof(what), "clone with %s", attempt.what);
     if (errno != EINVAL || attempt.flags == 0) fail_errno(kExitNamespace, what, errno);
@@ -219,14 +285,42 @@ alignas(16) char g_target_stack[128 * 1024];
   __builtin_unreachable();  // the last attempt either runs the waiter or fails
 }
 
-// Step 3, the original process from here on: the waiter. The target is in its
-// own PID namespace, so somebody outside must wait for it and report its
-// status. It keeps nothing: no privileges (step 6), no inherited descriptors
-// beyond stdin, stdout and stderr. If it cannot drop privileges, it kills the
-// target (PID 1 of the new namespace, so the whole namespace goes with it)
-// rather than leave a sandbox nobody reports on.
+// Step 5, the original process from here on: the waiter. The target is in its
+// own PID namespace, so somebody outside must wait for it, pass signals on
+// and report its status. It keeps nothing: no privileges (step 9), no
+// inherited descriptors beyond stdin, stdout and stderr. If it cannot drop
+// privileges, it kills the target (PID 1 of the new namespace, so the whole
+// namespace goes with it) rather than leave a sandbox nobody reports on.
 
-[[noreturn]] void run_waiter(pid_t target) {
+// Whether the program catches or ignores sig, from /proc/PID/status.
+bool program_handles(pid_t target, int sig) {
+  char path[32];
+  std::snprintf(path, sizeof(path), "/proc/%d/status", static_cast<int>(target));
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char text[4096];
+  const ssize_t n = read(fd, text, sizeof(text));
+  close(fd);
+  unsigned long long ignored = 0;
+  unsigned long long caught = 0;
+  if (n <= 0 || !parse_signal_masks(text, static_cast<size_t>(n), &ignored, &caught)) return false;
+  return ((ignored | caught) >> (sig - 1) & 1) != 0;
+}
+
+// A signal for the waiter is meant for the program. But as PID 1 of its
+// namespace the program never gets a signal it neither catches nor ignores
+// (the kernel drops it, even from outside). Then do what the signal's
+// default action would have done, end the program, and report that signal.
+void pass_signal(pid_t target, int sig, bool target_is_pid1, int* reported_signal) {
+  if (target_is_pid1 && !program_handles(target, sig)) {
+    *reported_signal = sig;
+    kill(target, SIGKILL);
+    return;
+  }
+  kill(target, sig);
+}
+
+[[noreturn]] void run_waiter(pid_t target, bool target_is_pid1) {
   if (const Failure f = drop_privileges(); f.what != nullptr) {
     kill(target, SIGKILL);
     waitpid(target, nullptr, 0);
@@ -234,16 +328,25 @@ alignas(16) char g_target_stack[128 * 1024];
   }
   close_range(3, ~0U, 0);
 
-  int status = 0;
-  pid_t reaped;
-  do {
-    reaped = waitpid(target, &status, 0);
-  } while (reaped < 0 && errno == EINTR);
-  if (reaped != target) fail_errno(kExitFatal, "waiting for the sandboxed program", errno);
-  _exit(exit_code_for_wait_status(status));
+  // Wait for the target or a held signal, whichever comes first. Checking
+  // first and then waiting for SIGCHLD loses nothing: both stay pending.
+  const sigset_t held = held_signals();
+  int reported_signal = 0;
+  for (;;) {
+    int status = 0;
+    const pid_t reaped = waitpid(target, &status, WNOHANG);
+    if (reaped == target) {
+      const bool ended_for_signal = reported_signal != 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+      _exit(ended_for_signal ? kExitSignalBase + reported_signal : exit_code_for_wait_status(status));
+    }
+    if (reaped < 0 && errno != EINTR) fail_errno(kExitFatal, "waiting for the sandboxed program", errno);
+    siginfo_t info;
+    const int sig = sigwaitinfo(&held, &info);
+    if (sig > 0 && sig != SIGCHLD) pass_signal(target, sig, target_is_pid1, &reported_signal);
+  }
 }
 
-// Step 4 (target). Tell the program which namespaces it is in: present (and
+// Step 6 (target). Tell the program which namespaces it is in: present (and
 // empty) when created, absent otherwise, whatever the caller had set.
 
 void export_namespaces(int flags) {
@@ -252,7 +355,15 @@ void export_namespaces(int flags) {
   if (!ok) fail_errno(kExitEnvironment, "setenv SBX_PID_NS/SBX_NET_NS", errno);
 }
 
-// Step 5 (target). The chroot helper. It shares our filesystem context
+// Step 7 (target). A session of its own: the program has no controlling
+// terminal, so it cannot push input into the caller's (TIOCSTI needs the
+// terminal to be the caller's controlling one, or CAP_SYS_ADMIN).
+
+void leave_caller_session() {
+  if (setsid() < 0) fail_errno(kExitFatal, "setsid", errno);
+}
+
+// Step 8 (target). The chroot helper. It shares our filesystem context
 // (CLONE_FS: root and working directory), keeps root, and waits for one byte.
 // On 'C' it chroots the shared context into its own /proc/self/fdinfo: an
 // empty directory that nobody can write, and that is gone once the helper has
@@ -273,6 +384,9 @@ constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
   // Fully root: the unprivileged user (our real uid until now) may no longer
   // signal us, so only our one job or exit can happen.
   if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail_errno(1, "chroot helper: setresuid(0)", errno);
+  // Die with the target (set after the credential change, which clears it).
+  // Without a PID namespace to take us down, end of file on the socket does.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_errno(1, "chroot helper: PR_SET_PDEATHSIG", errno);
   if (sock > STDERR_FILENO + 1) close_range(STDERR_FILENO + 1, static_cast<unsigned>(sock) - 1, 0);
   close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
   const struct rlimit no_files = {0, 0};
@@ -309,12 +423,7 @@ alignas(16) char g_chroot_helper_stack[32 * 1024];
 int chroot_helper_main(void* sock) { run_chroot_helper(static_cast<int>(reinterpret_cast<intptr_t>(sock))); }
 
 void spawn_chroot_helper() {
-  // Without /proc there is no empty directory to go to: say so now, before
-  // the program starts and asks.
-  struct stat st;
-  if (stat(kEmptyDirectory, &st) != 0 || !S_ISDIR(st.st_mode))
-    fail(kExitChrootHelper, "chroot helper", "/proc/self/fdinfo is not a directory (is /proc mounted?)");
-
+  // /proc is there: step 3 read /proc/self/fd.
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) fail_errno(kExitChrootHelper, "socketpair", errno);
   // The descriptor travels by value: our stack frame may be gone by the time
@@ -332,7 +441,7 @@ void spawn_chroot_helper() {
   if (setenv(kEnvHelperPid, number, 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_HELPER_PID", errno);
 }
 
-// Step 6 (target and waiter). The privilege drop. The order matters: the
+// Step 9 (target and waiter). The privilege drop. The order matters: the
 // bounding set can only be emptied while we hold CAP_SETPCAP, groups only
 // while we hold CAP_SETGID, and the gid only before the uid. Everything is
 // read back afterwards: a drop that did not happen is a failure, never a
@@ -387,7 +496,7 @@ Failure drop_privileges() {
   return {nullptr, nullptr};
 }
 
-// Step 7 (target). The loader removed the unsafe variables (LD_PRELOAD and
+// Step 11 (target). The loader removed the unsafe variables (LD_PRELOAD and
 // its kind) because we are setuid; the caller saved them as SANDBOX_<NAME>.
 // Now that we are the caller's uid again, they are safe to put back: the
 // program runs with nothing more than the caller's own rights.
@@ -402,15 +511,30 @@ void restore_saved_environment() {
   }
 }
 
-// The target: steps 4 to 8, as PID 1 of the new namespaces. Step 8 is the
+// Step 10 (target). If the waiter dies (even by SIGKILL), the program gets
+// SIGKILL, and as PID 1 takes its whole namespace with it. The parent-death
+// signal is set after the last credential change, which would clear it; the
+// pidfd catches a waiter that died before it was set.
+
+void die_with_waiter(int waiter_pidfd) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_errno(kExitFatal, "prctl(PR_SET_PDEATHSIG)", errno);
+  struct pollfd waiter = {waiter_pidfd, POLLIN, 0};
+  if (poll(&waiter, 1, 0) != 0) fail(kExitFatal, "the waiting sbx-helper process is gone", "not starting the program");
+  close(waiter_pidfd);
+}
+
+// The target: steps 6 to 12, as PID 1 of the new namespaces. Step 12 is the
 // exec of the program, by path; our own memory is then the waiter's again.
 
 [[noreturn]] int run_target(void* arg) {
   const TargetStart* start = static_cast<const TargetStart*>(arg);
   export_namespaces(start->namespaces);
+  leave_caller_session();
   spawn_chroot_helper();
   if (const Failure f = drop_privileges(); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
+  die_with_waiter(start->waiter_pidfd);
   restore_saved_environment();
+  if (sigprocmask(SIG_SETMASK, &start->caller_mask, nullptr) != 0) fail_errno(kExitFatal, "sigprocmask", errno);
   execv(start->argv[1], &start->argv[1]);
   char what[300];
   std::snprintf(what, sizeof(what), "execv %s", start->argv[1]);
@@ -441,5 +565,8 @@ int main(int argc, char** argv) {
 
   check_api_request();
   require_setuid_root();
-  enter_namespaces(argv);  // never returns: we become the waiter, the target runs steps 4-7
+  refuse_directory_descriptors();
+  TargetStart start = {argv, 0, {}, -1};
+  hold_signals(&start);
+  enter_namespaces(&start);  // never returns: we become the waiter, the target runs steps 6-12
 }

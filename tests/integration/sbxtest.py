@@ -129,6 +129,31 @@ def processes_running(exe_path):
     return found
 
 
+def processes_with_arg(marker):
+    """PIDs of live processes with marker as one of their arguments."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if marker.encode() in args:
+            found.append(int(entry))
+    return found
+
+
+def assert_gone(marker, grace=3.0):
+    """No process with marker among its arguments survives (after grace)."""
+    deadline = time.monotonic() + grace
+    while processes_with_arg(marker):
+        if time.monotonic() > deadline:
+            raise Failure(f"processes with argument {marker} left behind: {processes_with_arg(marker)}")
+        time.sleep(0.05)
+
+
 def assert_no_leftovers(exe_path, grace=2.0):
     """Nothing started from exe_path may outlive the run."""
     deadline = time.monotonic() + grace

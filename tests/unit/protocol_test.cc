@@ -153,3 +153,29 @@ TEST_CASE("exit status: exited passes through, killed is 128+N", "[status]") {
   CHECK(exit_code_for_wait_status(SIGSEGV | 0x80) == 128 + SIGSEGV);  // with core dump bit
   CHECK(exit_code_for_wait_status(SIGTERM) == 128 + SIGTERM);
 }
+
+TEST_CASE("signal masks from /proc/PID/status", "[status]") {
+  const std::string status =
+      "Name:\tsleep\nSigQ:\t0/96364\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n"
+      "SigBlk:\t0000000000010000\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004002\nCapInh:\t0\n";
+  unsigned long long ign = 1, cgt = 1;
+  REQUIRE(parse_signal_masks(status.data(), status.size(), &ign, &cgt));
+  CHECK(ign == 0x1000ULL);                 // SIGPIPE (13) ignored
+  CHECK(cgt == 0x180004002ULL);            // SIGINT (2), SIGTERM (15), 32, 33 caught
+  CHECK((cgt >> (SIGTERM - 1) & 1) == 1);
+  CHECK((cgt >> (SIGHUP - 1) & 1) == 0);
+
+  const std::string truncated = "SigIgn:\t0000000000001000\n";
+  CHECK_FALSE(parse_signal_masks(truncated.data(), truncated.size(), &ign, &cgt));
+  const std::string bad = "SigIgn:\t00000000000010zz\nSigCgt:\t0\n";
+  CHECK_FALSE(parse_signal_masks(bad.data(), bad.size(), &ign, &cgt));
+  const std::string too_long = "SigIgn:\t00000000000000001\nSigCgt:\t0\n";
+  CHECK_FALSE(parse_signal_masks(too_long.data(), too_long.size(), &ign, &cgt));
+  const std::string empty = "SigIgn:\t\nSigCgt:\t0\n";
+  CHECK_FALSE(parse_signal_masks(empty.data(), empty.size(), &ign, &cgt));
+  // A key inside another line does not count.
+  const std::string inside = "XSigIgn:\t1\nSigCgt:\t2\n";
+  CHECK_FALSE(parse_signal_masks(inside.data(), inside.size(), &ign, &cgt));
+  // Length is respected: nothing is read past it.
+  CHECK_FALSE(parse_signal_masks(status.data(), status.find("SigCgt"), &ign, &cgt));
+}
