@@ -15,7 +15,7 @@ import termios
 import time
 import tty
 
-from sbxtest import (NOBODY, as_nobody, assert_gone, assert_no_leftovers, base_env, check, describe, install_file,
+from sbxtest import (NOBODY, SANITIZED, Failure, as_nobody, assert_gone, processes_with_arg, assert_no_leftovers, base_env, check, describe, install_file,
                      main, private_dir, require_root, run, setuid_copy)
 
 PYTHON = "/usr/bin/python3"
@@ -32,14 +32,29 @@ def wait_ready(proc):
     check(line == "ready\n", "the program started", f"got {line!r}", proc.stderr.read() if not line else "")
 
 
+def wait_for_exe(marker, exe):
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for pid in processes_with_arg(marker):
+            try:
+                if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == exe:
+                    return pid
+            except OSError:
+                pass
+        time.sleep(0.01)
+    raise Failure(f"no {exe} with argument {marker} started")
+
+
 def case_signals(name):
     require_root()
     helper = setuid_copy(name)
 
     # A program that catches SIGTERM gets it from the waiter and decides.
-    catcher = ("import signal, sys, time\n"
-               "signal.signal(signal.SIGTERM, lambda s, f: (print('got', s, flush=True), sys.exit(3)))\n"
-               "print('ready', flush=True)\ntime.sleep(30)\n")
+    # (Short sleeps: CPython runs a handler for a signal that lands just
+    # before a sleep begins only when that sleep ends.)
+    catcher = ("import os, signal, time\n"
+               "signal.signal(signal.SIGTERM, lambda s, f: (os.write(1, b'got %d\\n' % s), os._exit(3)))\n"
+               "print('ready', flush=True)\nfor _ in range(600): time.sleep(0.05)\n")
     proc = popen([helper, PYTHON, "-c", catcher])
     wait_ready(proc)
     proc.send_signal(signal.SIGTERM)
@@ -53,6 +68,7 @@ def case_signals(name):
         marker = f"{40 + sig}.{random.randint(100, 999)}"
         proc = popen([helper, "/bin/sh", "-c", f"echo ready; exec /bin/sleep {marker}"])
         wait_ready(proc)
+        wait_for_exe(marker, "sleep")  # signal the running program, not the shell before its exec
         start = time.monotonic()
         proc.send_signal(sig)
         proc.communicate(timeout=10)
@@ -194,8 +210,10 @@ def case_hostile_start(name):
           and "ran" not in proc.stdout, "no descriptor to spare: a clear error (83), nothing runs", describe(proc))
     for limit in ("--as=16000000", "--stack=65536", "--core=0", "--nproc=1", "--fsize=0"):
         proc = run(["prlimit", limit, helper, "/bin/true"], env=base_env(**API))
-        check(proc.returncode == 0 or (proc.returncode in range(80, 90) and proc.stderr.startswith("sbx-helper: ")),
-              f"prlimit {limit}: a correct run or a clear error", describe(proc))
+        ours = proc.returncode in range(80, 90) and proc.stderr.startswith("sbx-helper: ")
+        loaders = proc.returncode == 127 and "error while loading shared libraries" in proc.stderr
+        check(proc.returncode == 0 or ours or loaders, f"prlimit {limit}: a correct run or a clear error",
+              describe(proc))
 
     # A huge environment and argument list.
     env = base_env(**API)
@@ -230,8 +248,8 @@ def case_hardening(name):
     seg = subprocess.run(["readelf", "-lW", binary], capture_output=True, text=True).stdout
     syms = subprocess.run(["readelf", "--dyn-syms", "-W", binary], capture_output=True, text=True).stdout
     needed = sorted(line.split("[")[1].rstrip("]") for line in dyn.splitlines() if "(NEEDED)" in line)
-    check(set(needed) <= {"libc.so.6", "libcap.so.2"} and "libc.so.6" in needed,
-          "needs libc and at most libcap", needed)
+    allowed = {"libc.so.6", "libcap.so.2"} | ({"libasan.so.8", "libubsan.so.1"} if SANITIZED else set())
+    check(set(needed) <= allowed and "libc.so.6" in needed, "needs libc and at most libcap", needed)
     check("Flags: NOW PIE" in dyn and "BIND_NOW" in dyn, "PIE with BIND_NOW", dyn)
     check("GNU_RELRO" in seg, "RELRO", seg)
     stack = [line for line in seg.splitlines() if "GNU_STACK" in line]
