@@ -188,6 +188,11 @@ void require_setuid_root() {
     fail(kExitFatal, "not running as root",
          "install sbx-helper owned by root with mode 4755 on a filesystem mounted "
          "without nosuid (and do not start it under a debugger or with no_new_privs)");
+  // Started by root, the program ends with no capability at all, but it is
+  // still uid 0 and owns what root owns until it chroots. Say so.
+  if (getuid() == 0)
+    print_line("warning", "started by root: the program keeps uid 0 (with no capabilities) and owns root's "
+                          "files until it chroots; start sbx-helper as an unprivileged user");
 }
 
 // Step 3. A directory descriptor is a way out of any chroot: openat(fd, "..")
@@ -387,6 +392,9 @@ constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
   // Die with the target (set after the credential change, which clears it).
   // Without a PID namespace to take us down, end of file on the socket does.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_errno(1, "chroot helper: PR_SET_PDEATHSIG", errno);
+  // Keep the socket and stderr, nothing else (glibc gives a setuid program
+  // open fds 0-2, so the socket is above them).
+  close_range(STDIN_FILENO, STDOUT_FILENO, 0);
   if (sock > STDERR_FILENO + 1) close_range(STDERR_FILENO + 1, static_cast<unsigned>(sock) - 1, 0);
   close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
   const struct rlimit no_files = {0, 0};

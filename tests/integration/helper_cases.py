@@ -157,6 +157,8 @@ def case_credentials(name):
     proc = subprocess.run([helper, PYTHON, probe], env=base_env(**API), capture_output=True, text=True,
                           timeout=30)
     check(proc.returncode == 0, "run by root", describe(proc))
+    check(proc.stderr.startswith("sbx-helper: warning: started by root: the program keeps uid 0"),
+          "started by root, the helper warns", describe(proc))
     st = json.loads(proc.stdout.strip().splitlines()[-1])["status"]
     for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
         check(int(st[cap], 16) == 0, f"run by root, {cap} is still empty", st[cap])
@@ -209,6 +211,52 @@ def case_wrong_byte(name):
     out, proc = probe_run(helper, probe, "twice")
     check(out["reply"] == {"ok": "O"} and empty_root(out["root_after"]),
           "'CC' is one chroot and one reply", json.dumps(out), describe(proc))
+    assert_no_leftovers(helper)
+
+
+def case_chroot_helper_state(name):
+    """The privileged chroot helper holds nothing but its socket and stderr,
+    may open nothing, and is root in all its uids (the user cannot signal it)."""
+    helper, _ = prepare(name)
+    marker = f"90.{os.getpid()}"
+    waiter = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+                               helper, "/bin/sleep", marker], env=base_env(**API),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 5
+        target = None
+        while target is None and time.monotonic() < deadline:
+            for pid in os.listdir("/proc"):
+                try:
+                    if pid.isdigit() and os.readlink(f"/proc/{pid}/exe").endswith("/sleep") and \
+                            marker.encode() in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0"):
+                        target = int(pid)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        check(target is not None, "the program started")
+        chroot_helper = int(open(f"/proc/{target}/task/{target}/children").read().split()[0])
+        fds = sorted(int(fd) for fd in os.listdir(f"/proc/{chroot_helper}/fd"))
+        check(len(fds) == 2 and fds[0] == 2 and fds[1] > 2, "only stderr and the socket are open", fds)
+        check(os.readlink(f"/proc/{chroot_helper}/fd/{fds[1]}").startswith("socket:"), "the other is a socket")
+        limits = open(f"/proc/{chroot_helper}/limits").read()
+        check(any(l.startswith("Max open files") and l.split()[3:5] == ["0", "0"] for l in limits.splitlines()),
+              "RLIMIT_NOFILE is 0", limits)
+        status = dict(l.split(":", 1) for l in open(f"/proc/{chroot_helper}/status").read().splitlines())
+        check(status["Uid"].split() == ["0"] * 4, "all its uids are 0", status["Uid"])
+        kill = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+                               "kill", "-KILL", str(chroot_helper)], capture_output=True, text=True)
+        check(kill.returncode != 0 and os.path.exists(f"/proc/{chroot_helper}"), "the user cannot kill it",
+              describe(kill))
+        os.kill(target, signal.SIGKILL)  # as root: the program dies, the chroot helper with it
+        waiter.wait(timeout=10)
+        time.sleep(0.2)
+        check(not os.path.exists(f"/proc/{chroot_helper}/exe") or
+              open(f"/proc/{chroot_helper}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+              "the chroot helper dies with the program")
+    finally:
+        waiter.kill()
+        waiter.wait()
     assert_no_leftovers(helper)
 
 
