@@ -1,0 +1,393 @@
+// The compiler: a parsed policy to a seccomp-bpf program through libseccomp.
+//
+// The language says "the first clause that holds decides". libseccomp does
+// not promise an order between overlapping rules of one system call, so the
+// compiler makes them exclusive: clause i becomes
+//     condition_i && !(condition_j) for every earlier clause j with another action,
+// in disjunctive normal form. Then no two rules with different actions can
+// match the same call, rules whose action is the default can be left out
+// (libseccomp refuses them), and the kernel does exactly what the text says.
+// libseccomp compares each argument at most once per rule: a conjunction that
+// needs several comparisons on one argument becomes several rules, each with
+// one comparison (intervals split into aligned blocks, each a masked
+// comparison), which together match exactly the same calls.
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "policy.h"
+
+namespace sbx::policy {
+namespace {
+
+struct CompileError {
+  std::string message;
+};
+
+constexpr uint64_t kMax = ~0ULL;
+
+Dnf negate(const Atom& a) {
+  switch (a.op) {
+    case Op::kEq: return {{Atom{a.arg, Op::kNe, a.value, kMax}}};
+    case Op::kNe: return {{Atom{a.arg, Op::kEq, a.value, kMax}}};
+    case Op::kLt: return {{Atom{a.arg, Op::kGe, a.value, kMax}}};
+    case Op::kLe: return {{Atom{a.arg, Op::kGt, a.value, kMax}}};
+    case Op::kGt: return {{Atom{a.arg, Op::kLe, a.value, kMax}}};
+    case Op::kGe: return {{Atom{a.arg, Op::kLt, a.value, kMax}}};
+    case Op::kMaskedEq: {
+      // (x & m) != v: some bit of the mask differs from v's.
+      Dnf d;
+      for (uint64_t bits = a.mask; bits != 0; bits &= bits - 1) {
+        const uint64_t bit = bits & (~bits + 1);
+        d.push_back({Atom{a.arg, Op::kMaskedEq, (a.value & bit) ^ bit, bit}});
+      }
+      return d;
+    }
+  }
+  return {};
+}
+
+Dnf conjoin(const Dnf& a, const Dnf& b) {
+  Dnf out;
+  for (const auto& x : a)
+    for (const auto& y : b) {
+      Conjunction c = x;
+      c.insert(c.end(), y.begin(), y.end());
+      out.push_back(std::move(c));
+      if (out.size() > 4096) throw CompileError{"condition too complex (more than 4096 alternatives)"};
+    }
+  return out;
+}
+
+Dnf negate(const Dnf& d) {
+  Dnf out = {{}};  // true
+  for (const auto& c : d) {
+    Dnf not_c;  // !(a && b) = !a || !b
+    for (const auto& a : c) {
+      Dnf n = negate(a);
+      not_c.insert(not_c.end(), n.begin(), n.end());
+    }
+    out = conjoin(out, not_c);
+  }
+  return out;
+}
+
+// The set of values that satisfy all `atoms` on one argument, as a union of
+// single comparisons (alternatives). An empty result means none; a result
+// holding one nullopt means every value. Ranges minus points become
+// intervals, and an interval that no single comparison describes becomes
+// aligned power-of-two blocks, each one masked comparison.
+using Alternatives = std::vector<std::optional<Atom>>;
+
+void add_interval(int arg, uint64_t lo, uint64_t hi, uint64_t mask, uint64_t bits, Alternatives* out) {
+  auto push = [&](Atom a) {
+    if (mask == 0) return out->push_back(a);
+    // Meet with the mask constraint: only a block (masked atom) or a point can.
+    if (a.op == Op::kEq) {
+      if ((a.value & mask) == bits) out->push_back(a);
+      return;
+    }
+    if (((a.value ^ bits) & a.mask & mask) != 0) return;
+    const uint64_t m = a.mask | mask;
+    out->push_back(m == kMax ? Atom{arg, Op::kEq, (a.value & a.mask) | bits, kMax}
+                             : Atom{arg, Op::kMaskedEq, (a.value & a.mask) | bits, m});
+  };
+  if (mask == 0) {
+    if (lo == 0 && hi == kMax) return out->push_back(std::nullopt);
+    if (lo == hi) return push(Atom{arg, Op::kEq, lo, kMax});
+    if (lo == 0) return push(Atom{arg, Op::kLe, hi, kMax});
+    if (hi == kMax) return push(Atom{arg, Op::kGe, lo, kMax});
+  } else if (lo == 0 && hi == kMax) {
+    return out->push_back(mask == kMax ? Atom{arg, Op::kEq, bits, kMax} : Atom{arg, Op::kMaskedEq, bits, mask});
+  }
+  for (uint64_t x = lo;;) {  // aligned blocks [x, x + size - 1]
+    uint64_t size = x == 0 ? (1ULL << 63) : (x & (~x + 1));
+    while (size > 1 && (size - 1 > hi - x)) size >>= 1;
+    push(size == 1 ? Atom{arg, Op::kEq, x, kMax} : Atom{arg, Op::kMaskedEq, x, ~(size - 1)});
+    if (size - 1 >= hi - x) break;
+    x += size;
+    if (out->size() > 4096) throw CompileError{"condition too complex (more than 4096 comparisons)"};
+  }
+}
+
+Alternatives reduce_argument(int arg, const std::vector<Atom>& atoms) {
+  if (atoms.size() == 1) return {atoms[0]};
+  uint64_t args[6] = {};
+  for (const auto& a : atoms) {  // an equality decides everything
+    if (a.op != Op::kEq) continue;
+    args[arg] = a.value;
+    if (!std::all_of(atoms.begin(), atoms.end(), [&](const Atom& b) { return holds(b, args); })) return {};
+    return {a};
+  }
+  uint64_t lo = 0, hi = kMax, mask = 0, bits = 0;
+  std::vector<uint64_t> excluded;
+  for (const auto& a : atoms) {
+    switch (a.op) {
+      case Op::kLt: if (a.value == 0) return {}; hi = std::min(hi, a.value - 1); break;
+      case Op::kLe: hi = std::min(hi, a.value); break;
+      case Op::kGt: if (a.value == kMax) return {}; lo = std::max(lo, a.value + 1); break;
+      case Op::kGe: lo = std::max(lo, a.value); break;
+      case Op::kNe: excluded.push_back(a.value); break;
+      case Op::kMaskedEq:
+        if (((bits ^ a.value) & mask & a.mask) != 0) return {};  // contradicting bits
+        mask |= a.mask;
+        bits |= a.value;
+        break;
+      case Op::kEq: break;
+    }
+  }
+  if (lo > hi) return {};
+  std::sort(excluded.begin(), excluded.end());
+  excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
+  Alternatives out;
+  uint64_t start = lo;
+  bool open = true;
+  for (const uint64_t e : excluded) {
+    if (e < lo || e > hi) continue;
+    if (e > start) add_interval(arg, start, e - 1, mask, bits, &out);
+    if (e == hi) {
+      open = false;
+      break;
+    }
+    start = e + 1;
+  }
+  if (open) add_interval(arg, start, hi, mask, bits, &out);
+  return out;
+}
+
+// The conjunction as a union of rules with one comparison per argument.
+Dnf reduce(const Conjunction& c) {
+  std::map<int, std::vector<Atom>> by_arg;
+  for (const auto& a : c) {
+    auto& v = by_arg[a.arg];
+    if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
+  }
+  Dnf out = {{}};
+  for (const auto& [arg, atoms] : by_arg) {
+    Dnf next;
+    for (const auto& alternative : reduce_argument(arg, atoms))
+      for (const auto& partial : out) {
+        Conjunction c2 = partial;
+        if (alternative) c2.push_back(*alternative);
+        next.push_back(std::move(c2));
+        if (next.size() > 4096) throw CompileError{"condition too complex (more than 4096 rules)"};
+      }
+    out = std::move(next);
+  }
+  return out;
+}
+
+uint32_t to_scmp(const Action& a) {
+  switch (a.kind) {
+    case ActionKind::kAllow: return SCMP_ACT_ALLOW;
+    case ActionKind::kErrno: return SCMP_ACT_ERRNO(static_cast<uint16_t>(a.errno_value));
+    case ActionKind::kKill: return SCMP_ACT_KILL_PROCESS;
+    case ActionKind::kTrap: return SCMP_ACT_TRAP;
+    case ActionKind::kBroker: return SCMP_ACT_NOTIFY;
+    case ActionKind::kLog: return SCMP_ACT_LOG;
+  }
+  return SCMP_ACT_KILL_PROCESS;
+}
+
+scmp_arg_cmp to_scmp(const Atom& a) {
+  static const scmp_compare kOps[] = {SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE,
+                                      SCMP_CMP_GT, SCMP_CMP_GE, SCMP_CMP_MASKED_EQ};
+  scmp_arg_cmp c{};
+  c.arg = static_cast<unsigned>(a.arg);
+  c.op = kOps[static_cast<int>(a.op)];
+  if (a.op == Op::kMaskedEq) {
+    c.datum_a = a.mask;
+    c.datum_b = a.value;
+  } else {
+    c.datum_a = a.value;
+  }
+  return c;
+}
+
+// libseccomp's seccomp_export_bpf writes to a descriptor: read it back.
+std::vector<uint64_t> export_bpf(scmp_filter_ctx ctx) {
+  const int fd = memfd_create("sbx-policy-bpf", MFD_CLOEXEC);
+  if (fd < 0) throw CompileError{std::string("memfd_create: ") + std::strerror(errno)};
+  std::string bytes;
+  if (const int rc = seccomp_export_bpf(ctx, fd); rc != 0) {
+    close(fd);
+    throw CompileError{std::string("libseccomp could not generate the program: ") + std::strerror(-rc)};
+  }
+  lseek(fd, 0, SEEK_SET);
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) bytes.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (bytes.size() % 8 != 0) throw CompileError{"libseccomp produced a program of odd size"};
+  std::vector<uint64_t> program(bytes.size() / 8);
+  std::memcpy(program.data(), bytes.data(), bytes.size());
+  if (program.size() > BPF_MAXINSNS) throw CompileError{"the program has more than 4096 instructions"};
+  return program;
+}
+
+}  // namespace
+
+CompileResult compile(const Policy& policy, const CompileOptions& options) {
+  CompileResult result;
+  if (seccomp_arch_native() != SCMP_ARCH_X86_64) {
+    result.errors.push_back({{"", 0, 0}, "sbx policies are for x86-64 only; this machine is another architecture"});
+    return result;
+  }
+  Compiled compiled;
+  compiled.default_action = policy.default_action;
+  compiled.paths = policy.paths;
+
+  for (const auto& rule : policy.rules) {
+    for (size_t i = 0; i < rule.clauses.size(); ++i) {
+      const Clause& clause = rule.clauses[i];
+      try {
+        Dnf effective = clause.condition;
+        for (size_t j = 0; j < i; ++j)
+          if (!(rule.clauses[j].action == clause.action)) effective = conjoin(effective, negate(rule.clauses[j].condition));
+        Dnf reduced;
+        for (const auto& c : effective) {
+          Dnf r = reduce(c);
+          reduced.insert(reduced.end(), r.begin(), r.end());
+        }
+        if (reduced.empty()) {
+          throw CompileError{"this clause for " + rule.name + " can never apply: earlier clauses decide every call "
+                             "it matches"};
+        }
+        if (clause.action.kind == ActionKind::kBroker) compiled.uses_broker = true;
+        if (clause.action == policy.default_action) continue;  // the default does it
+        for (auto& c : reduced) compiled.kernel_rules.push_back({rule.name, rule.nr, clause.action, std::move(c)});
+      } catch (const CompileError& e) {
+        result.errors.push_back({clause.where, e.message});
+      }
+    }
+  }
+  if (!result.errors.empty()) return result;
+
+  scmp_filter_ctx ctx = seccomp_init(to_scmp(policy.default_action));
+  if (ctx == nullptr) {
+    result.errors.push_back({{"", 0, 0}, "libseccomp: seccomp_init failed"});
+    return result;
+  }
+  try {
+    // A call from another architecture (i386, x32) is refused outright.
+    seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, options.binary_tree ? 2 : 1);
+    for (const auto& r : compiled.kernel_rules) {
+      std::vector<scmp_arg_cmp> cmps;
+      for (const auto& a : r.atoms) cmps.push_back(to_scmp(a));
+      const int rc = seccomp_rule_add_exact_array(ctx, to_scmp(r.action), r.nr, static_cast<unsigned>(cmps.size()),
+                                                  cmps.data());
+      if (rc != 0) {
+        throw CompileError{"libseccomp refused the rule " + r.syscall + ": " + to_string(r.action) + " if " +
+                           to_string(Dnf{r.atoms}) + ": " + std::strerror(-rc)};
+      }
+    }
+    compiled.bpf = export_bpf(ctx);
+  } catch (const CompileError& e) {
+    result.errors.push_back({{"", 0, 0}, e.message});
+  }
+  seccomp_release(ctx);
+  if (result.errors.empty()) result.compiled = std::move(compiled);
+  return result;
+}
+
+// --- the compiled format ---------------------------------------------------------
+//
+//   SBXPOLICY 1
+//   default <action>
+//   broker <0|1>
+//   path <permissions> <pattern>      (any number; permissions r, w, c)
+//   bpf <N>
+//   <N * 8 bytes: struct sock_filter, little-endian>
+
+namespace {
+std::string action_word(const Action& a) {
+  return a.kind == ActionKind::kErrno ? "errno:" + std::to_string(a.errno_value) : to_string(a);
+}
+std::optional<Action> parse_action_word(const std::string& w) {
+  if (w == "allow") return Action{ActionKind::kAllow, 0};
+  if (w == "kill") return Action{ActionKind::kKill, 0};
+  if (w == "trap") return Action{ActionKind::kTrap, 0};
+  if (w == "log") return Action{ActionKind::kLog, 0};
+  if (w.rfind("errno:", 0) == 0) {
+    const int v = std::atoi(w.c_str() + 6);
+    if (v >= 1 && v <= 4095 && w.size() > 6 && w.find_first_not_of("0123456789", 6) == std::string::npos)
+      return Action{ActionKind::kErrno, v};
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::string serialize(const Compiled& c) {
+  std::ostringstream out;
+  out << "SBXPOLICY 1\n"
+      << "default " << action_word(c.default_action) << "\n"
+      << "broker " << (c.uses_broker ? 1 : 0) << "\n";
+  for (const auto& p : c.paths) {
+    std::string perms;
+    if (p.permissions & kPathRead) perms += 'r';
+    if (p.permissions & kPathWrite) perms += 'w';
+    if (p.permissions & kPathCreate) perms += 'c';
+    out << "path " << perms << " " << p.pattern << "\n";
+  }
+  out << "bpf " << c.bpf.size() << "\n";
+  std::string text = out.str();
+  text.append(reinterpret_cast<const char*>(c.bpf.data()), c.bpf.size() * 8);
+  return text;
+}
+
+std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) {
+  Compiled c;
+  size_t pos = 0;
+  auto line = [&](std::string* l) {
+    const size_t nl = bytes.find('\n', pos);
+    if (nl == std::string::npos) return false;
+    *l = bytes.substr(pos, nl - pos);
+    pos = nl + 1;
+    return true;
+  };
+  std::string l;
+  if (!line(&l) || l != "SBXPOLICY 1") return (*why = "not a compiled sbx policy (version 1)"), std::nullopt;
+  if (!line(&l) || l.rfind("default ", 0) != 0) return (*why = "missing default"), std::nullopt;
+  const auto def = parse_action_word(l.substr(8));
+  if (!def) return (*why = "bad default action"), std::nullopt;
+  c.default_action = *def;
+  if (!line(&l) || (l != "broker 0" && l != "broker 1")) return (*why = "missing broker line"), std::nullopt;
+  c.uses_broker = l == "broker 1";
+  for (;;) {
+    if (!line(&l)) return (*why = "truncated"), std::nullopt;
+    if (l.rfind("path ", 0) == 0) {
+      const size_t sp = l.find(' ', 5);
+      if (sp == std::string::npos) return (*why = "bad path line"), std::nullopt;
+      PathRule r;
+      for (const char ch : l.substr(5, sp - 5)) {
+        if (ch == 'r') r.permissions |= kPathRead;
+        else if (ch == 'w') r.permissions |= kPathWrite;
+        else if (ch == 'c') r.permissions |= kPathCreate;
+        else return (*why = "bad path permissions"), std::nullopt;
+      }
+      r.pattern = l.substr(sp + 1);
+      if (r.pattern.empty() || r.pattern[0] != '/') return (*why = "bad path pattern"), std::nullopt;
+      c.paths.push_back(r);
+      continue;
+    }
+    if (l.rfind("bpf ", 0) != 0) return (*why = "unexpected line '" + l + "'"), std::nullopt;
+    const std::string n_text = l.substr(4);
+    if (n_text.empty() || n_text.size() > 4 || n_text.find_first_not_of("0123456789") != std::string::npos)
+      return (*why = "bad instruction count"), std::nullopt;
+    const size_t n = std::stoul(n_text);
+    if (n == 0 || n > BPF_MAXINSNS) return (*why = "instruction count out of range"), std::nullopt;
+    if (bytes.size() - pos != n * 8) return (*why = "program size does not match its count"), std::nullopt;
+    c.bpf.resize(n);
+    std::memcpy(c.bpf.data(), bytes.data() + pos, n * 8);
+    return c;
+  }
+}
+
+}  // namespace sbx::policy

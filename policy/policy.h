@@ -1,0 +1,153 @@
+// sbx policies: the language (docs/policy.md), its parser, the compiler to a
+// seccomp-bpf program through libseccomp, the compiled format, a reference
+// evaluator of the policy text, and a classic-BPF interpreter and
+// disassembler for what the kernel will run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sock_filter;
+
+namespace sbx::policy {
+
+struct Location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+struct Error {
+  Location where;
+  std::string message;
+};
+// "FILE:LINE:COLUMN: error: MESSAGE"
+std::string format(const Error& error);
+
+enum class ActionKind { kAllow, kErrno, kKill, kTrap, kBroker, kLog };
+struct Action {
+  ActionKind kind = ActionKind::kKill;
+  int errno_value = 0;  // for kErrno
+  bool operator==(const Action&) const = default;
+};
+std::string to_string(const Action& action);
+
+// One comparison of a system call argument (0-5) with a constant, on the full
+// 64-bit value the kernel sees. kMaskedEq is (arg & mask) == value.
+enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kMaskedEq };
+struct Atom {
+  int arg = 0;
+  Op op = Op::kEq;
+  uint64_t value = 0;
+  uint64_t mask = ~0ULL;  // kMaskedEq only
+  bool operator==(const Atom&) const = default;
+};
+std::string to_string(const Atom& atom);
+bool holds(const Atom& atom, const uint64_t args[6]);
+
+// A condition in disjunctive normal form: any of the conjunctions holds.
+// {} is false; {{}} (one empty conjunction) is true.
+using Conjunction = std::vector<Atom>;
+using Dnf = std::vector<Conjunction>;
+bool holds(const Dnf& condition, const uint64_t args[6]);
+std::string to_string(const Dnf& condition);
+
+struct Clause {
+  Action action;
+  Dnf condition;  // {{}} when the clause has no "if"
+  Location where;
+};
+
+// All clauses for one system call, in the order written: the first whose
+// condition holds decides; if none does, the policy's default applies.
+struct SyscallRule {
+  std::string name;
+  int nr = -1;
+  std::vector<Clause> clauses;
+};
+
+enum PathPermission : unsigned { kPathRead = 1, kPathWrite = 2, kPathCreate = 4 };
+struct PathRule {
+  unsigned permissions = 0;
+  std::string pattern;  // absolute; a final "/**" means the directory and everything below
+  Location where;
+};
+// Whether rules grant every permission in `wanted` on the absolute, normalised path.
+bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted);
+
+struct Policy {
+  Action default_action;
+  bool has_default = false;
+  std::vector<SyscallRule> rules;
+  std::vector<PathRule> paths;
+};
+
+// Built-in policies by name ("stdio", "default"): their text, or nullptr.
+const char* builtin_policy(const std::string& name);
+std::vector<std::string> builtin_policy_names();
+
+// Reads an included file; returns false if it cannot.
+using FileReader = std::function<bool(const std::string& path, std::string* text)>;
+bool read_file(const std::string& path, std::string* text);
+
+struct ParseResult {
+  std::optional<Policy> policy;  // set when there are no errors
+  std::vector<Error> errors;
+};
+ParseResult parse(const std::string& text, const std::string& file_name, const FileReader& reader = read_file);
+ParseResult parse_file(const std::string& path);
+
+// What the policy text says happens to a call (the reference the compiled
+// program is tested against).
+Action evaluate(const Policy& policy, int nr, const uint64_t args[6]);
+
+// The compiled policy: the seccomp-bpf program and the path rules.
+struct KernelRule {  // one rule as libseccomp receives it: one comparison per argument
+  std::string syscall;
+  int nr = -1;
+  Action action;
+  Conjunction atoms;
+};
+struct Compiled {
+  Action default_action;
+  std::vector<KernelRule> kernel_rules;
+  std::vector<PathRule> paths;
+  std::vector<uint64_t> bpf;  // sock_filter instructions, 8 bytes each
+  bool uses_broker = false;
+};
+struct CompileResult {
+  std::optional<Compiled> compiled;
+  std::vector<Error> errors;
+};
+struct CompileOptions {
+  bool binary_tree = true;  // libseccomp's binary-tree syscall search
+};
+CompileResult compile(const Policy& policy, const CompileOptions& options = {});
+
+// The compiled format ("SBXPOLICY 1"), documented in docs/policy.md.
+std::string serialize(const Compiled& compiled);
+std::optional<Compiled> deserialize(const std::string& bytes, std::string* why);
+
+// Classic BPF, as seccomp runs it. run_bpf returns the SECCOMP_RET_* value
+// for the call, or nullopt (with why) for a program the kernel would refuse.
+struct SeccompData {
+  int nr = 0;
+  uint32_t arch = 0xc000003e;  // AUDIT_ARCH_X86_64
+  uint64_t instruction_pointer = 0;
+  uint64_t args[6] = {};
+};
+std::optional<uint32_t> run_bpf(const std::vector<uint64_t>& program, const SeccompData& data, std::string* why);
+std::vector<std::string> disassemble(const std::vector<uint64_t>& program);
+// The action a SECCOMP_RET_* value stands for.
+Action action_of_seccomp_return(uint32_t ret);
+
+// Names: system calls (x86-64) and constants (O_*, PROT_*, errno names...).
+int syscall_number(const std::string& name);  // -1 if unknown
+std::string syscall_name(int nr);
+std::optional<uint64_t> named_constant(const std::string& name);
+std::optional<int> errno_number(const std::string& name);
+
+}  // namespace sbx::policy

@@ -1,0 +1,254 @@
+// Unit tests of the policy language: every parser error with its message,
+// the compiler's reductions, the compiled format, the BPF interpreter and
+// disassembler, path rules.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <map>
+#include <random>
+#include <string>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "policy.h"
+
+using namespace sbx::policy;
+
+namespace {
+// The first error for a policy text (with "default kill" prepended unless asked).
+std::string first_error(const std::string& text, bool add_default = true) {
+  const ParseResult r = parse((add_default ? "default kill\n" : "") + text, "t.policy");
+  if (r.errors.empty()) {
+    if (!r.policy) return "no policy";
+    const CompileResult c = compile(*r.policy);
+    return c.errors.empty() ? "ok" : format(c.errors[0]);
+  }
+  return format(r.errors[0]);
+}
+
+Policy parsed(const std::string& text) {
+  ParseResult r = parse(text, "t.policy");
+  for (const auto& e : r.errors) FAIL(format(e));
+  return *r.policy;
+}
+
+Action kernel_says(const Compiled& c, int nr, const uint64_t args[6]) {
+  SeccompData d;
+  d.nr = nr;
+  for (int i = 0; i < 6; ++i) d.args[i] = args[i];
+  std::string why;
+  const auto ret = run_bpf(c.bpf, d, &why);
+  REQUIRE(ret.has_value());
+  return action_of_seccomp_return(*ret);
+}
+}  // namespace
+
+TEST_CASE("every parse error names its line, column and what was expected", "[policy][errors]") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"read: allow if arg0 == 12ab", "t.policy:2:24: error: malformed number"},
+      {"read: allow if arg0 == 0x1ffffffffffffffff", "t.policy:2:24: error: number does not fit 64 bits"},
+      {"include \"x", "t.policy:2:9: error: unterminated string"},
+      {"read: allow $", "t.policy:2:13: error: unexpected character '$'"},
+      {"42", "t.policy:2:1: error: expected a statement: a system call rule, default, include or path"},
+      {"reed: allow", "t.policy:2:1: error: unknown system call 'reed' (x86-64 names, as in syscalls(2))"},
+      {"read allow", "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path)"},
+      {"read: 7", "t.policy:2:7: error: expected an action: allow, errno(NAME), kill, trap, broker or log"},
+      {"read: permit", "t.policy:2:7: error: unknown action 'permit' (expected allow, errno(NAME), kill, trap, broker or log)"},
+      {"read: errno EPERM", "t.policy:2:13: error: expected '(' after errno"},
+      {"read: errno(ENOPE)", "t.policy:2:13: error: unknown errno name 'ENOPE'"},
+      {"read: errno(0)", "t.policy:2:13: error: expected an errno name or a number from 1 to 4095"},
+      {"read: errno(4096)", "t.policy:2:13: error: expected an errno name or a number from 1 to 4095"},
+      {"read: errno(EPERM", "t.policy:2:18: error: expected ')'"},
+      {"read: allow if arg0 == O_NOPE", "t.policy:2:24: error: unknown constant 'O_NOPE'"},
+      {"read: allow if arg0 == (", "t.policy:2:24: error: expected a number or a named constant"},
+      {"read: allow if arg6 == 1", "t.policy:2:16: error: expected an argument, arg0 to arg5"},
+      {"read: allow if fd == 1", "t.policy:2:16: error: expected an argument, arg0 to arg5"},
+      {"read: allow if arg0 = 1", "t.policy:2:21: error: '=' is not a comparison: write '=='"},
+      {"read: allow if arg0 1", "t.policy:2:21: error: expected a comparison: ==, !=, <, <=, > or >="},
+      {"read: allow if arg0 & 3 < 1", "t.policy:2:25: error: a masked argument can only be compared with == or !="},
+      {"read: allow if arg0 & 3 == 4", "t.policy:2:28: error: the value has bits outside the mask: the comparison could never hold"},
+      {"read: allow if (arg0 == 1", "t.policy:2:26: error: expected ')'"},
+      {"read: allow if arg0 == 1 arg1", "t.policy:2:26: error: unexpected 'arg1' after the end of the statement"},
+      {"default broker", "t.policy:2:1: error: the default cannot be broker: name the calls to broker"},
+      {"default allow", "t.policy:2:1: error: default already set at t.policy:1"},
+      {"include \"/nonexistent.policy\"", "t.policy:2:9: error: cannot read included file '/nonexistent.policy'"},
+      {"include builtin:nothing", "t.policy:2:17: error: no built-in policy named 'nothing'"},
+      {"include 7", "t.policy:2:9: error: expected \"FILE\" or builtin:NAME after include"},
+      {"path execute /usr", "t.policy:2:6: error: expected a permission: read, write or create"},
+      {"path read usr/lib", "t.policy:2:11: error: expected an absolute path after the permissions"},
+      {"path read /usr//lib", "t.policy:2:11: error: empty path component ('//')"},
+      {"path read /usr/../etc", "t.policy:2:11: error: '.' and '..' are not allowed in paths"},
+      {"path read /usr/*.so", "t.policy:2:11: error: '**' is allowed only as the last component (a whole subtree); no other wildcards"},
+      {"path read /usr/**/lib", "t.policy:2:11: error: '**' is allowed only as the last component (a whole subtree); no other wildcards"},
+      {"path read /usr/", "t.policy:2:11: error: a path must not end with '/'"},
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    CHECK(first_error(text) == expected);
+  }
+  CHECK(first_error("read: allow", false) == "t.policy:1:1: error: no default action: add a line such as 'default kill'");
+}
+
+TEST_CASE("every mistake is reported, not only the first", "[policy][errors]") {
+  const ParseResult r = parse("default kill\nreed: allow\nread: permit\nwrite: allow\nclose: errno(X)\n", "t.policy");
+  REQUIRE(r.errors.size() == 3);
+  CHECK(r.errors[0].where.line == 2);
+  CHECK(r.errors[1].where.line == 3);
+  CHECK(r.errors[2].where.line == 5);
+}
+
+TEST_CASE("includes: files relative to the includer, built-ins, cycles, defaults", "[policy][include]") {
+  std::map<std::string, std::string> files = {
+      {"/p/top.policy", "include \"sub/a.policy\"\ndefault errno(EPERM)\nwrite: allow\n"},
+      {"/p/sub/a.policy", "default kill\nread: allow\n"},
+      {"/p/loop.policy", "default kill\ninclude \"loop.policy\"\n"},
+  };
+  FileReader reader = [&](const std::string& path, std::string* text) {
+    auto it = files.find(path);
+    if (it == files.end()) return false;
+    *text = it->second;
+    return true;
+  };
+  ParseResult r = parse(files["/p/top.policy"], "/p/top.policy", reader);
+  REQUIRE(r.errors.empty());
+  CHECK(r.policy->default_action == Action{ActionKind::kErrno, EPERM});  // the top level's default wins
+  CHECK(r.policy->rules.size() == 2);
+  r = parse(files["/p/loop.policy"], "/p/loop.policy", reader);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(format(r.errors[0]) == "/p/loop.policy:2:9: error: '/p/loop.policy' includes itself (through /p/loop.policy)");
+  r = parse("include builtin:stdio\n", "u.policy");
+  REQUIRE(r.errors.empty());
+  CHECK(r.policy->default_action.kind == ActionKind::kKill);  // an included default applies when the top has none
+}
+
+TEST_CASE("compile errors: a clause that can never apply", "[policy][errors]") {
+  CHECK(first_error("read: allow\nread: errno(EPERM) if arg0 == 3") ==
+        "t.policy:3:1: error: this clause for read can never apply: earlier clauses decide every call it matches");
+  CHECK(first_error("read: errno(EPERM) if arg0 == 3\nread: allow if arg0 == 3") ==
+        "t.policy:3:1: error: this clause for read can never apply: earlier clauses decide every call it matches");
+}
+
+TEST_CASE("the compiled program does what the text says, on random calls", "[policy][compiler]") {
+  const char* texts[] = {
+      "default errno(EPERM)\nioctl: allow if arg1 == TCGETS || arg1 == TIOCGWINSZ || arg1 == FIONREAD\nioctl: errno(ENOTTY)\n",
+      "default kill\nmmap: allow if arg2 & PROT_EXEC == 0\nmprotect: trap if arg2 & PROT_EXEC != 0\nmprotect: allow\n",
+      "default allow\nwrite: errno(EBADF) if arg0 > 2 && arg0 < 10\nwrite: kill if arg0 == 42\nread: log if arg0 != 0 && arg0 != 7\n",
+      "default kill\nopenat: errno(EACCES) if arg2 & O_ACCMODE != O_RDONLY\nopenat: broker\nclose: allow\n",
+      "default trap\nfcntl: allow if (arg1 == F_GETFL || arg1 == F_SETFL) && arg2 < 0x1000\nfcntl: errno(EINVAL) if arg1 >= 1024\n",
+  };
+  std::mt19937_64 rng(42);
+  for (const char* text : texts) {
+    INFO(text);
+    const Policy p = parsed(text);
+    const CompileResult c = compile(p);
+    for (const auto& e : c.errors) FAIL(format(e));
+    REQUIRE(c.compiled);
+    for (const auto& rule : p.rules) {
+      std::vector<uint64_t> interesting = {0, 1, 2, 3, 7, 9, 10, 41, 42, 43, ~0ULL, 1ULL << 32};
+      for (const auto& clause : rule.clauses)
+        for (const auto& conj : clause.condition)
+          for (const auto& a : conj)
+            for (uint64_t d : {a.value - 1, a.value, a.value + 1, a.value | ~a.mask, a.value ^ 1}) interesting.push_back(d);
+      for (int i = 0; i < 3000; ++i) {
+        uint64_t args[6];
+        for (auto& x : args) x = rng() % 3 ? interesting[rng() % interesting.size()] : rng();
+        CHECK(kernel_says(*c.compiled, rule.nr, args) == evaluate(p, rule.nr, args));
+      }
+    }
+    uint64_t none[6] = {};
+    CHECK(kernel_says(*c.compiled, syscall_number("getpid"), none) == evaluate(p, syscall_number("getpid"), none));
+  }
+}
+
+TEST_CASE("other architectures and x32 are refused by the program itself", "[policy][compiler]") {
+  const Policy p = parsed("default allow\n");
+  const Compiled c = *compile(p).compiled;
+  SeccompData d;
+  std::string why;
+  d.nr = 39;  // getpid
+  CHECK(action_of_seccomp_return(*run_bpf(c.bpf, d, &why)).kind == ActionKind::kAllow);
+  d.arch = 0x40000003;  // AUDIT_ARCH_I386
+  CHECK(action_of_seccomp_return(*run_bpf(c.bpf, d, &why)).kind == ActionKind::kKill);
+  d.arch = 0xc000003e;
+  d.nr = 39 | 0x40000000;  // the x32 ABI
+  CHECK(action_of_seccomp_return(*run_bpf(c.bpf, d, &why)).kind == ActionKind::kKill);
+}
+
+TEST_CASE("compiled format: round trip and refusal of damaged input", "[policy][format]") {
+  const Policy p = parsed("default errno(EPERM)\nread: allow\nopenat: broker\npath read,create /tmp/x/**\npath write /dev/null\n");
+  const Compiled c = *compile(p).compiled;
+  const std::string bytes = serialize(c);
+  std::string why;
+  const auto back = deserialize(bytes, &why);
+  REQUIRE(back);
+  CHECK(back->bpf == c.bpf);
+  CHECK(back->default_action == c.default_action);
+  CHECK(back->uses_broker);
+  REQUIRE(back->paths.size() == 2);
+  CHECK(back->paths[0].permissions == (kPathRead | kPathCreate));
+  CHECK(back->paths[1].pattern == "/dev/null");
+  CHECK_FALSE(deserialize("SBXPOLICY 2\n", &why));
+  CHECK(why == "not a compiled sbx policy (version 1)");
+  CHECK_FALSE(deserialize(bytes.substr(0, bytes.size() - 1), &why));
+  CHECK(why == "program size does not match its count");
+  CHECK_FALSE(deserialize(bytes + "x", &why));
+  std::string bad = bytes;
+  bad.replace(bad.find("default errno:1"), 15, "default errno:0");
+  CHECK_FALSE(deserialize(bad, &why));
+}
+
+TEST_CASE("the disassembler names what it loads and returns", "[policy][bpf]") {
+  const Compiled c = *compile(parsed("default kill\nread: allow if arg0 == 3\n")).compiled;
+  const auto lines = disassemble(c.bpf);
+  REQUIRE(lines.size() == c.bpf.size());
+  CHECK(lines[0] == "0000: ld  [4]    ; arch");
+  bool saw_arg = false, saw_allow = false;
+  for (const auto& l : lines) {
+    saw_arg |= l.find("; arg0 low 32 bits") != std::string::npos;
+    saw_allow |= l.find("ret allow") != std::string::npos;
+  }
+  CHECK(saw_arg);
+  CHECK(saw_allow);
+}
+
+TEST_CASE("path rules: exact files and whole subtrees, all permissions wanted", "[policy][paths]") {
+  const Policy p = parsed("default kill\npath read /usr/lib/**\npath read,write /tmp/out/**\npath create /tmp/out/new\n"
+                          "path read /etc/ld.so.cache\n");
+  CHECK(path_allowed(p.paths, "/usr/lib", kPathRead));
+  CHECK(path_allowed(p.paths, "/usr/lib/x86_64-linux-gnu/libc.so.6", kPathRead));
+  CHECK_FALSE(path_allowed(p.paths, "/usr/lib64/x", kPathRead));
+  CHECK_FALSE(path_allowed(p.paths, "/usr/libexec", kPathRead));
+  CHECK_FALSE(path_allowed(p.paths, "/usr/lib/x", kPathWrite));
+  CHECK(path_allowed(p.paths, "/etc/ld.so.cache", kPathRead));
+  CHECK_FALSE(path_allowed(p.paths, "/etc/ld.so.cache2", kPathRead));
+  CHECK(path_allowed(p.paths, "/tmp/out/a", kPathRead | kPathWrite));
+  CHECK_FALSE(path_allowed(p.paths, "/tmp/out/a", kPathWrite | kPathCreate));
+  CHECK(path_allowed(p.paths, "/tmp/out/new", kPathWrite | kPathCreate));
+  CHECK_FALSE(path_allowed(p.paths, "/etc/passwd", 0));
+}
+
+TEST_CASE("names: system calls, constants, errno", "[policy][names]") {
+  CHECK(syscall_number("read") == 0);
+  CHECK(syscall_number("openat") == 257);
+  CHECK(syscall_number("socketcall") == -1);  // not an x86-64 call
+  CHECK(syscall_number("nonsense") == -1);
+  CHECK(syscall_name(257) == "openat");
+  CHECK(named_constant("O_ACCMODE") == 3u);
+  CHECK(named_constant("AT_FDCWD") == static_cast<uint64_t>(-100));
+  CHECK(named_constant("TCGETS") == static_cast<uint64_t>(TCGETS));
+  CHECK(named_constant("EACCES") == static_cast<uint64_t>(EACCES));
+  CHECK_FALSE(named_constant("O_EVERYTHING"));
+  CHECK(errno_number("ENOSYS") == ENOSYS);
+  CHECK(to_string(Action{ActionKind::kErrno, EACCES}) == "errno(EACCES)");
+}
+
+TEST_CASE("the built-in policies parse and compile", "[policy][builtin]") {
+  for (const auto& name : builtin_policy_names()) {
+    INFO(name);
+    const ParseResult r = parse_file("builtin:" + name);
+    for (const auto& e : r.errors) FAIL(format(e));
+    REQUIRE(r.policy);
+    CHECK(compile(*r.policy).compiled.has_value());
+  }
+}
