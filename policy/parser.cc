@@ -278,7 +278,7 @@ struct State {
   std::vector<Error> errors;
   std::vector<std::string> include_stack;
   Location default_where;
-  bool default_from_top = false;
+  int default_depth = 0;
 };
 
 std::string directory_of(const std::string& path) {
@@ -303,7 +303,7 @@ bool valid_pattern(const std::string& p, std::string* why) {
   return true;
 }
 
-void parse_text(State& st, const std::string& text, const std::string& file, bool top_level);
+void parse_text(State& st, const std::string& text, const std::string& file);
 
 void parse_include(State& st, LineParser& p, const std::string& file, const Location& where) {
   const Token& target = p.next();
@@ -327,10 +327,10 @@ void parse_include(State& st, LineParser& p, const std::string& file, const Loca
   if (std::find(st.include_stack.begin(), st.include_stack.end(), name) != st.include_stack.end())
     p.fail(target, "'" + name + "' includes itself (through " + file + ")");
   (void)where;
-  parse_text(st, body, name, false);
+  parse_text(st, body, name);
 }
 
-void parse_statement(State& st, LineParser& p, const std::string& file, int line_no, bool top_level) {
+void parse_statement(State& st, LineParser& p, const std::string& file, int line_no) {
   const Token& first = p.next();
   const Location where{file, line_no, first.column};
   if (first.kind != Token::kWord) p.fail(first, "expected a statement: a system call rule, default, include or path");
@@ -361,19 +361,18 @@ void parse_statement(State& st, LineParser& p, const std::string& file, int line
     const Action action = p.action();
     p.expect_end();
     if (action.kind == ActionKind::kBroker) p.fail(first, "the default cannot be broker: name the calls to broker");
+    // A file's own default overrides those of the files it includes; two
+    // defaults at the same depth are an error.
+    const int depth = static_cast<int>(st.include_stack.size());
     if (st.policy.has_default) {
-      if (top_level && !st.default_from_top) {
-        // The top-level file's default overrides an included one.
-      } else if (top_level || !st.default_from_top) {
+      if (depth == st.default_depth)
         p.fail(first, "default already set at " + st.default_where.file + ":" + std::to_string(st.default_where.line));
-      } else {
-        return;  // an included default never overrides the top level's
-      }
+      if (depth > st.default_depth) return;
     }
     st.policy.default_action = action;
     st.policy.has_default = true;
     st.default_where = where;
-    st.default_from_top = top_level;
+    st.default_depth = depth;
     return;
   }
   if (first.text == "include") {
@@ -404,7 +403,7 @@ void parse_statement(State& st, LineParser& p, const std::string& file, int line
   p.fail(first, "expected ':' after the system call name '" + first.text + "' (or default, include, path)");
 }
 
-void parse_text(State& st, const std::string& text, const std::string& file, bool top_level) {
+void parse_text(State& st, const std::string& text, const std::string& file) {
   st.include_stack.push_back(file);
   std::istringstream in(text);
   std::string line;
@@ -423,7 +422,7 @@ void parse_text(State& st, const std::string& text, const std::string& file, boo
     if (tokens.size() == 1) continue;  // blank or comment
     LineParser p(tokens);
     try {
-      parse_statement(st, p, file, line_no, top_level);
+      parse_statement(st, p, file, line_no);
     } catch (const ParseFailure& f) {
       st.errors.push_back({{file, line_no, f.column}, f.message});
     }
@@ -434,8 +433,8 @@ void parse_text(State& st, const std::string& text, const std::string& file, boo
 }  // namespace
 
 ParseResult parse(const std::string& text, const std::string& file_name, const FileReader& reader) {
-  State st{reader, {}, {}, {}, {}, false};
-  parse_text(st, text, file_name, true);
+  State st{reader, {}, {}, {}, {}, 0};
+  parse_text(st, text, file_name);
   if (st.errors.empty() && !st.policy.has_default)
     st.errors.push_back({{file_name, 1, 1}, "no default action: add a line such as 'default kill'"});
   ParseResult result;
@@ -540,4 +539,15 @@ bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, u
   return wanted != 0 && (granted & wanted) == wanted;
 }
 
+}  // namespace sbx::policy
+
+namespace sbx::policy {
+bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path) {
+  for (const auto& r : rules) {
+    const std::string& p = r.pattern;
+    if (path == "/" || (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '/'))
+      return true;
+  }
+  return false;
+}
 }  // namespace sbx::policy

@@ -77,6 +77,10 @@ struct PathRule {
 };
 // Whether rules grant every permission in `wanted` on the absolute, normalised path.
 bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted);
+// Whether path is a directory on the way to something a rule grants ("/",
+// "/usr" for "/usr/lib/**"): its metadata may be read (stat, readlink), so
+// that realpath() works; nothing more.
+bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path);
 
 struct Policy {
   Action default_action;

@@ -117,6 +117,9 @@ TEST_CASE("includes: files relative to the includer, built-ins, cycles, defaults
   r = parse(files["/p/loop.policy"], "/p/loop.policy", reader);
   REQUIRE(r.errors.size() == 1);
   CHECK(format(r.errors[0]) == "/p/loop.policy:2:9: error: '/p/loop.policy' includes itself (through /p/loop.policy)");
+  r = parse("include builtin:default\ndefault log\n", "v.policy");  // nested: each level overrides the one below
+  REQUIRE(r.errors.empty());
+  CHECK(r.policy->default_action.kind == ActionKind::kLog);
   r = parse("include builtin:stdio\n", "u.policy");
   REQUIRE(r.errors.empty());
   CHECK(r.policy->default_action.kind == ActionKind::kKill);  // an included default applies when the top has none
@@ -226,6 +229,12 @@ TEST_CASE("path rules: exact files and whole subtrees, all permissions wanted", 
   CHECK_FALSE(path_allowed(p.paths, "/tmp/out/a", kPathWrite | kPathCreate));
   CHECK(path_allowed(p.paths, "/tmp/out/new", kPathWrite | kPathCreate));
   CHECK_FALSE(path_allowed(p.paths, "/etc/passwd", 0));
+  CHECK(path_on_the_way(p.paths, "/"));
+  CHECK(path_on_the_way(p.paths, "/usr"));
+  CHECK(path_on_the_way(p.paths, "/tmp/out"));
+  CHECK_FALSE(path_on_the_way(p.paths, "/us"));
+  CHECK_FALSE(path_on_the_way(p.paths, "/etc/ld.so.cache"));  // the file itself, not on the way
+  CHECK_FALSE(path_on_the_way(p.paths, "/var"));
 }
 
 TEST_CASE("names: system calls, constants, errno", "[policy][names]") {

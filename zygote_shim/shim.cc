@@ -1,0 +1,158 @@
+// libsbx-shim.so: loaded into the program (LD_PRELOAD, restored by
+// sbx-helper from SANDBOX_LD_PRELOAD) and run before its main:
+//   1. read and check the compiled policy from the sealed memfd SBX_POLICY_FD;
+//   2. fork the trusted process, which keeps the filesystem view;
+//   3. ask sbx-helper for the chroot ('C' on SBX_D, reap the helper, read 'O');
+//   4. install the compiled filter on every thread (TSYNC), with a listener
+//      for brokered calls, and hand the listener to the trusted process;
+//   5. install a SIGSYS handler for calls the policy traps.
+// Nothing here is trusted: the program may overwrite all of it once main
+// runs. What holds is the kernel's filter and the trusted process. Any
+// failure stops the program with "sbx: ..." and exit status 125: it never
+// runs without its sandbox.
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "policy.h"
+#include "trusted.h"
+
+namespace {
+
+constexpr int kExitShim = 125;
+
+[[noreturn]] void die(const char* what, const char* reason) {
+  char line[512];
+  const int n = std::snprintf(line, sizeof(line), "sbx: %s: %s\n", what, reason);
+  if (n > 0) {
+    ssize_t ignored = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
+    (void)ignored;
+  }
+  _exit(kExitShim);
+}
+
+int env_int(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return -1;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return (*end == '\0' && n >= 0 && n <= INT_MAX) ? static_cast<int>(n) : -1;
+}
+
+sbx::policy::Compiled read_policy(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > (1 << 20)) die("policy", "SBX_POLICY_FD is not a policy");
+  // Sealed by sbx run: nobody can change it between our check and our use.
+  const int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0 || !(seals & F_SEAL_WRITE) || !(seals & F_SEAL_SEAL)) die("policy", "the policy memfd is not sealed");
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  if (pread(fd, bytes.data(), bytes.size(), 0) != st.st_size) die("policy", "cannot read the policy");
+  std::string why;
+  auto compiled = sbx::policy::deserialize(bytes, &why);
+  if (!compiled) die("policy", why.c_str());
+  return *compiled;
+}
+
+void chroot_me() {
+  const int sock = env_int("SBX_D");
+  const int helper = env_int("SBX_HELPER_PID");
+  if (sock < 0 || helper < 0) die("chroot", "not started through sbx-helper (no SBX_D)");
+  if (write(sock, "C", 1) != 1) die("chroot: write to SBX_D", std::strerror(errno));
+  if (waitpid(helper, nullptr, 0) < 0 && errno != ECHILD) die("chroot: waiting for the helper", std::strerror(errno));
+  char reply = 0;
+  if (read(sock, &reply, 1) != 1 || reply != 'O') die("chroot", "the helper did not confirm the chroot");
+  close(sock);
+  unsetenv("SBX_D");
+  unsetenv("SBX_HELPER_PID");
+}
+
+// Calls the policy traps: the program sees an ordinary failure, ENOSYS.
+void on_sigsys(int, siginfo_t* info, void* context) {
+  if (info->si_code != 1) return;  // SYS_SECCOMP
+  auto* uc = static_cast<ucontext_t*>(context);
+  uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+}
+
+__attribute__((constructor)) void sbx_shim_start() {
+  const int policy_fd = env_int("SBX_POLICY_FD");
+  if (policy_fd < 0) {
+    // Loaded again in a program the sandboxed one started: the filter is
+    // inherited and already holds; there is nothing left to set up.
+    if (std::getenv("SBX_SANDBOXED") != nullptr) return;
+    die("libsbx-shim.so", "no SBX_POLICY_FD: start programs with 'sbx run'");
+  }
+  const sbx::policy::Compiled policy = read_policy(policy_fd);
+  close(policy_fd);
+  unsetenv("SBX_POLICY_FD");
+  setenv("SBX_SANDBOXED", "1", 1);
+
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) die("getcwd", std::strerror(errno));
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair", std::strerror(errno));
+  const pid_t trusted = fork();
+  if (trusted < 0) die("fork of the trusted process", std::strerror(errno));
+  if (trusted == 0) {
+    close(sv[0]);
+    const int keep = sv[1];
+    // Nothing of the program's but our socket (and stderr for messages).
+    if (keep > 3) close_range(3, static_cast<unsigned>(keep) - 1, 0);
+    close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+    close(STDIN_FILENO);
+    close(STDOUT_FILENO);
+    sbx::shim::run_trusted_process({policy.paths, cwd, keep});
+  }
+  close(sv[1]);
+  // Yama may require the tracee to name who may read its memory.
+  prctl(PR_SET_PTRACER, trusted, 0, 0, 0);
+
+  chroot_me();
+
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("prctl(PR_SET_NO_NEW_PRIVS)", std::strerror(errno));
+  struct sigaction sa{};
+  sa.sa_sigaction = on_sigsys;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSYS, &sa, nullptr);
+  unsetenv("LD_PRELOAD");  // programs started from here load nothing of ours
+
+  // Installing the filter is our last system call: after it, the policy
+  // decides everything, and it need not allow anything for us. So the
+  // trusted process is told beforehand where the listener will be (the
+  // lowest free descriptor once sv[0] is closed) and takes it itself
+  // (pidfd_getfd), checking that it is a seccomp listener.
+  int listener = -1;
+  if (policy.uses_broker) {
+    const int lowest = fcntl(STDIN_FILENO, F_DUPFD, 0);
+    if (lowest < 0) die("finding a free descriptor", std::strerror(errno));
+    close(lowest);
+    listener = lowest < sv[0] ? lowest : sv[0];
+    if (write(sv[0], &listener, sizeof(listener)) != sizeof(listener))
+      die("telling the trusted process where the listener goes", std::strerror(errno));
+  }
+  close(sv[0]);
+  sock_fprog prog{static_cast<unsigned short>(policy.bpf.size()),
+                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(policy.bpf.data()))};
+  unsigned flags = SECCOMP_FILTER_FLAG_TSYNC;
+  if (policy.uses_broker) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) die("installing the seccomp filter", std::strerror(errno));
+  if (policy.uses_broker && rc != listener) die("installing the seccomp filter", "the listener is not where expected");
+}
+
+}  // namespace
