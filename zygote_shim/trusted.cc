@@ -78,7 +78,6 @@ constexpr int kMaxWorkers = 64;
 
 struct Request {
   seccomp_notif n;
-  int pidfd = -1;
 };
 
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
@@ -130,6 +129,20 @@ int open_path(const std::string& path, bool follow, bool directory = false) {
   return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
 }
 
+// The thread group (process) of a thread id, from /proc/TID/status.
+pid_t thread_group_of(pid_t tid) {
+  char path[48], text[2048];
+  std::snprintf(path, sizeof(path), "/proc/%d/status", static_cast<int>(tid));
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char* tgid = std::strstr(text, "\nTgid:");
+  return tgid ? static_cast<pid_t>(std::atoi(tgid + 6)) : -1;
+}
+
 // Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
 // or the directory its descriptor refers to.
 bool base_of(const Request& r, int64_t dirfd, std::string* base) {
@@ -137,7 +150,11 @@ bool base_of(const Request& r, int64_t dirfd, std::string* base) {
     *base = g_config->cwd;
     return true;
   }
-  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, r.pidfd, static_cast<int>(dirfd), 0));
+  // Descriptors belong to the process: take it from the thread group leader.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(r.n.pid), 0));
+  if (pidfd < 0) return false;
+  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
+  close(pidfd);
   if (fd < 0) return false;
   *base = real_path(fd);
   close(fd);
@@ -406,10 +423,7 @@ void* worker(void*) {
       if (err == EINTR || err == ENOENT) continue;
       _exit(0);  // the listener is gone: the sandboxed process has exited
     }
-    r.pidfd = static_cast<int>(syscall(SYS_pidfd_open, r.n.pid, 0));
-    const Answer answer = r.pidfd < 0 ? fail(ESRCH) : handle(r);
-    if (r.pidfd >= 0) close(r.pidfd);
-    reply(r.n, answer);
+    reply(r.n, handle(r));
   }
 }
 

@@ -1,0 +1,41 @@
+// corrupt_shim FORBIDDEN_FILE: a program that turns on the in-process layer.
+// It replaces the shim's SIGSYS handler, erases the shim's notion of the
+// policy from its environment, and calls the kernel directly (raw syscall
+// instructions, no libc wrappers) for things the policy forbids. Prints one
+// line per attempt: "NAME refused ERRNO" or "NAME ALLOWED".
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+namespace {
+long raw(long nr, long a = 0, long b = 0, long c = 0, long d = 0) {
+  long ret;
+  register long r10 asm("r10") = d;
+  asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+  return ret;
+}
+void report(const char* name, long ret) {
+  if (ret < 0) std::printf("%s refused %ld\n", name, -ret);
+  else std::printf("%s ALLOWED\n", name);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  signal(SIGSYS, SIG_IGN);  // the shim's handler is gone
+  unsetenv("SBX_SANDBOXED");
+  report("socket", raw(SYS_socket, AF_INET, SOCK_STREAM, 0));
+  report("open-forbidden", raw(SYS_openat, AT_FDCWD, reinterpret_cast<long>(argv[1]), O_RDONLY));
+  report("execve", raw(SYS_execve, reinterpret_cast<long>("/bin/sh"), 0, 0));
+  report("ptrace", raw(SYS_ptrace, 16 /* ATTACH */, 1));
+  report("chroot", raw(SYS_chroot, reinterpret_cast<long>("/")));
+  report("seccomp-off", raw(SYS_prctl, 22 /* PR_SET_SECCOMP */, 0 /* disabled */));
+  std::fflush(stdout);
+  return 0;
+}
