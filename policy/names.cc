@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -86,6 +87,9 @@ std::optional<uint64_t> named_constant(const std::string& name) {
       SBX_NAME(F_OFD_GETLK), SBX_NAME(F_OFD_SETLK), SBX_NAME(F_OFD_SETLKW), SBX_NAME(SEEK_SET), SBX_NAME(SEEK_CUR), SBX_NAME(SEEK_END),
       SBX_NAME(FUTEX_WAIT), SBX_NAME(FUTEX_WAKE), SBX_NAME(FUTEX_PRIVATE_FLAG), SBX_NAME(FUTEX_WAIT_BITSET),
       SBX_NAME(FUTEX_WAKE_BITSET), SBX_NAME(FUTEX_CLOCK_REALTIME),
+      // seccomp user notification (the trusted process's own policy)
+      SBX_NAME(SECCOMP_IOCTL_NOTIF_RECV), SBX_NAME(SECCOMP_IOCTL_NOTIF_SEND), SBX_NAME(SECCOMP_IOCTL_NOTIF_ID_VALID),
+      SBX_NAME(SECCOMP_IOCTL_NOTIF_ADDFD),
   };
   const auto it = kConstants.find(name);
   if (it != kConstants.end()) return static_cast<uint64_t>(it->second);  // negative values sign-extend

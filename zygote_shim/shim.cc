@@ -131,28 +131,38 @@ __attribute__((constructor)) void sbx_shim_start() {
   sigaction(SIGSYS, &sa, nullptr);
   unsetenv("LD_PRELOAD");  // programs started from here load nothing of ours
 
-  // Installing the filter is our last system call: after it, the policy
-  // decides everything, and it need not allow anything for us. So the
-  // trusted process is told beforehand where the listener will be (the
-  // lowest free descriptor once sv[0] is closed) and takes it itself
-  // (pidfd_getfd), checking that it is a seccomp listener.
+  // After the filter is installed the policy decides every call we make, so
+  // we make as few as we can. The trusted process is told beforehand where
+  // the listener will be (the lowest free descriptor) and takes it itself
+  // (pidfd_getfd), checking that it is a seccomp listener. We then wait for
+  // its word and close our copy (read and close: any policy allows them):
+  // the listener must not stay in the program, and a trusted process that
+  // died must stop the program, not leave it waiting forever.
   int listener = -1;
   if (policy.uses_broker) {
-    const int lowest = fcntl(STDIN_FILENO, F_DUPFD, 0);
-    if (lowest < 0) die("finding a free descriptor", std::strerror(errno));
-    close(lowest);
-    listener = lowest < sv[0] ? lowest : sv[0];
+    listener = fcntl(STDIN_FILENO, F_DUPFD, 0);
+    if (listener < 0) die("finding a free descriptor", std::strerror(errno));
+    close(listener);
     if (write(sv[0], &listener, sizeof(listener)) != sizeof(listener))
       die("telling the trusted process where the listener goes", std::strerror(errno));
   }
-  close(sv[0]);
   sock_fprog prog{static_cast<unsigned short>(policy.bpf.size()),
                   reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(policy.bpf.data()))};
   unsigned flags = SECCOMP_FILTER_FLAG_TSYNC;
   if (policy.uses_broker) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (rc < 0) die("installing the seccomp filter", std::strerror(errno));
-  if (policy.uses_broker && rc != listener) die("installing the seccomp filter", "the listener is not where expected");
+  if (policy.uses_broker) {
+    char taken = 0;
+    if (rc != listener || read(sv[0], &taken, 1) != 1 || taken != 'T') {
+      static const char msg[] = "sbx: the trusted process did not take the seccomp listener; stopping\n";
+      ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+      (void)ignored;
+      _exit(kExitShim);
+    }
+    close(listener);
+  }
+  close(sv[0]);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "trusted.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <linux/stat.h>
@@ -467,6 +468,21 @@ int take_listener(int sock) {
   return -1;
 }
 
+// The trusted process's own filter (builtin:trusted-process): if a request
+// ever subverted it, it still could not execute, connect, trace or mount.
+void confine_self() {
+  const auto parsed = policy::parse(policy::builtin_policy("trusted-process"), "builtin:trusted-process");
+  if (!parsed.policy) _exit(1);
+  const auto compiled = policy::compile(*parsed.policy);
+  if (!compiled.compiled) _exit(1);
+  const auto& bpf = compiled.compiled->bpf;
+  sock_fprog prog{static_cast<unsigned short>(bpf.size()),
+                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(bpf.data()))};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+    _exit(1);
+}
+
 }  // namespace
 
 void run_trusted_process(const TrustedConfig& config) {
@@ -474,7 +490,11 @@ void run_trusted_process(const TrustedConfig& config) {
   // Die with the sandboxed process; let nobody (it included) trace us.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Our own policy, before we read a byte the sandboxed process controls and
+  // before any thread exists.
+  confine_self();
   g_listener = take_listener(config.socket);
+  if (g_listener >= 0 && write(config.socket, "T", 1) != 1) _exit(0);  // the program closes its copy on this
   close(config.socket);
   if (g_listener < 0) _exit(0);  // the shim failed before installing the filter; it reports why
   for (int i = 0; i < kInitialWorkers; ++i) start_worker();

@@ -176,6 +176,8 @@ def case_corrupted_shim(name):
     for attempt in ("socket", "open-forbidden", "execve", "ptrace", "chroot", "seccomp-off"):
         check(f"{attempt} refused" in proc.stdout, f"{attempt} is refused by the kernel's filter", describe(proc))
     check("ALLOWED" not in proc.stdout, "nothing was allowed", describe(proc))
+    check("open-fds:\n" in proc.stdout, "no descriptor of the sandbox (listener, SBX_D, policy) is left in the program",
+          describe(proc))
     assert_no_leftovers(sb.helper)
 
 

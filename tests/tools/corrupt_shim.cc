@@ -2,7 +2,8 @@
 // It replaces the shim's SIGSYS handler, erases the shim's notion of the
 // policy from its environment, and calls the kernel directly (raw syscall
 // instructions, no libc wrappers) for things the policy forbids. Prints one
-// line per attempt: "NAME refused ERRNO" or "NAME ALLOWED".
+// line per attempt: "NAME refused ERRNO" or "NAME ALLOWED", then the
+// descriptors it holds above 2 ("open-fds: ...").
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -36,6 +37,12 @@ int main(int argc, char** argv) {
   report("ptrace", raw(SYS_ptrace, 16 /* ATTACH */, 1));
   report("chroot", raw(SYS_chroot, reinterpret_cast<long>("/")));
   report("seccomp-off", raw(SYS_prctl, 22 /* PR_SET_SECCOMP */, 0 /* disabled */));
+  // Nothing of the sandbox's machinery may be left in our hands: not the
+  // seccomp listener, not SBX_D, not the policy.
+  std::printf("open-fds:");
+  for (int fd = 3; fd < 1024; ++fd)
+    if (fcntl(fd, F_GETFD) >= 0) std::printf(" %d", fd);
+  std::printf("\n");
   std::fflush(stdout);
   return 0;
 }
