@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from sbxtest import (NOBODY, assert_no_leftovers, check, describe, install_file, main, private_dir, require_root,
+from sbxtest import (NOBODY, without_sanitizer_notes, assert_no_leftovers, check, describe, install_file, main, private_dir, require_root,
                      run, setuid_copy)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
@@ -44,6 +44,7 @@ class Sandbox:
         proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
                                self.sbx, "run", *args], env=self.env(), input=stdin_text, capture_output=True,
                               text=True, timeout=timeout, cwd=self.data)
+        proc.stderr = without_sanitizer_notes(proc.stderr)
         return proc
 
 
