@@ -89,7 +89,7 @@ std::optional<uint64_t> named_constant(const std::string& name) {
       SBX_NAME(FUTEX_WAKE_BITSET), SBX_NAME(FUTEX_CLOCK_REALTIME),
       // seccomp user notification (the trusted process's own policy)
       SBX_NAME(SECCOMP_IOCTL_NOTIF_RECV), SBX_NAME(SECCOMP_IOCTL_NOTIF_SEND), SBX_NAME(SECCOMP_IOCTL_NOTIF_ID_VALID),
-      SBX_NAME(SECCOMP_IOCTL_NOTIF_ADDFD),
+      SBX_NAME(SECCOMP_IOCTL_NOTIF_ADDFD), {"SECCOMP_IOCTL_NOTIF_SET_FLAGS", static_cast<long long>(SECCOMP_IOW(4, __u64))},
   };
   const auto it = kConstants.find(name);
   if (it != kConstants.end()) return static_cast<uint64_t>(it->second);  // negative values sign-extend
