@@ -50,6 +50,9 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
+extern const uint64_t kTrustedProcessBpf[];
+extern const size_t kTrustedProcessBpf_size;
+
 namespace sbx::shim {
 
 using policy::kPathCreate;
@@ -478,16 +481,12 @@ int take_listener(int sock) {
   return -1;
 }
 
-// The trusted process's own filter (builtin:trusted-process): if a request
-// ever subverted it, it still could not execute, connect, trace or mount.
+// The trusted process's own filter (builtin:trusted-process, compiled at
+// build time by policy/embed_bpf): if a request ever subverted it, it still
+// could not execute, connect, trace or mount.
 void confine_self() {
-  const auto parsed = policy::parse(policy::builtin_policy("trusted-process"), "builtin:trusted-process");
-  if (!parsed.policy) _exit(1);
-  const auto compiled = policy::compile(*parsed.policy);
-  if (!compiled.compiled) _exit(1);
-  const auto& bpf = compiled.compiled->bpf;
-  sock_fprog prog{static_cast<unsigned short>(bpf.size()),
-                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(bpf.data()))};
+  sock_fprog prog{static_cast<unsigned short>(kTrustedProcessBpf_size),
+                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(kTrustedProcessBpf))};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
     _exit(1);
