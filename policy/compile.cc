@@ -54,16 +54,11 @@ Dnf negate(const Atom& a) {
   return {};
 }
 
-Dnf conjoin(const Dnf& a, const Dnf& b) {
-  Dnf out;
-  for (const auto& x : a)
-    for (const auto& y : b) {
-      Conjunction c = x;
-      c.insert(c.end(), y.begin(), y.end());
-      out.push_back(std::move(c));
-      if (out.size() > 4096) throw CompileError{"condition too complex (more than 4096 alternatives)"};
-    }
-  return out;
+// policy::conjoin, bounded: a condition that would need more than 4096
+// alternatives is refused before it is built.
+Dnf conjoin_bounded(const Dnf& a, const Dnf& b) {
+  if (a.size() * b.size() > 4096) throw CompileError{"condition too complex (more than 4096 alternatives)"};
+  return conjoin(a, b);
 }
 
 Dnf negate(const Dnf& d) {
@@ -74,7 +69,7 @@ Dnf negate(const Dnf& d) {
       Dnf n = negate(a);
       not_c.insert(not_c.end(), n.begin(), n.end());
     }
-    out = conjoin(out, not_c);
+    out = conjoin_bounded(out, not_c);
   }
   return out;
 }
@@ -249,7 +244,7 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
       try {
         Dnf effective = clause.condition;
         for (size_t j = 0; j < i; ++j)
-          if (!(rule.clauses[j].action == clause.action)) effective = conjoin(effective, negate(rule.clauses[j].condition));
+          if (!(rule.clauses[j].action == clause.action)) effective = conjoin_bounded(effective, negate(rule.clauses[j].condition));
         Dnf reduced;
         for (const auto& c : effective) {
           Dnf r = reduce(c);

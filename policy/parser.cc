@@ -130,17 +130,6 @@ struct ParseFailure {
   std::string message;
 };
 
-Dnf conjoin(const Dnf& a, const Dnf& b) {
-  Dnf out;
-  for (const auto& x : a)
-    for (const auto& y : b) {
-      Conjunction c = x;
-      c.insert(c.end(), y.begin(), y.end());
-      out.push_back(std::move(c));
-    }
-  return out;
-}
-
 // The parser of one statement, on one line's tokens.
 class LineParser {
  public:
@@ -468,6 +457,17 @@ bool holds(const Atom& a, const uint64_t args[6]) {
     case Op::kMaskedEq: return (x & a.mask) == a.value;
   }
   return false;
+}
+
+Dnf conjoin(const Dnf& a, const Dnf& b) {
+  Dnf out;
+  for (const auto& x : a)
+    for (const auto& y : b) {
+      Conjunction c = x;
+      c.insert(c.end(), y.begin(), y.end());
+      out.push_back(std::move(c));
+    }
+  return out;
 }
 
 bool holds(const Dnf& condition, const uint64_t args[6]) {

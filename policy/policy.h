@@ -53,6 +53,8 @@ bool holds(const Atom& atom, const uint64_t args[6]);
 using Conjunction = std::vector<Atom>;
 using Dnf = std::vector<Conjunction>;
 bool holds(const Dnf& condition, const uint64_t args[6]);
+// a && b, in disjunctive normal form (every pair of conjunctions joined).
+Dnf conjoin(const Dnf& a, const Dnf& b);
 std::string to_string(const Dnf& condition);
 
 struct Clause {

@@ -112,37 +112,31 @@ def inherited_directory(run):
     return verdict(proc)
 
 
-def tcp_loopback(run):
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.setblocking(False)
-    try:
-        held, detail = verdict(run.launch("tcp-loopback", str(server.getsockname()[1])))
+def against_server(family, address, attack, argument_of):
+    """A server of the host's listens; the attack tries to connect to it.
+    Held only if the attack fails and the server accepted nothing."""
+    def scenario(run):
+        server = socket.socket(family, socket.SOCK_STREAM)
+        server.bind(address())
+        server.listen(1)
+        server.setblocking(False)
         try:
-            server.accept()
-            return False, detail + "; the host accepted a connection"
-        except BlockingIOError:
-            return held, detail
-    finally:
-        server.close()
+            held, detail = verdict(run.launch(attack, argument_of(server)))
+            try:
+                server.accept()
+                return False, detail + "; the host accepted a connection"
+            except BlockingIOError:
+                return held, detail
+        finally:
+            server.close()
+    return scenario
 
 
-def abstract_unix(run):
-    name = f"sbx-adversarial-{random.randint(0, 1 << 30)}"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind("\0" + name)
-    server.listen(1)
-    server.setblocking(False)
-    try:
-        held, detail = verdict(run.launch("abstract-unix-socket", name))
-        try:
-            server.accept()
-            return False, detail + "; the host accepted a connection"
-        except BlockingIOError:
-            return held, detail
-    finally:
-        server.close()
+ABSTRACT_NAME = f"sbx-adversarial-{random.randint(0, 1 << 30)}"
+tcp_loopback = against_server(socket.AF_INET, lambda: ("127.0.0.1", 0), "tcp-loopback",
+                              lambda s: str(s.getsockname()[1]))
+abstract_unix = against_server(socket.AF_UNIX, lambda: "\0" + ABSTRACT_NAME, "abstract-unix-socket",
+                               lambda s: ABSTRACT_NAME)
 
 
 def against_victim(attack):

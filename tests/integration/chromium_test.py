@@ -13,11 +13,8 @@ namespaces, seccomp-bpf and TSYNC.
 import os
 import re
 import shutil
-import subprocess
-import sys
 
-from sbxtest import (NOBODY, Failure, assert_no_leftovers, check, describe, private_dir, require_root, run,
-                     setuid_copy, skip, base_env)
+from sbxtest import NOBODY, assert_no_leftovers, base_env, check, main, require_root, run, setuid_copy, skip
 
 CHROMIUM_DIR = "/usr/lib/chromium"
 EXPECTED_STATUS = 47  # kSandboxLinuxSUID|PIDNS|NetNS|SeccompBPF|SeccompTSYNC
@@ -66,7 +63,7 @@ def sandbox_status_buckets(stderr):
     return None
 
 
-def main():
+def case_renders_with_sbx_helper(name):
     require_root()
     if not os.path.exists(os.path.join(CHROMIUM_DIR, "chromium")):
         skip("Debian's chromium is not installed and could not be installed (apt-get install chromium)")
@@ -97,12 +94,5 @@ def main():
     assert_no_leftovers(chromium, grace=5)
 
 
-try:
-    main()
-except Failure as failure:
-    print(f"FAIL chromium: {failure}")
-    sys.exit(1)
-except subprocess.TimeoutExpired as timeout:
-    print(f"FAIL chromium: timed out: {timeout}")
-    sys.exit(1)
-print("ok chromium")
+
+main({"renders-with-sbx-helper": case_renders_with_sbx_helper})
