@@ -1,6 +1,7 @@
 // sbx: the unprivileged front end.
 //
 //   sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--] PROGRAM [ARGS...]
+//   sbx doctor                            what this machine and installation offer, and what to fix
 //   sbx policy check FILE...              parse and compile; report every error with its line
 //   sbx policy compile FILE -o OUT        write the compiled policy (docs/policy.md, "Compiled format")
 //   sbx policy explain FILE               each rule as the kernel will apply it, and the BPF
@@ -14,6 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -36,6 +41,7 @@ constexpr int kExitMismatch = 3;
 
 const char kUsage[] =
     "usage: sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--] PROGRAM [ARGS...]\n"
+    "       sbx doctor\n"
     "       sbx policy check FILE...\n"
     "       sbx policy compile FILE -o OUT\n"
     "       sbx policy explain FILE\n"
@@ -333,6 +339,139 @@ int run_command(const std::vector<std::string>& args) {
   return refuse("cannot start " + helper + ": " + std::strerror(errno));
 }
 
+// --- sbx doctor ------------------------------------------------------------------
+
+enum class Verdict { kOk, kWarning, kError };
+
+struct Doctor {
+  int errors = 0;
+  void line(Verdict v, const std::string& what, const std::string& found, const std::string& fix = "") {
+    static const char* const kWords[] = {"ok     ", "warning", "error  "};
+    std::cout << kWords[static_cast<int>(v)] << "  " << what << ": " << found;
+    if (!fix.empty()) std::cout << "\n           fix: " << fix;
+    std::cout << "\n";
+    if (v == Verdict::kError) ++errors;
+  }
+};
+
+std::string read_trimmed(const std::string& path) {
+  std::string text;
+  if (!read_file(path, &text)) return "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Installs an allow-everything filter with TSYNC in a child: whether the
+// kernel takes seccomp filters, and synchronises them across threads.
+bool seccomp_tsync_works() {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    sock_fprog prog{1, &allow};
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    _exit(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int doctor_command() {
+  Doctor d;
+  std::cout << "sbx " << SBX_VERSION << ": what this machine and installation offer\n\n";
+  const std::string helper = locate("SBX_HELPER", SBX_LIBEXECDIR "/sbx/sbx-helper", "../launcher/sbx-helper");
+  struct stat st;
+  const bool helper_there = stat(helper.c_str(), &st) == 0;
+  if (!helper_there) {
+    d.line(Verdict::kError, "sbx-helper", helper + " is missing", "install sbx (or set SBX_HELPER to the helper)");
+  } else {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+    const std::string found = helper + ", owner uid " + std::to_string(st.st_uid) + ", mode " + mode;
+    if (st.st_uid != 0 || !(st.st_mode & S_ISUID))
+      d.line(Verdict::kError, "sbx-helper", found, "chown root:root " + helper + " && chmod 4755 " + helper);
+    else
+      d.line(Verdict::kOk, "sbx-helper", found + " (setuid root)");
+    struct statvfs vfs;
+    if (statvfs(helper.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+      d.line(Verdict::kError, "its filesystem", "mounted nosuid: the setuid bit is ignored",
+             "install sbx-helper on a filesystem mounted without nosuid");
+    else
+      d.line(Verdict::kOk, "its filesystem", "honours setuid (no nosuid)");
+  }
+  // Namespaces: what the helper actually gets.
+  if (helper_there && st.st_uid == 0 && (st.st_mode & S_ISUID)) {
+    // Ask the helper itself: which namespace variables does a program get?
+    std::string out;
+    int fds[2];
+    if (pipe(fds) == 0) {
+      const pid_t child = fork();
+      if (child == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("SBX_CHROME_API_RQ", "1", 1);
+        const char* argv[] = {helper.c_str(), "/bin/sh", "-c",
+                              "test -n \"${SBX_PID_NS+x}\" && echo pid; test -n \"${SBX_NET_NS+x}\" && echo net",
+                              nullptr};
+        execv(helper.c_str(), const_cast<char* const*>(argv));
+        _exit(127);
+      }
+      close(fds[1]);
+      char buf[512];
+      for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<size_t>(n));
+      close(fds[0]);
+      if (child > 0) waitpid(child, nullptr, 0);
+    }
+    const bool pid = out.find("pid\n") != std::string::npos, net = out.find("net\n") != std::string::npos;
+    if (pid && net) d.line(Verdict::kOk, "PID and network namespaces", "created by sbx-helper");
+    else d.line(Verdict::kError, "PID and network namespaces",
+                "sbx-helper could not create them: " + (out.empty() ? std::string("no answer") : out.substr(0, out.find('\n'))),
+                out.find("not running as root") != std::string::npos
+                    ? "fix the helper's installation (above) first"
+                    : "use a kernel with CONFIG_PID_NS and CONFIG_NET_NS, and run outside restrictive containers");
+  }
+  if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
+    d.line(Verdict::kError, "seccomp filters", "not in this kernel", "use a kernel built with CONFIG_SECCOMP_FILTER");
+  else if (!seccomp_tsync_works())
+    d.line(Verdict::kError, "seccomp filters", "a filter with TSYNC could not be installed",
+           "use Linux 3.17 or later with CONFIG_SECCOMP_FILTER");
+  else
+    d.line(Verdict::kOk, "seccomp filters", "available, with TSYNC");
+  const std::string actions = read_trimmed("/proc/sys/kernel/seccomp/actions_avail");
+  if (actions.find("user_notif") == std::string::npos)
+    d.line(Verdict::kError, "seccomp user notification", "missing: brokered calls cannot work",
+           "use Linux 5.14 or later (sbx run --policy stdio still works)");
+  else
+    d.line(Verdict::kOk, "seccomp user notification", "available (" + actions + ")");
+  const std::string shim = locate("SBX_SHIM", SBX_LIBDIR "/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
+  if (access(shim.c_str(), R_OK) != 0)
+    d.line(Verdict::kError, "libsbx-shim.so", shim + " is missing", "install sbx (or set SBX_SHIM)");
+  else
+    d.line(Verdict::kOk, "libsbx-shim.so", shim);
+  const std::string yama = read_trimmed("/proc/sys/kernel/yama/ptrace_scope");
+  if (yama.empty())
+    d.line(Verdict::kOk, "Yama ptrace scope", "Yama is not enabled");
+  else if (yama == "0" || yama == "1")
+    d.line(Verdict::kOk, "Yama ptrace scope", yama + " (the trusted process is named as the program's tracer)");
+  else
+    d.line(Verdict::kError, "Yama ptrace scope", yama + ": the trusted process cannot read the program's arguments",
+           "set kernel.yama.ptrace_scope to 1 (sysctl), or use sbx run --policy stdio");
+  const std::string userns = read_trimmed("/proc/sys/user/max_user_namespaces");
+  d.line(Verdict::kOk, "user namespaces",
+         userns.empty() || userns == "0" ? "off (sbx does not need them; Chromium then uses sbx-helper)"
+                                         : "available (not needed by sbx)");
+  const std::string tiocsti = read_trimmed("/proc/sys/dev/tty/legacy_tiocsti");
+  if (tiocsti == "1")
+    d.line(Verdict::kWarning, "dev.tty.legacy_tiocsti", "1: the kernel lets programs push input into terminals",
+           "sysctl dev.tty.legacy_tiocsti=0 (sbx-helper already puts programs in a session of their own)");
+  else
+    d.line(Verdict::kOk, "dev.tty.legacy_tiocsti", tiocsti.empty() ? "not present (TIOCSTI restricted)" : tiocsti);
+  std::cout << "\n" << (d.errors == 0 ? "the sandbox can work here\n"
+                                       : std::to_string(d.errors) + " error(s): the sandbox cannot work until fixed\n");
+  return d.errors == 0 ? kExitOk : kExitPolicyError;
+}
+
 int policy_command(const std::vector<std::string>& args) {
   if (args.empty()) return usage_error("policy needs a subcommand: check, compile, explain or test");
   const std::string& sub = args[0];
@@ -368,5 +507,6 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "policy") return policy_command(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "run") return run_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (args[0] == "doctor") return args.size() == 1 ? doctor_command() : usage_error("doctor takes no arguments");
   return usage_error("unknown command '" + args[0] + "'");
 }
