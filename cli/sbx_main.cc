@@ -304,7 +304,7 @@ int run_command(const std::vector<std::string>& args) {
     return refuse(helper + " is not setuid root: install it owned by root with mode 4755");
   if (statvfs(helper.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
     return refuse(helper + " is on a filesystem mounted nosuid, so it cannot gain root");
-  const std::string shim = locate("SBX_SHIM", SBX_LIBDIR "/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
+  const std::string shim = locate("SBX_SHIM", SBX_LIBDIR "/sbx/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
   if (access(shim.c_str(), R_OK) != 0) return refuse("libsbx-shim.so not found at " + shim + " (or set SBX_SHIM)");
 
   // The program: dynamically linked, so that the shim can be loaded into it.
@@ -444,7 +444,7 @@ int doctor_command() {
            "use Linux 5.14 or later (sbx run --policy stdio still works)");
   else
     d.line(Verdict::kOk, "seccomp user notification", "available (" + actions + ")");
-  const std::string shim = locate("SBX_SHIM", SBX_LIBDIR "/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
+  const std::string shim = locate("SBX_SHIM", SBX_LIBDIR "/sbx/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
   if (access(shim.c_str(), R_OK) != 0)
     d.line(Verdict::kError, "libsbx-shim.so", shim + " is missing", "install sbx (or set SBX_SHIM)");
   else
