@@ -505,6 +505,12 @@ int main(int argc, char** argv) {
     std::cout << "sbx " << SBX_VERSION << "\n";
     return kExitOk;
   }
+  // "sbx run --help", "sbx policy --help", "sbx doctor --help", "sbx policy check --help": the usage.
+  if (args.size() >= 2 && args.size() <= 3 && (args.back() == "--help" || args.back() == "-h") &&
+      (args[0] == "run" || args[0] == "doctor" || args[0] == "policy")) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
   if (args[0] == "policy") return policy_command(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "run") return run_command(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0] == "doctor") return args.size() == 1 ? doctor_command() : usage_error("doctor takes no arguments");

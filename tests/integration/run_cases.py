@@ -212,6 +212,19 @@ def case_refusals(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_help(name):
+    sb = Sandbox(name)
+    for argv in (["--help"], ["run", "--help"], ["doctor", "--help"], ["policy", "--help"], ["policy", "check", "--help"]):
+        proc = subprocess.run([sb.sbx, *argv], capture_output=True, text=True)
+        check(proc.returncode == 0 and proc.stdout.startswith("usage: sbx run") and proc.stderr == "",
+              f"sbx {' '.join(argv)} prints the usage", describe(proc))
+    proc = subprocess.run([sb.sbx, "--version"], capture_output=True, text=True)
+    check(proc.returncode == 0 and proc.stdout.startswith("sbx "), "sbx --version", describe(proc))
+    proc = subprocess.run([sb.sbx, "frobnicate"], capture_output=True, text=True)
+    check(proc.returncode == 2 and proc.stderr.startswith("sbx: unknown command 'frobnicate'"),
+          "an unknown command says so, with the usage, exit 2", describe(proc))
+
+
 def case_exit_status(name):
     sb = Sandbox(name)
     proc = sb.run(PYTHON, "-c", "import sys; sys.exit(7)")
