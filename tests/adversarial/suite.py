@@ -208,6 +208,14 @@ def alive(pid):
         return False
 
 
+def stop(waiter, marker):
+    """Whatever the scenario found, leave nothing running."""
+    waiter.kill()
+    waiter.wait()
+    for pid in processes_with_arg(marker):
+        os.kill(pid, signal.SIGKILL)
+
+
 def outlives_helper(sig):
     def scenario(run):
         marker = f"{50 + sig}.{random.randint(1000, 9999)}"
@@ -223,10 +231,7 @@ def outlives_helper(sig):
                 return False, f"{name} to the helper: the program goes on running unsupervised"
             return True, f"{name} to the helper: the program ended with it"
         finally:
-            waiter.kill()
-            waiter.wait()
-            for pid in processes_with_arg(marker):
-                os.kill(pid, signal.SIGKILL)
+            stop(waiter, marker)
     return scenario
 
 
@@ -247,10 +252,7 @@ def signal_chroot_helper(run):
             return False, "the user killed the privileged chroot helper"
         return True, "kill -KILL of the chroot helper by the user: " + (proc.stderr.strip().split(": ")[-1] or "refused")
     finally:
-        waiter.kill()
-        waiter.wait()
-        for pid in processes_with_arg(marker):
-            os.kill(pid, signal.SIGKILL)
+        stop(waiter, marker)
 
 
 SCENARIOS = {
