@@ -26,7 +26,7 @@ import time
 import tty
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from sbxtest import NOBODY, as_nobody, base_env, private_dir, processes_with_arg  # noqa: E402
+from sbxtest import NOBODY, as_nobody, base_env, find_program, private_dir, processes_with_arg  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,16 +60,7 @@ class Run:
             waiter = subprocess.Popen(as_nobody([self.helper, "/bin/sleep", marker]),
                                       env=base_env(SBX_CHROME_API_RQ="1"), stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(7,))
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            for pid in processes_with_arg(marker):
-                try:
-                    if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == "sleep":
-                        return waiter, pid
-                except OSError:
-                    pass
-            time.sleep(0.02)
-        return waiter, None
+        return waiter, find_program(marker, "sleep", timeout=3)
 
 
 class dummy_fd7:

@@ -6,12 +6,11 @@ usage: doctor_cases.py CASE
 import os
 import subprocess
 
-from sbxtest import NOBODY, check, describe, install_file, main, require_root, setuid_copy
+from sbxtest import as_nobody, check, describe, install_file, main, require_root, setuid_copy
 
 
 def doctor(sbx, helper, shim, prefix=()):
-    return subprocess.run([*prefix, "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-                           sbx, "doctor"], env={"PATH": "/usr/bin:/bin", "SBX_HELPER": helper, "SBX_SHIM": shim},
+    return subprocess.run([*prefix, *as_nobody([sbx, "doctor"])], env={"PATH": "/usr/bin:/bin", "SBX_HELPER": helper, "SBX_SHIM": shim},
                           capture_output=True, text=True, timeout=60)
 
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from sbxtest import (NOBODY, base_env, check, describe, install_file, main, private_dir,
+from sbxtest import (NOBODY, as_nobody, base_env, check, describe, find_program, install_file, main,
                      require_root, run, setuid_copy, assert_no_leftovers)
 
 PYTHON = "/usr/bin/python3"
@@ -219,21 +219,10 @@ def case_chroot_helper_state(name):
     may open nothing, and is root in all its uids (the user cannot signal it)."""
     helper, _ = prepare(name)
     marker = f"90.{os.getpid()}"
-    waiter = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-                               helper, "/bin/sleep", marker], env=base_env(**API),
+    waiter = subprocess.Popen(as_nobody([helper, "/bin/sleep", marker]), env=base_env(**API),
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 5
-        target = None
-        while target is None and time.monotonic() < deadline:
-            for pid in os.listdir("/proc"):
-                try:
-                    if pid.isdigit() and os.readlink(f"/proc/{pid}/exe").endswith("/sleep") and \
-                            marker.encode() in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0"):
-                        target = int(pid)
-                except OSError:
-                    pass
-            time.sleep(0.02)
+        target = find_program(marker, "sleep")
         check(target is not None, "the program started")
         chroot_helper = int(open(f"/proc/{target}/task/{target}/children").read().split()[0])
         fds = sorted(int(fd) for fd in os.listdir(f"/proc/{chroot_helper}/fd"))
@@ -244,8 +233,7 @@ def case_chroot_helper_state(name):
               "RLIMIT_NOFILE is 0", limits)
         status = dict(l.split(":", 1) for l in open(f"/proc/{chroot_helper}/status").read().splitlines())
         check(status["Uid"].split() == ["0"] * 4, "all its uids are 0", status["Uid"])
-        kill = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-                               "kill", "-KILL", str(chroot_helper)], capture_output=True, text=True)
+        kill = subprocess.run(as_nobody(["kill", "-KILL", str(chroot_helper)]), capture_output=True, text=True)
         check(kill.returncode != 0 and os.path.exists(f"/proc/{chroot_helper}"), "the user cannot kill it",
               describe(kill))
         os.kill(target, signal.SIGKILL)  # as root: the program dies, the chroot helper with it
@@ -271,8 +259,7 @@ def case_close_without_request(name):
 
 def case_adjust_oom_score(name):
     helper, _ = prepare(name)
-    mine = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                             "sleep", "30"])
+    mine = subprocess.Popen(as_nobody(["sleep", "30"]))
     roots = subprocess.Popen(["sleep", "30"])
     try:
         time.sleep(0.1)

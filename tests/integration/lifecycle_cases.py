@@ -15,8 +15,8 @@ import termios
 import time
 import tty
 
-from sbxtest import (NOBODY, SANITIZED, Failure, as_nobody, assert_gone, processes_with_arg, assert_no_leftovers, base_env, check, describe, install_file,
-                     main, private_dir, require_root, run, setuid_copy)
+from sbxtest import (NOBODY, SANITIZED, Failure, as_nobody, assert_gone, assert_no_leftovers, base_env, check,
+                     describe, find_program, main, require_root, run, setuid_copy)
 
 PYTHON = "/usr/bin/python3"
 API = {"SBX_CHROME_API_RQ": "1"}
@@ -33,16 +33,10 @@ def wait_ready(proc):
 
 
 def wait_for_exe(marker, exe):
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        for pid in processes_with_arg(marker):
-            try:
-                if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == exe:
-                    return pid
-            except OSError:
-                pass
-        time.sleep(0.01)
-    raise Failure(f"no {exe} with argument {marker} started")
+    pid = find_program(marker, exe)
+    if pid is None:
+        raise Failure(f"no {exe} with argument {marker} started")
+    return pid
 
 
 def case_signals(name):

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 
-from sbxtest import NOBODY, Failure, check, main, require_root, skip
+from sbxtest import Failure, as_nobody, check, main, require_root, skip
 
 
 def sh(argv, **kw):
@@ -22,9 +22,8 @@ def installed(pkg):
     return "install ok installed" in sh(["dpkg-query", "-W", "-f=${Status}", pkg]).stdout
 
 
-def as_nobody(argv):
-    return sh(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *argv],
-              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_CHROME_API_RQ": "1"}, timeout=60)
+def run_as_nobody(argv):
+    return sh(as_nobody(argv), env={"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_CHROME_API_RQ": "1"}, timeout=60)
 
 
 def case_debian(name):
@@ -53,15 +52,15 @@ def case_debian(name):
             mode = os.stat("/usr/libexec/sbx/sbx-helper").st_mode
             check(mode & 0o7777 == 0o4755, "sbx-helper is installed setuid root", oct(mode))
             demo = ("echo Before:; ls -ld /; printf C >&$SBX_D; read x <&$SBX_D; echo After:; ls -ld /")
-            proc = as_nobody(["/usr/libexec/sbx/sbx-helper", "/bin/sh", "-c", demo])
+            proc = run_as_nobody(["/usr/libexec/sbx/sbx-helper", "/bin/sh", "-c", demo])
             before, _, after = proc.stdout.partition("After:")
             check(before.startswith("Before:") and before.rstrip().endswith(" /") and after.strip() == "",
                   "the handshake demo from the installed helper", proc.stdout + proc.stderr)
-            proc = as_nobody(["/usr/bin/sbx", "run", "--allow-read", "/etc/hostname", "/usr/bin/python3", "-c",
+            proc = run_as_nobody(["/usr/bin/sbx", "run", "--allow-read", "/etc/hostname", "/usr/bin/python3", "-c",
                               "print(open('/etc/hostname').read().strip())"])
             check(proc.returncode == 0 and proc.stdout.strip() == open("/etc/hostname").read().strip(),
                   "sbx run from the installed paths", proc.stdout + proc.stderr)
-            proc = as_nobody(["/usr/bin/sbx", "doctor"])
+            proc = run_as_nobody(["/usr/bin/sbx", "doctor"])
             check(proc.returncode == 0, "sbx doctor is content with the installation", proc.stdout + proc.stderr)
         finally:
             sh(["dpkg", "--purge", "sbx", "sbx-helper"])

@@ -4,11 +4,10 @@ sbx-helper, the trusted process and a seccomp policy, run as uid 65534.
 usage: run_cases.py CASE
 """
 import os
-import shutil
 import subprocess
 
-from sbxtest import (NOBODY, without_sanitizer_notes, assert_no_leftovers, check, describe, install_file, main, private_dir, require_root,
-                     run, setuid_copy)
+from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, install_file, main, require_root,
+                     setuid_copy, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 
@@ -41,8 +40,7 @@ class Sandbox:
         return env
 
     def run(self, *args, stdin_text=None, timeout=60):
-        proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-                               self.sbx, "run", *args], env=self.env(), input=stdin_text, capture_output=True,
+        proc = subprocess.run(as_nobody([self.sbx, "run", *args]), env=self.env(), input=stdin_text, capture_output=True,
                               text=True, timeout=timeout, cwd=self.data)
         proc.stderr = without_sanitizer_notes(proc.stderr)
         return proc
@@ -83,8 +81,7 @@ def case_stdio_programs(name):
     sb = Sandbox(name)
     proc = sb.run("--policy", "stdio", "sort", stdin_text="pear\napple\nfig\n")
     check(proc.returncode == 0 and proc.stdout == "apple\nfig\npear\n", "sort runs under stdio", describe(proc))
-    proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", sb.sbx,
-                           "run", "--policy", "stdio", "gzip", "-c"], env=sb.env(), input=b"x" * 10000,
+    proc = subprocess.run(as_nobody([sb.sbx, "run", "--policy", "stdio", "gzip", "-c"]), env=sb.env(), input=b"x" * 10000,
                           capture_output=True, timeout=60)
     check(proc.returncode == 0 and subprocess.run(["gunzip"], input=proc.stdout, capture_output=True).stdout ==
           b"x" * 10000 and len(proc.stdout) < 200, "gzip compresses stdin to stdout under stdio", proc.stderr)
@@ -128,7 +125,8 @@ def case_no_network(name):
 def case_threads(name):
     """Brokered opens from 8 threads at once, each checking what it read."""
     sb = Sandbox(name)
-    files = [sb.file(f"f{i}.txt", f"content {i}\n") for i in range(8)]
+    for i in range(8):
+        sb.file(f"f{i}.txt", f"content {i}\n")
     script = ("import threading\nright = []\n"
               "def work(i):\n"
               "    for _ in range(200):\n"
@@ -201,12 +199,10 @@ def case_refusals(name):
           and "ran" not in proc.stdout, "a policy with errors: its line, nothing runs", describe(proc))
     env = sb.env()
     env["SBX_HELPER"] = "/nonexistent/sbx-helper"
-    proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", sb.sbx, "run",
-                           "/bin/echo", "ran"], env=env, capture_output=True, text=True)
+    proc = subprocess.run(as_nobody([sb.sbx, "run", "/bin/echo", "ran"]), env=env, capture_output=True, text=True)
     check(proc.returncode == 126 and "sbx-helper not found" in proc.stderr, "a missing helper", describe(proc))
     # The shim refuses to let a program run outside sbx run.
-    proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", "/bin/echo",
-                           "ran"], env={"PATH": "/usr/bin:/bin", "LD_PRELOAD": sb.shim}, capture_output=True, text=True)
+    proc = subprocess.run(as_nobody(["/bin/echo", "ran"]), env={"PATH": "/usr/bin:/bin", "LD_PRELOAD": sb.shim}, capture_output=True, text=True)
     check(proc.returncode == 125 and "ran" not in proc.stdout and "start programs with 'sbx run'" in proc.stderr,
           "the shim alone never runs a program unsandboxed", describe(proc))
     assert_no_leftovers(sb.helper)

@@ -163,6 +163,22 @@ def processes_with_arg(marker):
     return found
 
 
+def find_program(marker, exe, timeout=5.0):
+    """The pid of the process running executable `exe` (a basename) with
+    marker among its arguments, waiting up to timeout for it; None if none."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for pid in processes_with_arg(marker):
+            try:
+                if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == exe:
+                    return pid
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
+
+
 def assert_gone(marker, grace=3.0):
     """No process with marker among its arguments survives (after grace)."""
     deadline = time.monotonic() + grace
