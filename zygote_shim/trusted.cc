@@ -90,10 +90,6 @@ std::atomic<int> g_workers{0};
 constexpr int kInitialWorkers = 4;
 constexpr int kMaxWorkers = 64;
 
-struct Request {
-  seccomp_notif n;
-};
-
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
 
 // Copies a NUL-terminated string from the sandboxed process, page by page.
@@ -159,13 +155,13 @@ pid_t thread_group_of(pid_t tid) {
 
 // Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
 // or the directory its descriptor refers to.
-bool base_of(const Request& r, int64_t dirfd, std::string* base) {
+bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
   if (static_cast<int>(dirfd) == AT_FDCWD) {
     *base = g_config->cwd;
     return true;
   }
   // Descriptors belong to the process: take it from the thread group leader.
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(r.n.pid), 0));
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(r.pid), 0));
   if (pidfd < 0) return false;
   const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
   close(pidfd);
@@ -192,11 +188,11 @@ bool allowed(const std::string& path, unsigned wanted, bool metadata) {
 }
 
 // Reads the path argument, normalises it and checks `wanted` lexically.
-bool take_path(const Request& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
+bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
                bool metadata = false) {
   std::string raw, base;
-  if (!read_string(r.n.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
-  if (!still_valid(r.n)) return (*refusal = fail(EINTR)), false;
+  if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
+  if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
   if (raw.empty()) return (*refusal = fail(ENOENT)), false;
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(EBADF)), false;
   *path = normalize_path(base.empty() ? g_config->cwd : base, raw);
@@ -210,7 +206,7 @@ std::pair<std::string, std::string> split_parent(const std::string& path) {
   return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
-Answer do_open(const Request& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
+Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
   const unsigned acc = flags & O_ACCMODE;
   unsigned wanted = 0;
   if (acc == O_RDONLY || acc == O_RDWR || (flags & O_PATH)) wanted |= kPathRead;
@@ -257,7 +253,7 @@ Answer do_open(const Request& r, int64_t dirfd, uint64_t path_address, uint64_t 
 }
 
 // stat, lstat, newfstatat, statx: the result is written into the caller's buffer.
-Answer do_stat(const Request& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf, bool is_statx,
+Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf, bool is_statx,
                uint64_t statx_mask) {
   std::string path;
   Answer refusal;
@@ -272,17 +268,17 @@ Answer do_stat(const Request& r, int64_t dirfd, uint64_t path_address, uint64_t 
   if (is_statx) {
     struct statx sx;
     ok = statx(o, "", AT_EMPTY_PATH, static_cast<unsigned>(statx_mask), &sx) == 0 &&
-         write_memory(r.n.pid, buf, &sx, sizeof(sx));
+         write_memory(r.pid, buf, &sx, sizeof(sx));
   } else {
     struct stat st;
-    ok = fstatat(o, "", &st, AT_EMPTY_PATH) == 0 && write_memory(r.n.pid, buf, &st, sizeof(st));
+    ok = fstatat(o, "", &st, AT_EMPTY_PATH) == 0 && write_memory(r.pid, buf, &st, sizeof(st));
   }
   const int err = errno;
   close(o);
   return ok ? Answer{} : fail(err ? err : EFAULT);
 }
 
-Answer do_access(const Request& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t flags) {
+Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t flags) {
   const unsigned wanted = (mode & W_OK) ? kPathWrite : kPathRead;
   std::string path;
   Answer refusal;
@@ -301,7 +297,7 @@ Answer do_access(const Request& r, int64_t dirfd, uint64_t path_address, uint64_
   return rc == 0 ? Answer{} : fail(err);
 }
 
-Answer do_readlink(const Request& r, int64_t dirfd, uint64_t path_address, uint64_t buf, uint64_t size) {
+Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t buf, uint64_t size) {
   std::string path;
   Answer refusal;
   if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
@@ -314,12 +310,12 @@ Answer do_readlink(const Request& r, int64_t dirfd, uint64_t path_address, uint6
   close(o);
   if (n < 0) return fail(err);
   const size_t copy = static_cast<size_t>(n) < size ? static_cast<size_t>(n) : size;
-  if (!write_memory(r.n.pid, buf, target, copy)) return fail(EFAULT);
+  if (!write_memory(r.pid, buf, target, copy)) return fail(EFAULT);
   return {0, static_cast<int64_t>(copy), -1, 0};
 }
 
 // mkdir, unlink, rmdir: in a parent directory resolved and checked for real.
-Answer do_in_parent(const Request& r, int64_t dirfd, uint64_t path_address, unsigned wanted,
+Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, unsigned wanted,
                     int (*act)(int parent, const char* name, uint64_t extra), uint64_t extra) {
   std::string path;
   Answer refusal;
@@ -339,7 +335,7 @@ Answer do_in_parent(const Request& r, int64_t dirfd, uint64_t path_address, unsi
   return rc == 0 ? Answer{} : fail(err);
 }
 
-Answer do_rename(const Request& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
+Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
   std::string from, to;
   Answer refusal;
   if (!take_path(r, olddir, oldpath, kPathWrite, &from, &refusal)) return refusal;
@@ -362,15 +358,15 @@ Answer do_rename(const Request& r, int64_t olddir, uint64_t oldpath, int64_t new
   return answer;
 }
 
-Answer handle(const Request& r) {
-  const auto& a = r.n.data.args;
-  const auto nr = r.n.data.nr;
+Answer handle(const seccomp_notif& r) {
+  const auto& a = r.data.args;
+  const auto nr = r.data.nr;
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1], a[2]);
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_openat2: {
       open_how how{};
-      if (a[3] < sizeof(how) || !read_memory(r.n.pid, a[2], &how, sizeof(how))) return fail(EFAULT);
+      if (a[3] < sizeof(how) || !read_memory(r.pid, a[2], &how, sizeof(how))) return fail(EFAULT);
       if (how.resolve != 0) return fail(ENOTSUP);
       return do_open(r, static_cast<int64_t>(a[0]), a[1], how.flags, how.mode);
     }
@@ -427,9 +423,9 @@ void start_worker();
 
 void* worker(void*) {
   for (;;) {
-    Request r{};
+    seccomp_notif r{};
     ++g_idle;
-    const int rc = ioctl(g_listener, SECCOMP_IOCTL_NOTIF_RECV, &r.n);
+    const int rc = ioctl(g_listener, SECCOMP_IOCTL_NOTIF_RECV, &r);
     const int err = errno;
     // The last idle worker took a call: have another ready for the next one.
     if (--g_idle == 0 && rc == 0) start_worker();
@@ -437,7 +433,7 @@ void* worker(void*) {
       if (err == EINTR || err == ENOENT) continue;
       _exit(0);  // the listener is gone: the sandboxed process has exited
     }
-    reply(r.n, handle(r));
+    reply(r, handle(r));
   }
 }
 
