@@ -14,6 +14,7 @@ from sbxtest import (NOBODY, as_nobody, base_env, check, describe, find_program,
                      require_root, run, setuid_copy, assert_no_leftovers)
 
 PYTHON = "/usr/bin/python3"
+SYS_READ = 0  # x86_64; /proc/PID/syscall starts with the system call's number
 HERE = os.path.dirname(os.path.abspath(__file__))
 API = {"SBX_CHROME_API_RQ": "1"}
 
@@ -214,6 +215,19 @@ def case_wrong_byte(name):
     assert_no_leftovers(helper)
 
 
+def wait_for_read(pid, seconds=10):
+    """True once pid is blocked in read(2), the chroot helper's steady state
+    (it closes its descriptors and lowers its limit concurrently with the
+    program's start, so looking earlier races)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        fields = open(f"/proc/{pid}/syscall").read().split()
+        if fields and fields[0] == str(SYS_READ):
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def case_chroot_helper_state(name):
     """The privileged chroot helper holds nothing but its socket and stderr,
     may open nothing, and is root in all its uids (the user cannot signal it)."""
@@ -225,6 +239,9 @@ def case_chroot_helper_state(name):
         target = find_program(marker, "sleep")
         check(target is not None, "the program started")
         chroot_helper = int(open(f"/proc/{target}/task/{target}/children").read().split()[0])
+        # It runs beside the program: look once it waits for the request.
+        check(wait_for_read(chroot_helper), "the chroot helper waits in read(2) on its socket",
+              open(f"/proc/{chroot_helper}/syscall").read())
         fds = sorted(int(fd) for fd in os.listdir(f"/proc/{chroot_helper}/fd"))
         check(len(fds) == 2 and fds[0] == 2 and fds[1] > 2, "only stderr and the socket are open", fds)
         check(os.readlink(f"/proc/{chroot_helper}/fd/{fds[1]}").startswith("socket:"), "the other is a socket")
