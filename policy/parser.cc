@@ -523,31 +523,4 @@ std::string to_string(const Dnf& condition) {
   return out;
 }
 
-bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted) {
-  unsigned granted = 0;
-  for (const auto& r : rules) {
-    const std::string& p = r.pattern;
-    bool match;
-    if (p.size() >= 3 && p.compare(p.size() - 3, 3, "/**") == 0) {
-      const std::string dir = p.substr(0, p.size() - 3);  // "" for "/**"
-      match = path == (dir.empty() ? "/" : dir) || path.compare(0, dir.size() + 1, dir + "/") == 0;
-    } else {
-      match = path == p;
-    }
-    if (match) granted |= r.permissions;
-  }
-  return wanted != 0 && (granted & wanted) == wanted;
-}
-
-}  // namespace sbx::policy
-
-namespace sbx::policy {
-bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path) {
-  for (const auto& r : rules) {
-    const std::string& p = r.pattern;
-    if (path == "/" || (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '/'))
-      return true;
-  }
-  return false;
-}
 }  // namespace sbx::policy

@@ -83,6 +83,10 @@ bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, u
 // "/usr" for "/usr/lib/**"): its metadata may be read (stat, readlink), so
 // that realpath() works; nothing more.
 bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path);
+// The absolute, lexically normalised form of `path` (relative to `base`, an
+// absolute path): no "", "." or ".." components, no "//", no final "/";
+// ".." above "/" stays at "/". "" if there is none (empty, PATH_MAX or longer).
+std::string normalize_path(const std::string& base, const std::string& path);
 
 struct Policy {
   Action default_action;

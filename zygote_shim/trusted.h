@@ -20,9 +20,4 @@ struct TrustedConfig {
 
 [[noreturn]] void run_trusted_process(const TrustedConfig& config);
 
-// The decision for one path, without touching the filesystem: the absolute,
-// lexically normalised form of `path` (relative to `base`), or "" if it
-// cannot be (empty, too long).
-std::string normalize_path(const std::string& base, const std::string& path);
-
 }  // namespace sbx::shim

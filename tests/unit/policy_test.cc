@@ -11,7 +11,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <climits>
+
 #include "policy.h"
+#include "precompiled.h"
 
 using namespace sbx::policy;
 
@@ -260,4 +263,43 @@ TEST_CASE("the built-in policies parse and compile", "[policy][builtin]") {
     REQUIRE(r.policy);
     CHECK(compile(*r.policy).compiled.has_value());
   }
+}
+
+TEST_CASE("path rules: the whole tree", "[policy][paths]") {
+  const Policy p = parsed("default kill\npath read /**\n");
+  CHECK(path_allowed(p.paths, "/", kPathRead));
+  CHECK(path_allowed(p.paths, "/etc/shadow", kPathRead));
+  CHECK_FALSE(path_allowed(p.paths, "/etc/shadow", kPathWrite));
+  CHECK_FALSE(path_allowed(p.paths, "relative", kPathRead));
+}
+
+TEST_CASE("paths are normalised lexically before any rule sees them", "[policy][paths]") {
+  CHECK(normalize_path("/home/u", "a.txt") == "/home/u/a.txt");
+  CHECK(normalize_path("/home/u", "/etc//passwd/") == "/etc/passwd");
+  CHECK(normalize_path("/home/u", "./a/./b") == "/home/u/a/b");
+  CHECK(normalize_path("/home/u", "../../../../etc/passwd") == "/etc/passwd");
+  CHECK(normalize_path("/", "..") == "/");
+  CHECK(normalize_path("/", "/..") == "/");
+  CHECK(normalize_path("/usr/lib", "/usr/lib/../libexec/x") == "/usr/libexec/x");
+  CHECK(normalize_path("/usr", "lib/..") == "/usr");
+  CHECK(normalize_path("/x", "...") == "/x/...");
+  CHECK(normalize_path("/x", "..a/b..") == "/x/..a/b..");
+  CHECK(normalize_path("/x", "") == "");
+  CHECK(normalize_path("/x", std::string(PATH_MAX, 'a')) == "");
+  CHECK(normalize_path("/x", "/" + std::string(PATH_MAX - 2, 'a')) == "/" + std::string(PATH_MAX - 2, 'a'));
+}
+
+TEST_CASE("precompiled built-ins are what compiling them now gives", "[precompiled]") {
+  for (const std::string name : {"default", "stdio"}) {
+    const std::string source = "builtin:" + name;
+    const auto parsed = parse_file(source);
+    REQUIRE(parsed.policy);
+    const auto compiled = compile(*parsed.policy);
+    REQUIRE(compiled.compiled);
+    const std::string* pre = precompiled_builtin(source);
+    REQUIRE(pre != nullptr);
+    CHECK(*pre == serialize(*compiled.compiled));
+  }
+  CHECK(precompiled_builtin("builtin:trusted-process") == nullptr);
+  CHECK(precompiled_builtin("default") == nullptr);
 }

@@ -1,0 +1,169 @@
+// What the in-process layer and the trusted process need of a policy at run
+// time: the compiled format and the path rules. Nothing here uses
+// libseccomp, so libsbx-shim.so, preloaded into every sandboxed program,
+// carries no compiler.
+#include <linux/filter.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string_view>
+
+#include "policy.h"
+
+namespace sbx::policy {
+
+// --- path rules ------------------------------------------------------------------
+
+namespace {
+// Whether one rule's pattern covers path (both absolute, normalised).
+bool covers(std::string_view pattern, std::string_view path) {
+  if (pattern.size() >= 3 && pattern.ends_with("/**")) {
+    const std::string_view dir = pattern.substr(0, pattern.size() - 3);  // "" for "/**"
+    if (dir.empty()) return !path.empty() && path[0] == '/';
+    return path == dir || (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/');
+  }
+  return path == pattern;
+}
+}  // namespace
+
+bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted) {
+  unsigned granted = 0;
+  for (const auto& r : rules)
+    if (covers(r.pattern, path)) granted |= r.permissions;
+  return wanted != 0 && (granted & wanted) == wanted;
+}
+
+bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path) {
+  for (const auto& r : rules) {
+    const std::string& p = r.pattern;
+    if (path == "/" || (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '/'))
+      return true;
+  }
+  return false;
+}
+
+std::string normalize_path(const std::string& base, const std::string& path) {
+  if (path.empty() || path.size() >= PATH_MAX) return "";
+  const std::string full = path[0] == '/' ? path : base + "/" + path;
+  std::string out;
+  out.reserve(full.size());
+  size_t start = 0;
+  while (start <= full.size()) {
+    size_t end = full.find('/', start);
+    if (end == std::string::npos) end = full.size();
+    const std::string_view part(full.data() + start, end - start);
+    if (part == "..") {
+      out.resize(out.empty() ? 0 : out.rfind('/'));  // up one, never above "/"
+    } else if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    start = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+// --- the compiled format ---------------------------------------------------------
+//
+//   SBXPOLICY 1
+//   default <action>
+//   broker <0|1>
+//   path <permissions> <pattern>      (any number; permissions r, w, c)
+//   bpf <N>
+//   <N * 8 bytes: struct sock_filter, little-endian>
+
+namespace {
+std::string action_word(const Action& a) {
+  switch (a.kind) {
+    case ActionKind::kAllow: return "allow";
+    case ActionKind::kKill: return "kill";
+    case ActionKind::kTrap: return "trap";
+    case ActionKind::kLog: return "log";
+    case ActionKind::kBroker: return "broker";
+    case ActionKind::kErrno: return "errno:" + std::to_string(a.errno_value);
+  }
+  return "?";
+}
+std::optional<Action> parse_action_word(const std::string& w) {
+  if (w == "allow") return Action{ActionKind::kAllow, 0};
+  if (w == "kill") return Action{ActionKind::kKill, 0};
+  if (w == "trap") return Action{ActionKind::kTrap, 0};
+  if (w == "log") return Action{ActionKind::kLog, 0};
+  if (w.rfind("errno:", 0) == 0) {
+    const int v = std::atoi(w.c_str() + 6);
+    if (v >= 1 && v <= 4095 && w.size() > 6 && w.find_first_not_of("0123456789", 6) == std::string::npos)
+      return Action{ActionKind::kErrno, v};
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::string serialize(const Compiled& c) {
+  std::ostringstream out;
+  out << "SBXPOLICY 1\n"
+      << "default " << action_word(c.default_action) << "\n"
+      << "broker " << (c.uses_broker ? 1 : 0) << "\n";
+  for (const auto& p : c.paths) {
+    std::string perms;
+    if (p.permissions & kPathRead) perms += 'r';
+    if (p.permissions & kPathWrite) perms += 'w';
+    if (p.permissions & kPathCreate) perms += 'c';
+    out << "path " << perms << " " << p.pattern << "\n";
+  }
+  out << "bpf " << c.bpf.size() << "\n";
+  std::string text = out.str();
+  text.append(reinterpret_cast<const char*>(c.bpf.data()), c.bpf.size() * 8);
+  return text;
+}
+
+std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) {
+  Compiled c;
+  size_t pos = 0;
+  auto line = [&](std::string* l) {
+    const size_t nl = bytes.find('\n', pos);
+    if (nl == std::string::npos) return false;
+    *l = bytes.substr(pos, nl - pos);
+    pos = nl + 1;
+    return true;
+  };
+  std::string l;
+  if (!line(&l) || l != "SBXPOLICY 1") return (*why = "not a compiled sbx policy (version 1)"), std::nullopt;
+  if (!line(&l) || l.rfind("default ", 0) != 0) return (*why = "missing default"), std::nullopt;
+  const auto def = parse_action_word(l.substr(8));
+  if (!def) return (*why = "bad default action"), std::nullopt;
+  c.default_action = *def;
+  if (!line(&l) || (l != "broker 0" && l != "broker 1")) return (*why = "missing broker line"), std::nullopt;
+  c.uses_broker = l == "broker 1";
+  for (;;) {
+    if (!line(&l)) return (*why = "truncated"), std::nullopt;
+    if (l.rfind("path ", 0) == 0) {
+      const size_t sp = l.find(' ', 5);
+      if (sp == std::string::npos) return (*why = "bad path line"), std::nullopt;
+      PathRule r;
+      for (const char ch : l.substr(5, sp - 5)) {
+        if (ch == 'r') r.permissions |= kPathRead;
+        else if (ch == 'w') r.permissions |= kPathWrite;
+        else if (ch == 'c') r.permissions |= kPathCreate;
+        else return (*why = "bad path permissions"), std::nullopt;
+      }
+      r.pattern = l.substr(sp + 1);
+      if (r.pattern.empty() || r.pattern[0] != '/') return (*why = "bad path pattern"), std::nullopt;
+      c.paths.push_back(r);
+      continue;
+    }
+    if (l.rfind("bpf ", 0) != 0) return (*why = "unexpected line '" + l + "'"), std::nullopt;
+    const std::string n_text = l.substr(4);
+    if (n_text.empty() || n_text.size() > 4 || n_text.find_first_not_of("0123456789") != std::string::npos)
+      return (*why = "bad instruction count"), std::nullopt;
+    const size_t n = std::stoul(n_text);
+    if (n == 0 || n > BPF_MAXINSNS) return (*why = "instruction count out of range"), std::nullopt;
+    if (bytes.size() - pos != n * 8) return (*why = "program size does not match its count"), std::nullopt;
+    c.bpf.resize(n);
+    std::memcpy(c.bpf.data(), bytes.data() + pos, n * 8);
+    return c;
+  }
+}
+
+}  // namespace sbx::policy
