@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "policy.h"
+#include "precompiled.h"
 
 namespace {
 
@@ -267,10 +268,11 @@ int run_command(const std::vector<std::string>& args) {
   if (i >= args.size()) return usage_error("run needs a PROGRAM");
   const std::vector<std::string> program_args(args.begin() + static_cast<long>(i), args.end());
 
-  // The policy, with the path options as extra path rules.
-  ParseResult parsed = parse_file(policy_source);
-  for (const auto& e : parsed.errors) std::cerr << format(e) << "\n";
-  if (!parsed.policy) return refuse("the policy " + policy_source + " has errors; nothing was run");
+  // The policy, with the path options as extra path rules. Path rules are
+  // the trusted process's, not the filter's: a precompiled built-in only
+  // needs them appended.
+  std::optional<Compiled> compiled;
+  std::vector<PathRule> paths;
   for (const auto& [perms, path] : extra_paths) {
     char real[PATH_MAX];
     if (realpath(path.c_str(), real) == nullptr)
@@ -278,16 +280,28 @@ int run_command(const std::vector<std::string>& args) {
     struct stat st;
     stat(real, &st);
     const std::string r = real;
-    parsed.policy->paths.push_back({perms, S_ISDIR(st.st_mode) ? (r == "/" ? "/**" : r + "/**") : r, {}});
+    paths.push_back({perms, S_ISDIR(st.st_mode) ? (r == "/" ? "/**" : r + "/**") : r, {}});
   }
-  CompileResult compiled = compile(*parsed.policy);
-  for (const auto& e : compiled.errors) std::cerr << format(e) << "\n";
-  if (!compiled.compiled) return refuse("the policy " + policy_source + " does not compile; nothing was run");
+  if (const std::string* bytes = precompiled_builtin(policy_source)) {
+    std::string why;
+    compiled = deserialize(*bytes, &why);
+    if (!compiled) return refuse("the precompiled " + policy_source + " is damaged (" + why + "); nothing was run");
+    compiled->paths.insert(compiled->paths.end(), paths.begin(), paths.end());
+  } else {
+    ParseResult parsed = parse_file(policy_source);
+    for (const auto& e : parsed.errors) std::cerr << format(e) << "\n";
+    if (!parsed.policy) return refuse("the policy " + policy_source + " has errors; nothing was run");
+    parsed.policy->paths.insert(parsed.policy->paths.end(), paths.begin(), paths.end());
+    CompileResult result = compile(*parsed.policy);
+    for (const auto& e : result.errors) std::cerr << format(e) << "\n";
+    if (!result.compiled) return refuse("the policy " + policy_source + " does not compile; nothing was run");
+    compiled = std::move(result.compiled);
+  }
 
   // The kernel must have seccomp filters (and user notification if brokering).
   if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
     return refuse("this kernel has no seccomp support; a sandbox without its filter is none, so nothing was run");
-  if (compiled.compiled->uses_broker) {
+  if (compiled->uses_broker) {
     std::string actions;
     read_file("/proc/sys/kernel/seccomp/actions_avail", &actions);
     if (actions.find("user_notif") == std::string::npos)
@@ -320,7 +334,7 @@ int run_command(const std::vector<std::string>& args) {
   if (linking != Linking::kDynamic) return refuse(program + " is not an x86-64 ELF program sbx can sandbox");
 
   // The compiled policy, in a sealed memfd the program inherits.
-  const std::string bytes = serialize(*compiled.compiled);
+  const std::string bytes = serialize(*compiled);
   const int fd = memfd_create("sbx-policy", MFD_ALLOW_SEALING);
   if (fd < 0 || write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
       fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)

@@ -51,6 +51,11 @@ def case_debian(name):
             check(proc.returncode == 0, "the packages install", proc.stdout + proc.stderr)
             mode = os.stat("/usr/libexec/sbx/sbx-helper").st_mode
             check(mode & 0o7777 == 0o4755, "sbx-helper is installed setuid root", oct(mode))
+            # Shared libcap and libstdc++, so that their security updates reach us.
+            for binary, library in (("/usr/libexec/sbx/sbx-helper", "libcap.so"), ("/usr/bin/sbx", "libstdc++.so"),
+                                    ("/usr/lib/x86_64-linux-gnu/sbx/libsbx-shim.so", "libstdc++.so")):
+                needed = sh(["readelf", "-d", binary]).stdout
+                check(library in needed, f"{binary} links {library} as a shared library", needed)
             demo = ("echo Before:; ls -ld /; printf C >&$SBX_D; read x <&$SBX_D; echo After:; ls -ld /")
             proc = run_as_nobody(["/usr/libexec/sbx/sbx-helper", "/bin/sh", "-c", demo])
             before, _, after = proc.stdout.partition("After:")
