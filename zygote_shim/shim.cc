@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -81,11 +82,78 @@ void chroot_me() {
   unsetenv("SBX_HELPER_PID");
 }
 
-// Calls the policy traps: the program sees an ordinary failure, ENOSYS.
+// --- calls the policy traps ------------------------------------------------------
+//
+// The kernel stops the call and raises SIGSYS; the handler answers it and
+// puts the result in the return register, so the program sees an ordinary
+// return value. Nothing here is trusted: every call the handler makes passes
+// the filter like any other, so a program that replaces the handler gains
+// nothing. Emulated:
+//   newfstatat(fd, "", buf, AT_EMPTY_PATH) and statx(fd, "", AT_EMPTY_PATH, ...)
+//     are fstat(fd): the policies trap them because the filter cannot see
+//     the path, and a path relative to a directory descriptor from the
+//     trusted process would stat anything on the host. With a path, the call
+//     is made again without AT_EMPTY_PATH, which the policy then decides
+//     (brokered by `default`, killed by `stdio`).
+// Anything else gets -ENOSYS. The handler reads the path's first byte and
+// writes statx's buffer itself, so a bad pointer faults here where the
+// kernel would have returned EFAULT: the program's own memory, its own crash.
+
+long raw_syscall(long nr, long a, long b, long c, long d, long e) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+  return ret;
+}
+
+// statx's answer from fstat's, for the fields fstat has (STATX_BASIC_STATS).
+void statx_from_stat(const struct stat& st, struct statx* sx) {
+  std::memset(sx, 0, sizeof(*sx));
+  sx->stx_mask = STATX_BASIC_STATS;
+  sx->stx_blksize = static_cast<uint32_t>(st.st_blksize);
+  sx->stx_nlink = static_cast<uint32_t>(st.st_nlink);
+  sx->stx_uid = st.st_uid;
+  sx->stx_gid = st.st_gid;
+  sx->stx_mode = static_cast<uint16_t>(st.st_mode);
+  sx->stx_ino = st.st_ino;
+  sx->stx_size = static_cast<uint64_t>(st.st_size);
+  sx->stx_blocks = static_cast<uint64_t>(st.st_blocks);
+  sx->stx_atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec), 0};
+  sx->stx_mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec), 0};
+  sx->stx_ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec), 0};
+  sx->stx_rdev_major = major(st.st_rdev);
+  sx->stx_rdev_minor = minor(st.st_rdev);
+  sx->stx_dev_major = major(st.st_dev);
+  sx->stx_dev_minor = minor(st.st_dev);
+}
+
+long emulate(long nr, const greg_t* r) {
+  const long a0 = r[REG_RDI], a1 = r[REG_RSI], a2 = r[REG_RDX], a3 = r[REG_R10], a4 = r[REG_R8];
+  const char* path = reinterpret_cast<const char*>(a1);
+  const bool empty_path = path == nullptr || path[0] == '\0';  // NULL: Linux 6.11 takes it as ""
+  if (nr == SYS_newfstatat && (a3 & AT_EMPTY_PATH)) {
+    if (empty_path) return raw_syscall(SYS_fstat, a0, a2, 0, 0, 0);
+    return raw_syscall(SYS_newfstatat, a0, a1, a2, a3 & ~AT_EMPTY_PATH, 0);
+  }
+  if (nr == SYS_statx && (a2 & AT_EMPTY_PATH)) {
+    if (!empty_path) return raw_syscall(SYS_statx, a0, a1, a2 & ~AT_EMPTY_PATH, a3, a4);
+    struct stat st;
+    const long rc = raw_syscall(SYS_fstat, a0, reinterpret_cast<long>(&st), 0, 0, 0);
+    if (rc != 0) return rc;
+    if (a4 == 0) return -EFAULT;
+    statx_from_stat(st, reinterpret_cast<struct statx*>(a4));
+    return 0;
+  }
+  return -ENOSYS;
+}
+
 void on_sigsys(int, siginfo_t* info, void* context) {
   if (info->si_code != 1) return;  // SYS_SECCOMP
   auto* uc = static_cast<ucontext_t*>(context);
-  uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+  // The call's number comes with the signal; its arguments are still in
+  // their registers; the result goes where the call's would have.
+  uc->uc_mcontext.gregs[REG_RAX] = emulate(info->si_syscall, uc->uc_mcontext.gregs);
 }
 
 __attribute__((constructor)) void sbx_shim_start() {
