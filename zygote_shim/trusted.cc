@@ -5,17 +5,21 @@
 //      so the copy belongs to the call that is waiting;
 //   2. normalise the path on our copy and check it against the rules before
 //      touching the filesystem;
-//   3. open it O_PATH (no side effects, no blocking) with RESOLVE_NO_MAGICLINKS,
-//      and check the path the kernel actually resolved (symlinks re-checked,
-//      /proc tricks refused) against the rules again;
-//   4. act on that descriptor, and reply: a new descriptor is installed in
-//      the sandboxed process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
+//   3. open exactly that path (openat2 RESOLVE_NO_SYMLINKS: no component may
+//      be a symlink, so what opens is what was checked); if a symlink is on
+//      the way, open it O_PATH with RESOLVE_NO_MAGICLINKS instead and check
+//      the path the kernel actually resolved (symlinks re-checked, /proc
+//      tricks refused) against the rules again;
+//   4. act, and reply: a new descriptor is installed in the sandboxed
+//      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
 // A call is never answered by letting it continue: the sandboxed process's
 // memory could change after the check.
 //
-// Threads: a pool of workers each blocks in SECCOMP_IOCTL_NOTIF_RECV; when
-// every worker is busy, another starts (up to 64), so a call that blocks (a
-// FIFO, a slow disk) never holds up the other sandboxed threads.
+// Threads: one worker at a time waits in SECCOMP_IOCTL_NOTIF_RECV and
+// answers what it receives; if calls wait while it is busy, or one call
+// keeps it longer than 2 ms (a FIFO, a slow disk), another worker (up to 64)
+// takes over receiving, so a call that blocks holds up the other sandboxed
+// threads for 2 ms at most (see "Threads" below).
 #include "trusted.h"
 
 #include <fcntl.h>
@@ -24,8 +28,10 @@
 #include <linux/seccomp.h>
 #include <linux/stat.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -58,36 +64,13 @@ namespace sbx::shim {
 using policy::kPathCreate;
 using policy::kPathRead;
 using policy::kPathWrite;
+using policy::normalize_path;
 using policy::path_allowed;
-
-std::string normalize_path(const std::string& base, const std::string& path) {
-  if (path.empty() || path.size() >= PATH_MAX) return "";
-  const std::string full = path[0] == '/' ? path : base + "/" + path;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= full.size()) {
-    size_t end = full.find('/', start);
-    if (end == std::string::npos) end = full.size();
-    const std::string part = full.substr(start, end - start);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = end + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
 
 namespace {
 
 const TrustedConfig* g_config;
 int g_listener = -1;
-std::atomic<int> g_idle{0};
-std::atomic<int> g_workers{0};
-constexpr int kInitialWorkers = 4;
 constexpr int kMaxWorkers = 64;
 
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
@@ -124,10 +107,11 @@ bool write_memory(pid_t pid, uint64_t address, const void* from, size_t size) {
 }
 
 // The path a descriptor of ours really refers to.
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
 std::string real_path(int fd) {
-  char link[64], target[PATH_MAX];
-  std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-  const ssize_t n = readlink(link, target, sizeof(target) - 1);
+  char target[PATH_MAX];
+  const ssize_t n = readlink(fd_path(fd).c_str(), target, sizeof(target) - 1);
   if (n <= 0) return "";
   return std::string(target, static_cast<size_t>(n));
 }
@@ -138,6 +122,23 @@ int open_path(const std::string& path, bool follow, bool directory = false) {
   how.resolve = RESOLVE_NO_MAGICLINKS;
   return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
 }
+
+// The fast way to a path that passed the lexical check: openat2 with
+// RESOLVE_NO_SYMLINKS fails (ELOOP) if any component is a symlink, so what
+// it opens is exactly the normalised path we checked, with nothing to read
+// back. Any other path (a symlink on the way, flags openat2 is stricter
+// about) returns -1 with errno set, and the caller takes the slow way.
+int open_exact(const std::string& path, uint64_t flags, uint64_t mode) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? (mode & 07777) : 0;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
+}
+
+// Whether open_exact's failure means "take the slow way": a symlink on the
+// path (ELOOP), or flags openat2 refuses that open() accepts (EINVAL).
+bool slow_way(int err) { return err == ELOOP || err == EINVAL; }
 
 // The thread group (process) of a thread id, from /proc/TID/status.
 pid_t thread_group_of(pid_t tid) {
@@ -153,6 +154,17 @@ pid_t thread_group_of(pid_t tid) {
   return tgid ? static_cast<pid_t>(std::atoi(tgid + 6)) : -1;
 }
 
+// The directory a path of the sandboxed process starts from, as an O_PATH
+// descriptor of ours: our copy of its cwd, or its descriptor taken over.
+int base_fd(const seccomp_notif& r, int64_t dirfd) {
+  if (static_cast<int>(dirfd) == AT_FDCWD) return open(g_config->cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(r.pid), 0));
+  if (pidfd < 0) return -1;
+  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
+  close(pidfd);
+  return fd;
+}
+
 // Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
 // or the directory its descriptor refers to.
 bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
@@ -160,11 +172,7 @@ bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
     *base = g_config->cwd;
     return true;
   }
-  // Descriptors belong to the process: take it from the thread group leader.
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(r.pid), 0));
-  if (pidfd < 0) return false;
-  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
-  close(pidfd);
+  const int fd = base_fd(r, dirfd);
   if (fd < 0) return false;
   *base = real_path(fd);
   close(fd);
@@ -187,6 +195,21 @@ bool allowed(const std::string& path, unsigned wanted, bool metadata) {
          (metadata && wanted == kPathRead && policy::path_on_the_way(g_config->rules, path));
 }
 
+// An O_PATH descriptor of a path that passed the lexical check for
+// `wanted`: opened exactly, or (a symlink on the way) resolved and checked
+// again. -1 with errno set: EACCES if the resolved path is refused.
+int open_checked(const std::string& path, bool follow, unsigned wanted, bool metadata) {
+  int o = open_exact(path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+  if (o >= 0 || !slow_way(errno)) return o;
+  o = open_path(path, follow);
+  if (o >= 0 && !allowed(real_path(o), wanted, metadata)) {
+    close(o);
+    errno = EACCES;
+    return -1;
+  }
+  return o;
+}
+
 // Reads the path argument, normalises it and checks `wanted` lexically.
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
                bool metadata = false) {
@@ -201,55 +224,116 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   return true;
 }
 
+// The path of `name` in directory `parent` (both as the kernel gives them).
+std::string child_of(const std::string& parent, const std::string& name) {
+  return (parent == "/" ? "" : parent) + "/" + name;
+}
+
 std::pair<std::string, std::string> split_parent(const std::string& path) {
   const size_t slash = path.rfind('/');
   return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
-Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
+// What an open with these flags does to the file: read, write (or both).
+unsigned wanted_by(uint64_t flags) {
   const unsigned acc = flags & O_ACCMODE;
   unsigned wanted = 0;
   if (acc == O_RDONLY || acc == O_RDWR || (flags & O_PATH)) wanted |= kPathRead;
   if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) wanted |= kPathWrite;
+  return wanted;
+}
+
+Answer opened(int fd, uint64_t flags) {
+  return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
+}
+
+// The kernel resolved the file to open to O_PATH descriptor `o` (closed
+// here): refused if it had to be new, or if the rules refuse it where it
+// really is; else reopened with the caller's flags.
+Answer open_found(int o, uint64_t flags) {
+  const unsigned wanted = wanted_by(flags);
+  Answer answer;
+  if ((flags & O_CREAT) && (flags & O_EXCL))
+    answer = fail(EEXIST);
+  else if (!path_allowed(g_config->rules, real_path(o), wanted ? wanted : kPathRead))
+    answer = fail(EACCES);
+  else
+    answer = opened(open(fd_path(o).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC),
+                    flags);
+  close(o);
+  return answer;
+}
+
+// A file to create, `name` in the directory the kernel resolved to O_PATH
+// descriptor `parent` (closed here; -1 with errno set if it failed): checked
+// where the parent really is.
+Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t mode) {
+  if (parent < 0) return fail(errno);
+  Answer answer;
+  if (!path_allowed(g_config->rules, child_of(real_path(parent), name), kPathCreate | wanted_by(flags)))
+    answer = fail(EACCES);
+  else
+    answer = opened(openat(parent, name.c_str(), static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC,
+                           static_cast<mode_t>(mode)),
+                    flags);
+  close(parent);
+  return answer;
+}
+
+Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
+  const unsigned wanted = wanted_by(flags);
   std::string path;
   Answer refusal;
   // A path we may not read or write at all is refused before we look.
   const unsigned lexical = (flags & O_CREAT) ? kPathCreate : wanted;
   if (!take_path(r, dirfd, path_address, lexical ? lexical : kPathRead, &path, &refusal)) return refusal;
-  const unsigned fd_flags = (flags & O_CLOEXEC) ? O_CLOEXEC : 0;
-  const int o = open_path(path, !(flags & O_NOFOLLOW));
-  if (o >= 0) {
-    const std::string real = real_path(o);
-    if ((flags & O_CREAT) && (flags & O_EXCL)) {
-      close(o);
-      return fail(EEXIST);
-    }
-    if (!path_allowed(g_config->rules, real, wanted ? wanted : kPathRead)) {
-      close(o);
-      return fail(EACCES);
-    }
-    char proc[64];
-    std::snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
-    const int fd = open(proc, static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
-    const int err = errno;
-    close(o);
-    return fd < 0 ? fail(err) : Answer{0, 0, fd, fd_flags};
+  const unsigned everything = wanted | ((flags & O_CREAT) ? unsigned{kPathCreate} : 0U);
+  if (everything != 0 && path_allowed(g_config->rules, path, everything)) {
+    const int fd = open_exact(path, flags, mode);
+    if (fd >= 0 || !slow_way(errno)) return opened(fd, flags);
   }
+  const int o = open_path(path, !(flags & O_NOFOLLOW));
+  if (o >= 0) return open_found(o, flags);
   if (errno != ENOENT || !(flags & O_CREAT)) return fail(errno);
   // Create it: in a parent directory we resolve and check for real.
   const auto [parent, name] = split_parent(path);
-  const int p = open_path(parent, true, true);
-  if (p < 0) return fail(errno);
-  const std::string real_parent = real_path(p);
-  const std::string target = (real_parent == "/" ? "" : real_parent) + "/" + name;
-  if (!path_allowed(g_config->rules, target, kPathCreate | wanted)) {
-    close(p);
-    return fail(EACCES);
+  return create_in(open_path(parent, true, true), name, flags, mode);
+}
+
+// openat2 with resolve flags (RESOLVE_BENEATH, RESOLVE_IN_ROOT, ...): the
+// kernel resolves the path the caller's way, from the caller's directory,
+// to an O_PATH descriptor (no side effects); we check the file it reached
+// against the rules, then reopen it with the real flags. A file to create is
+// checked in its parent, reached the same way.
+Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, const open_how& caller) {
+  std::string raw;
+  if (!read_string(r.pid, path_address, &raw)) return fail(EFAULT);
+  if (!still_valid(r)) return fail(EINTR);
+  if (raw.empty()) return fail(ENOENT);
+  const uint64_t flags = caller.flags;
+  const int base = base_fd(r, dirfd);
+  if (base < 0) return fail(EBADF);
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
+  how.resolve = caller.resolve | RESOLVE_NO_MAGICLINKS;
+  Answer answer;
+  const int o = static_cast<int>(syscall(SYS_openat2, base, raw.c_str(), &how, sizeof(how)));
+  if (o >= 0) {
+    answer = open_found(o, flags);
+  } else if (errno == ENOENT && (flags & O_CREAT)) {
+    const size_t slash = raw.rfind('/');
+    const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : raw.substr(0, slash);
+    const std::string name = slash == std::string::npos ? raw : raw.substr(slash + 1);
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    const int p = name.empty() || name == "." || name == ".."
+                      ? (errno = EISDIR, -1)
+                      : static_cast<int>(syscall(SYS_openat2, base, parent.c_str(), &how, sizeof(how)));
+    answer = create_in(p, name, flags, caller.mode);
+  } else {
+    answer = fail(errno);
   }
-  const int fd = openat(p, name.c_str(), static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
-  const int err = errno;
-  close(p);
-  return fd < 0 ? fail(err) : Answer{0, 0, fd, fd_flags};
+  close(base);
+  return answer;
 }
 
 // stat, lstat, newfstatat, statx: the result is written into the caller's buffer.
@@ -258,12 +342,8 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   std::string path;
   Answer refusal;
   if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
-  const int o = open_path(path, !(flags & AT_SYMLINK_NOFOLLOW));
+  const int o = open_checked(path, !(flags & AT_SYMLINK_NOFOLLOW), kPathRead, true);
   if (o < 0) return fail(errno);
-  if (!allowed(real_path(o), kPathRead, true)) {
-    close(o);
-    return fail(EACCES);
-  }
   bool ok;
   if (is_statx) {
     struct statx sx;
@@ -283,15 +363,9 @@ Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, u
   std::string path;
   Answer refusal;
   if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK)) return refusal;
-  const int o = open_path(path, !(flags & AT_SYMLINK_NOFOLLOW));
+  const int o = open_checked(path, !(flags & AT_SYMLINK_NOFOLLOW), wanted, mode == F_OK);
   if (o < 0) return fail(errno);
-  if (!allowed(real_path(o), wanted, mode == F_OK)) {
-    close(o);
-    return fail(EACCES);
-  }
-  char proc[64];
-  std::snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o);
-  const int rc = faccessat(AT_FDCWD, proc, static_cast<int>(mode), 0);
+  const int rc = faccessat(AT_FDCWD, fd_path(o).c_str(), static_cast<int>(mode), 0);
   const int err = errno;
   close(o);
   return rc == 0 ? Answer{} : fail(err);
@@ -301,11 +375,12 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
   std::string path;
   Answer refusal;
   if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
-  const int o = open_path(path, false);
+  // With O_PATH|O_NOFOLLOW, RESOLVE_NO_SYMLINKS still opens a symlink that
+  // is the last component: the link itself, at exactly the checked path.
+  const int o = open_checked(path, false, kPathRead, true);
   if (o < 0) return fail(errno);
   char target[PATH_MAX];
-  const ssize_t n = allowed(real_path(o), kPathRead, true) ? readlinkat(o, "", target, sizeof(target))
-                                                                            : (errno = EACCES, -1);
+  const ssize_t n = readlinkat(o, "", target, sizeof(target));
   const int err = errno;
   close(o);
   if (n < 0) return fail(err);
@@ -324,8 +399,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   if (name.empty()) return fail(EINVAL);
   const int p = open_path(parent, true, true);
   if (p < 0) return fail(errno);
-  const std::string real_parent = real_path(p);
-  if (!path_allowed(g_config->rules, (real_parent == "/" ? "" : real_parent) + "/" + name, wanted)) {
+  if (!path_allowed(g_config->rules, child_of(real_path(p), name), wanted)) {
     close(p);
     return fail(EACCES);
   }
@@ -347,8 +421,8 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
   Answer answer;
   if (a < 0 || b < 0) {
     answer = fail(errno);
-  } else if (!path_allowed(g_config->rules, real_path(a) + "/" + fn, kPathWrite) ||
-             !path_allowed(g_config->rules, real_path(b) + "/" + tn, kPathCreate | kPathWrite)) {
+  } else if (!path_allowed(g_config->rules, child_of(real_path(a), fn), kPathWrite) ||
+             !path_allowed(g_config->rules, child_of(real_path(b), tn), kPathCreate | kPathWrite)) {
     answer = fail(EACCES);
   } else if (syscall(SYS_renameat2, a, fn.c_str(), b, tn.c_str(), static_cast<unsigned>(flags)) != 0) {
     answer = fail(errno);
@@ -366,8 +440,9 @@ Answer handle(const seccomp_notif& r) {
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_openat2: {
       open_how how{};
-      if (a[3] < sizeof(how) || !read_memory(r.pid, a[2], &how, sizeof(how))) return fail(EFAULT);
-      if (how.resolve != 0) return fail(ENOTSUP);
+      if (a[3] < sizeof(how)) return fail(EINVAL);
+      if (!read_memory(r.pid, a[2], &how, sizeof(how))) return fail(EFAULT);
+      if (how.resolve != 0) return do_open_resolved(r, static_cast<int64_t>(a[0]), a[1], how);
       return do_open(r, static_cast<int64_t>(a[0]), a[1], how.flags, how.mode);
     }
     case SYS_stat: return do_stat(r, AT_FDCWD, a[0], 0, a[1], false, 0);
@@ -419,61 +494,156 @@ void reply(const seccomp_notif& n, const Answer& a) {
   ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-void start_worker();
+// Threads. Exactly one worker, the receiver, waits for a call: Linux wakes
+// every thread waiting on a listener for each notification, and each extra
+// waiter cost about 2 µs a call here. The receiver answers the call itself.
+// The watch (the main thread) looks at it every millisecond while calls come
+// in: if calls are waiting while it is busy, or one call has kept it longer
+// than kStuckAfter (a FIFO nobody writes, a slow disk), another worker
+// becomes the receiver, and the busy one becomes a spare when it is done. So
+// calls from several threads are answered side by side, and a stuck call
+// holds up the others for 2 ms at most. Spares wait on a condition variable,
+// never on the listener.
+constexpr int64_t kStuckAfter = 2'000'000;  // ns
+struct Pool {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t turn = PTHREAD_COND_INITIALIZER;
+  int receiver = -1;  // the worker whose turn it is to receive; -1: the next to come
+  int workers = 0;
+  std::atomic<int64_t> busy_since[kMaxWorkers];  // when each worker took its current call; 0: none
+  std::atomic<bool> watch_asleep{false};
+  int wake_watch = -1;  // an eventfd: the first call after a quiet spell wakes the watch
+} g_pool;
 
-void* worker(void*) {
+int64_t now_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+// Waits until it is `id`'s turn to receive (or nobody's, and takes it).
+void wait_for_turn(int id) {
+  pthread_mutex_lock(&g_pool.lock);
+  while (g_pool.receiver != id) {
+    if (g_pool.receiver == -1) {
+      g_pool.receiver = id;
+      break;
+    }
+    pthread_cond_wait(&g_pool.turn, &g_pool.lock);
+  }
+  pthread_mutex_unlock(&g_pool.lock);
+}
+
+void* worker(void* arg) {
+  const int id = static_cast<int>(reinterpret_cast<intptr_t>(arg));
   for (;;) {
+    wait_for_turn(id);
     seccomp_notif r{};
-    ++g_idle;
-    const int rc = ioctl(g_listener, SECCOMP_IOCTL_NOTIF_RECV, &r);
-    const int err = errno;
-    // The last idle worker took a call: have another ready for the next one.
-    if (--g_idle == 0 && rc == 0) start_worker();
-    if (rc != 0) {
-      if (err == EINTR || err == ENOENT) continue;
+    if (ioctl(g_listener, SECCOMP_IOCTL_NOTIF_RECV, &r) != 0) {
+      if (errno == EINTR || errno == ENOENT) continue;  // a caller went away (the watch sees the end)
       _exit(0);  // the listener is gone: the sandboxed process has exited
     }
+    g_pool.busy_since[id].store(now_ns());  // seq_cst, like watch_asleep: see watch()
+    if (g_pool.watch_asleep.exchange(false)) {
+      const uint64_t one = 1;
+      if (write(g_pool.wake_watch, &one, sizeof(one)) < 0) _exit(0);
+    }
     reply(r, handle(r));
+    g_pool.busy_since[id].store(0);
   }
 }
 
-void start_worker() {
-  if (g_workers.fetch_add(1) >= kMaxWorkers) {
-    --g_workers;
-    return;
-  }
+// A new worker, to take the receiver's turn; false at kMaxWorkers.
+bool start_worker() {
+  pthread_mutex_lock(&g_pool.lock);
+  const int id = g_pool.workers < kMaxWorkers ? g_pool.workers++ : -1;
+  pthread_mutex_unlock(&g_pool.lock);
+  if (id < 0) return false;
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 256 * 1024);
-  if (pthread_create(&t, &attr, worker, nullptr) != 0) --g_workers;
+  const bool ok = pthread_create(&t, &attr, worker, reinterpret_cast<void*>(static_cast<intptr_t>(id))) == 0;
   pthread_attr_destroy(&attr);
+  return ok;
+}
+
+// If the receiver is busy while calls wait, or has been at one call for
+// longer than kStuckAfter, hands the turn on: to a spare if there is one,
+// else to a new worker. Returns whether any worker is at a call.
+bool watch_receiver() {
+  const int64_t now = now_ns();
+  bool busy = false;
+  bool hand_over = false;
+  pthread_mutex_lock(&g_pool.lock);
+  for (int i = 0; i < g_pool.workers; ++i) {
+    const int64_t since = g_pool.busy_since[i].load();
+    busy |= since != 0;
+    if (i == g_pool.receiver && since != 0) {
+      struct pollfd waiting = {g_listener, POLLIN, 0};
+      hand_over = now - since > kStuckAfter || (poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN));
+    }
+  }
+  int spares = 0;
+  for (int i = 0; i < g_pool.workers; ++i)
+    if (i != g_pool.receiver && g_pool.busy_since[i].load() == 0) ++spares;
+  if (hand_over) {
+    g_pool.receiver = -1;
+    pthread_cond_broadcast(&g_pool.turn);
+  }
+  pthread_mutex_unlock(&g_pool.lock);
+  if (hand_over && spares == 0) start_worker();
+  return busy;
+}
+
+// The main thread: ends the trusted process when the sandboxed process has
+// gone, and watches the receiver while calls are coming in (every
+// millisecond; asleep after 100 quiet ones, until a worker wakes it).
+[[noreturn]] void watch(int sandboxed) {
+  int quiet = 0;
+  for (;;) {
+    const bool asleep = g_pool.watch_asleep.load();
+    struct pollfd p[2] = {{sandboxed, POLLIN, 0}, {g_pool.wake_watch, POLLIN, 0}};
+    const int n = poll(p, 2, asleep ? -1 : 1);
+    if (n < 0 && errno != EINTR) _exit(0);
+    if (p[0].revents != 0) _exit(0);
+    if (p[1].revents & POLLIN) {
+      uint64_t count;
+      if (read(g_pool.wake_watch, &count, sizeof(count)) < 0) _exit(0);
+      quiet = 0;
+    }
+    if (watch_receiver()) quiet = 0;
+    else if (++quiet >= 100) {
+      g_pool.watch_asleep.store(true);
+      // A call taken before the store did not wake us: look once more. (A
+      // worker stores busy_since, then exchanges watch_asleep; we store
+      // watch_asleep, then load busy_since; all sequentially consistent, so
+      // at least one of us sees the other.)
+      if (watch_receiver() && g_pool.watch_asleep.exchange(false)) quiet = 0;
+    }
+  }
 }
 
 // The shim says where the listener will be, installs the filter and makes
 // no further call; we take the listener from it, and accept only a seccomp
-// notification listener.
-int take_listener(int sock) {
+// notification listener. The filter is installed microseconds after the
+// number arrives, so we yield the CPU before we start sleeping. `sandboxed`
+// is a pidfd of the sandboxed process, readable when it has ended.
+int take_listener(int sock, int sandboxed) {
   int number = -1;
   if (read(sock, &number, sizeof(number)) != sizeof(number) || number < 0) return -1;
-  const pid_t parent = getppid();
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, parent, 0));
-  if (pidfd < 0) return -1;
-  for (int tries = 0; tries < 20000; ++tries) {  // 20 s at most
-    const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, number, 0));
+  for (int tries = 0; tries < 21000; ++tries) {  // 20 s at most
+    const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, sandboxed, number, 0));
     if (fd >= 0) {
-      if (real_path(fd) == "anon_inode:seccomp notify") {
-        close(pidfd);
-        return fd;
-      }
+      if (real_path(fd) == "anon_inode:seccomp notify") return fd;
       close(fd);
     } else if (errno == ESRCH) {
       break;
     }
-    usleep(1000);
+    if (tries < 1000) sched_yield();
+    else usleep(1000);
   }
-  close(pidfd);
   return -1;
 }
 
@@ -492,23 +662,24 @@ void confine_self() {
 
 void run_trusted_process(const TrustedConfig& config) {
   g_config = &config;
-  // Die with the sandboxed process; let nobody (it included) trace us.
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Let nobody (the sandboxed process included) trace us. We end with the
+  // sandboxed process, seen through a pidfd: not PR_SET_PDEATHSIG, which
+  // fires when the thread that forked us ends, though others may go on.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const int sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
+  if (sandboxed < 0) _exit(0);
   // Our own policy, before we read a byte the sandboxed process controls and
   // before any thread exists.
   confine_self();
-  g_listener = take_listener(config.socket);
+  g_listener = take_listener(config.socket, sandboxed);
   if (g_listener >= 0 && write(config.socket, "T", 1) != 1) _exit(0);  // the program closes its copy on this
   if (g_listener >= 0) ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
   close(config.socket);
   if (g_listener < 0) _exit(0);  // the shim failed before installing the filter; it reports why
-  for (int i = 0; i < kInitialWorkers; ++i) start_worker();
-  // The workers do everything; this thread only waits for the end.
-  for (;;) {
-    struct pollfd p = {g_listener, 0, 0};
-    if (poll(&p, 1, -1) == 1 && (p.revents & (POLLHUP | POLLERR))) _exit(0);
-  }
+  g_pool.wake_watch = eventfd(0, EFD_CLOEXEC);
+  if (g_pool.wake_watch < 0) _exit(0);
+  start_worker();
+  watch(sandboxed);
 }
 
 }  // namespace sbx::shim
