@@ -207,43 +207,48 @@ def stop(waiter, marker):
         os.kill(pid, signal.SIGKILL)
 
 
-def outlives_helper(sig):
+def with_sleeper(number, judge):
+    """A scenario around a sandboxed "sleep NUMBER.RANDOM": judge(waiter,
+    program) attacks and says what held; whatever it finds, nothing is left
+    running."""
     def scenario(run):
-        marker = f"{50 + sig}.{random.randint(1000, 9999)}"
+        marker = f"{number}.{random.randint(1000, 9999)}"
         waiter, program = run.start_sleeper(marker)
         try:
             if program is None:
                 return None, "the program did not start"
-            waiter.send_signal(sig)
-            waiter.wait(timeout=10)
-            time.sleep(0.5)
-            name = signal.Signals(sig).name
-            if alive(program):
-                return False, f"{name} to the helper: the program goes on running unsupervised"
-            return True, f"{name} to the helper: the program ended with it"
+            return judge(waiter, program)
         finally:
             stop(waiter, marker)
     return scenario
 
 
-def signal_chroot_helper(run):
+def outlives_helper(sig):
+    def judge(waiter, program):
+        waiter.send_signal(sig)
+        waiter.wait(timeout=10)
+        time.sleep(0.5)
+        name = signal.Signals(sig).name
+        if alive(program):
+            return False, f"{name} to the helper: the program goes on running unsupervised"
+        return True, f"{name} to the helper: the program ended with it"
+    return with_sleeper(50 + sig, judge)
+
+
+def kill_chroot_helper(waiter, program):
     """The user signals the privileged chroot helper (before the handshake)."""
-    marker = f"66.{random.randint(1000, 9999)}"
-    waiter, program = run.start_sleeper(marker)
-    try:
-        if program is None:
-            return None, "the program did not start"
-        helpers = [int(c) for c in open(f"/proc/{program}/task/{program}/children").read().split()]
-        if not helpers:
-            return None, "no chroot helper found"
-        pid = helpers[0]
-        proc = subprocess.run(as_nobody(["kill", "-KILL", str(pid)]), capture_output=True, text=True)
-        time.sleep(0.1)
-        if proc.returncode == 0 or not alive(pid):
-            return False, "the user killed the privileged chroot helper"
-        return True, "kill -KILL of the chroot helper by the user: " + (proc.stderr.strip().split(": ")[-1] or "refused")
-    finally:
-        stop(waiter, marker)
+    helpers = [int(c) for c in open(f"/proc/{program}/task/{program}/children").read().split()]
+    if not helpers:
+        return None, "no chroot helper found"
+    pid = helpers[0]
+    proc = subprocess.run(as_nobody(["kill", "-KILL", str(pid)]), capture_output=True, text=True)
+    time.sleep(0.1)
+    if proc.returncode == 0 or not alive(pid):
+        return False, "the user killed the privileged chroot helper"
+    return True, "kill -KILL of the chroot helper by the user: " + (proc.stderr.strip().split(": ")[-1] or "refused")
+
+
+signal_chroot_helper = with_sleeper(66, kill_chroot_helper)
 
 
 SCENARIOS = {
