@@ -6,7 +6,9 @@ Benchmarks are not tests: nothing here passes or fails on a number.
 
   launch        sbx-helper /bin/true        vs Chromium's chrome-sandbox (and a bare floor)
   filter        getppid() under builtin:default   vs no filter (binary tree and linear)
-  broker        open()+close(), brokered          vs the native pair
+  routes        the two ways to route a brokered call (user notification,
+                SIGSYS handler + socket), bare and for a whole open   vs each other, native
+  broker        open()+close() and stat(), brokered   vs the native calls
   python        python3 -c pass under sbx run     vs native, vs bwrap (user namespaces)
 """
 import datetime
@@ -51,8 +53,8 @@ def main():
             os.chmod(dst, 0o4755)
         tools = {}
         for name, src in (("sbx", "cli/sbx"), ("libsbx-shim.so", "zygote_shim/libsbx-shim.so"),
-                          ("launch_bench", "bench/launch_bench"), ("open_close", "bench/open_close"),
-                          ("filter_cost", "bench/filter_cost")):
+                          ("launch_bench", "bench/launch_bench"), ("op", "bench/open_close"),
+                          ("filter_cost", "bench/filter_cost"), ("route_cost", "bench/route_cost")):
             tools[name] = os.path.join(work, name)
             shutil.copyfile(f"{BUILD}/{src}", tools[name])
             os.chmod(tools[name], 0o755)
@@ -84,22 +86,52 @@ def main():
                 f"| builtin:default, binary tree | {tree:.1f} | {tree / none:.2f} |",
                 f"| builtin:default, linear | {linear:.1f} | {linear / none:.2f} |", ""]
 
-        # 3. brokered open+close
-        native, brokered = [], []
-        for _ in range(15):
-            native.append(float(nobody([tools["open_close"], target, "2000"], env).stdout))
-            r = nobody([tools["sbx"], "run", "--allow-read", target, tools["open_close"], target, "2000"], env)
-            if r.returncode != 0:
-                sys.exit(f"bench: brokered open_close failed: {r.stderr}")
-            brokered.append(float(r.stdout))
-        n, b = statistics.median(native), statistics.median(brokered)
-        out += ["## Brokered `open` + `close`", "",
-                "Peer: the native pair. 15 interleaved rounds of 2,000 pairs, medians; the open is answered by "
-                "the trusted process (seccomp user notification, descriptor installed with the reply).", "",
-                "| | µs per open+close | ratio |", "| --- | --- | --- |",
-                f"| native | {n / 1000:.2f} | 1.00 |", f"| brokered (sbx run) | {b / 1000:.2f} | {b / n:.2f} |", ""]
+        # 3. the two routes: bare, and a whole brokered open
+        routes = nobody([tools["route_cost"], "15", "3000", target], env)
+        if routes.returncode != 0:
+            sys.exit(f"bench: route_cost failed: {routes.stderr}")
+        ns = {name: float(value) for name, value in (line.split() for line in routes.stdout.splitlines())}
+        bare = ["native", "notify", "notify-sync", "notify-fd", "sigsys", "sigsys-reused"]
+        whole = ["open-native", "open-notify", "open-sigsys"]
+        out += ["## Routing a brokered call: user notification against a SIGSYS handler", "",
+                "Issue #6 names two ways to route a brokered call to the trusted process; `bench/route_cost` "
+                "measures both, side by side: 15 interleaved rounds of 3,000 calls, medians, as uid 65534. "
+                "First bare, `getppid()` answered by another process with no work: `notify-sync` is the route "
+                "sbx uses (user notification, SYNC_WAKE_UP), `notify` the same without the flag, `notify-fd` "
+                "answers with a descriptor (SECCOMP_ADDFD_FLAG_SEND) as a brokered open does; `sigsys` makes a "
+                "socketpair per call (Chromium's broker: a handler can interrupt its own thread's call), "
+                "`sigsys-reused` keeps one socket (unsafe; the least the route can cost).", "",
+                "| bare route | ns per call | ratio to notify-sync |", "| --- | --- | --- |"]
+        out += [f"| {name} | {ns[name]:.0f} | {ns[name] / ns['notify-sync']:.2f} |" for name in bare]
+        out += ["", "Then a whole brokered `open` + `close` of a file, the same work at the other end on both "
+                "routes (a copy of the path, one rule, openat2 with RESOLVE_NO_SYMLINKS, the descriptor handed "
+                "back: by ADDFD_FLAG_SEND, or by SCM_RIGHTS on the call's socketpair).", "",
+                "| open + close | ns per call | ratio to native | ratio to notify |", "| --- | --- | --- | --- |"]
+        out += [f"| {name} | {ns[name]:.0f} | {ns[name] / ns['open-native']:.2f} | "
+                f"{ns[name] / ns['open-notify']:.2f} |" for name in whole]
+        out += ["", "sbx routes brokered calls by user notification, the faster of the two sound routes: see "
+                "docs/ARCHITECTURE.md, \"Two routes for brokered calls\".", ""]
 
-        # 4. python start-up
+        # 4. brokered calls
+        def broker_pair(mode, n):
+            native, brokered = [], []
+            for _ in range(15):
+                native.append(float(nobody([tools["op"], target, str(n), mode], env).stdout))
+                r = nobody([tools["sbx"], "run", "--allow-read", target, tools["op"], target, str(n), mode], env)
+                if r.returncode != 0:
+                    sys.exit(f"bench: brokered {mode} failed: {r.stderr}")
+                brokered.append(float(r.stdout))
+            return statistics.median(native), statistics.median(brokered)
+        out += ["## Brokered calls", "",
+                "Peer: the native call. 15 interleaved rounds of 2,000 calls, medians; the call is answered by the "
+                "trusted process (seccomp user notification; a descriptor is installed with the reply).", "",
+                "| call | native µs | brokered µs | ratio |", "| --- | --- | --- | --- |"]
+        for label, mode in (("open + close", "open"), ("stat", "stat")):
+            n, b = broker_pair(mode, 2000)
+            out.append(f"| {label} | {n / 1000:.2f} | {b / 1000:.2f} | {b / n:.2f} |")
+        out.append("")
+
+        # 5. python start-up
         runs = {"native": ["/usr/bin/python3", "-c", "pass"],
                 "sbx run --policy default": [tools["sbx"], "run", "--policy", "default", "/usr/bin/python3", "-c",
                                              "pass"],
