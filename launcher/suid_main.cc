@@ -224,10 +224,10 @@ void refuse_directory_descriptors() {
   close(dir);
 }
 
-// Step 4. From here on, TERM, INT, HUP and CHLD are held (blocked) until the
-// waiter takes them with sigwaitinfo: a Ctrl-C during set-up is passed on
-// like any other, instead of killing the original process and orphaning the
-// target. SIGCHLD gets its default action back: a caller that ignores it
+// Step 4. From here on, TERM, INT, HUP, TSTP, CONT and CHLD are held
+// (blocked) until the waiter takes them with sigwaitinfo: a Ctrl-C during
+// set-up is passed on like any other, instead of killing the original
+// process and orphaning the target. SIGCHLD gets its default action back: a caller that ignores it
 // would have its children reaped behind the waiter's back (the program
 // starts with it at default too). A pidfd of this process lets the target
 // notice a waiter killed outright (SIGKILL) before it could arrange to die
@@ -239,6 +239,8 @@ sigset_t held_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTSTP);
+  sigaddset(&set, SIGCONT);
   sigaddset(&set, SIGCHLD);
   return set;
 }
@@ -325,6 +327,23 @@ void pass_signal(pid_t target, int sig, bool target_is_pid1, int* reported_signa
   kill(target, sig);
 }
 
+// Job control. The program is in a session of its own (step 7), so the
+// terminal's Ctrl-Z (SIGTSTP) and the shell's fg/bg (SIGCONT) reach only the
+// waiter. Pass them on to the program's whole process group (its threads,
+// the trusted process, its children): SIGSTOP, which no process can refuse,
+// then stop the waiter too, so that the shell sees the job stopped.
+// SIGCONT resumes a stopped process even when it is held, and its arrival
+// resumes the group. A group member that is not ours (the chroot helper,
+// root) refuses the signal; kill still reaches the others.
+void pass_job_control(pid_t target, int sig) {
+  if (sig == SIGTSTP) {
+    kill(-target, SIGSTOP);
+    raise(SIGSTOP);
+  } else {
+    kill(-target, SIGCONT);
+  }
+}
+
 [[noreturn]] void run_waiter(pid_t target, bool target_is_pid1) {
   if (const Failure f = drop_privileges(); f.what != nullptr) {
     kill(target, SIGKILL);
@@ -347,7 +366,10 @@ void pass_signal(pid_t target, int sig, bool target_is_pid1, int* reported_signa
     if (reaped < 0 && errno != EINTR) fail_errno(kExitFatal, "waiting for the sandboxed program", errno);
     siginfo_t info;
     const int sig = sigwaitinfo(&held, &info);
-    if (sig > 0 && sig != SIGCHLD) pass_signal(target, sig, target_is_pid1, &reported_signal);
+    if (sig == SIGTSTP || sig == SIGCONT)
+      pass_job_control(target, sig);
+    else if (sig > 0 && sig != SIGCHLD)
+      pass_signal(target, sig, target_is_pid1, &reported_signal);
   }
 }
 

@@ -5,9 +5,10 @@ usage: run_cases.py CASE
 """
 import os
 import subprocess
+import time
 
-from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, install_file, main, require_root,
-                     setuid_copy, without_sanitizer_notes)
+from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, main,
+                     require_root, setuid_copy, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 
@@ -324,6 +325,87 @@ def case_stuck_thread(name):
     check(took < 2.0, f"the 50 opens took {took:.3f} s (a stuck call holds the others up for 2 ms at most)",
           describe(proc))
     print(lines[2])
+    assert_no_leftovers(sb.helper)
+
+
+def case_stop_continue(name):
+    """Ctrl-Z, then fg: SIGTSTP to the job's process group (as the terminal
+    sends it) stops the program and its trusted process, not only sbx; SIGCONT
+    (as the shell's fg sends it) resumes them, and nothing is lost: brokered
+    calls answer afterwards, after a stop in a burst of calls and after one in
+    a quiet spell."""
+    sb = Sandbox(name)
+    sb.file("f.txt", "text\n")
+    marker = f"stop-continue.{os.getpid()}"
+    script = ("import sys, time\n"
+              f"path = {sb.data!r} + '/f.txt'\n"
+              "def burst(seconds):\n"
+              "    ok, bad, end = 0, [], time.monotonic() + seconds\n"
+              "    while time.monotonic() < end:\n"
+              "        try:\n"
+              "            ok += open(path).read() == 'text\\n'\n"
+              "        except OSError as e:\n"
+              "            bad.append(str(e))\n"
+              "        time.sleep(0.001)\n"
+              "    return ok, bad[:1]\n"
+              "print('ready', flush=True)\n"
+              "print('busy', *burst(1.5), flush=True)\n"
+              "time.sleep(1.5)\n"
+              "print('quiet', *burst(0.2), flush=True)\n")
+    job = subprocess.Popen(as_nobody([sb.sbx, "run", "--allow-read", sb.data, PYTHON, "-c", script, marker]),
+                           env=sb.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=sb.data,
+                           start_new_session=True)
+
+    def state(pid):
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return "gone"
+
+    def states(pids):
+        return [state(p) for p in pids]
+
+    def all_in_state(pids, wanted, seconds=5):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if all(s in wanted for s in states(pids)):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def ctrl_z_then_fg(program):
+        trusted = [int(c) for c in open(f"/proc/{program}/task/{program}/children").read().split()]
+        sandbox = [program] + trusted
+        time.sleep(0.3)
+        subprocess.run(as_nobody(["kill", "-TSTP", "--", f"-{job.pid}"]), check=True)
+        check(all_in_state(sandbox + [job.pid], "T"), "Ctrl-Z stops sbx, the program and its trusted process",
+              f"states {states(sandbox + [job.pid])} of {[job.pid] + sandbox}")
+        time.sleep(0.3)
+        subprocess.run(as_nobody(["kill", "-CONT", "--", f"-{job.pid}"]), check=True)
+        check(all_in_state(sandbox + [job.pid], "SR"), "fg resumes them all",
+              f"states {states(sandbox + [job.pid])} of {[job.pid] + sandbox}")
+
+    try:
+        lines = [job.stdout.readline().strip()]
+        program = find_program(marker, "python3.11")
+        check(program is not None, "the program started", lines)
+        ctrl_z_then_fg(program)  # during the burst: the trusted process is answering calls
+        lines.append(job.stdout.readline().strip())
+        ctrl_z_then_fg(program)  # during the quiet spell: its threads sleep
+        out, err = job.communicate(timeout=30)
+    finally:
+        if job.poll() is None:
+            subprocess.run(["kill", "-KILL", "--", f"-{job.pid}"])
+            job.kill()
+            job.wait()
+    lines += out.splitlines()
+    summary = f"stdout {lines!r}, stderr {err[-2000:]!r}, exit {job.returncode}"
+    check(job.returncode == 0 and lines[0] == "ready", "the program ran to its end", summary)
+    busy, quiet = lines[1].split(), lines[2].split()
+    check(busy[0] == "busy" and int(busy[1]) > 100 and busy[2:] == ["[]"],
+          "every open of the burst around the stop succeeded", summary)
+    check(quiet[0] == "quiet" and int(quiet[1]) > 20 and quiet[2:] == ["[]"],
+          "opens after a stop in a quiet spell succeed", summary)
     assert_no_leftovers(sb.helper)
 
 
