@@ -2,7 +2,8 @@
 // same way:
 //   1. copy the path (and any struct) out of the sandboxed process with
 //      process_vm_readv, then check that the notification is still valid,
-//      so the copy belongs to the call that is waiting;
+//      so the copy belongs to the call that is waiting (and check again
+//      just before writing a result back into its memory);
 //   2. normalise the path on our copy and check it against the rules before
 //      touching the filesystem;
 //   3. open exactly that path (openat2 RESOLVE_NO_SYMLINKS: no component may
@@ -101,9 +102,16 @@ bool read_memory(pid_t pid, uint64_t address, void* to, size_t size) {
   return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
 }
 
-bool write_memory(pid_t pid, uint64_t address, const void* from, size_t size) {
+// Writes a result into the caller's memory. The notification is checked
+// again first: the call's thread id names the thread that waits only while
+// the call is pending. A thread that left its call (a signal) and exited
+// frees its id; were it reused, here by one of our own workers, the write
+// would land in the wrong memory. With the check just before, reuse would
+// need the whole PID space to wrap in between.
+bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size) {
+  if (!still_valid(n)) return false;
   iovec local{const_cast<void*>(from), size}, remote{reinterpret_cast<void*>(address), size};
-  return process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+  return process_vm_writev(static_cast<pid_t>(n.pid), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
 }
 
 // The path a descriptor of ours really refers to.
@@ -348,10 +356,10 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   if (is_statx) {
     struct statx sx;
     ok = statx(o, "", AT_EMPTY_PATH, static_cast<unsigned>(statx_mask), &sx) == 0 &&
-         write_memory(r.pid, buf, &sx, sizeof(sx));
+         write_to_caller(r, buf, &sx, sizeof(sx));
   } else {
     struct stat st;
-    ok = fstatat(o, "", &st, AT_EMPTY_PATH) == 0 && write_memory(r.pid, buf, &st, sizeof(st));
+    ok = fstatat(o, "", &st, AT_EMPTY_PATH) == 0 && write_to_caller(r, buf, &st, sizeof(st));
   }
   const int err = errno;
   close(o);
@@ -385,7 +393,7 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
   close(o);
   if (n < 0) return fail(err);
   const size_t copy = static_cast<size_t>(n) < size ? static_cast<size_t>(n) : size;
-  if (!write_memory(r.pid, buf, target, copy)) return fail(EFAULT);
+  if (!write_to_caller(r, buf, target, copy)) return fail(EFAULT);
   return {0, static_cast<int64_t>(copy), -1, 0};
 }
 
