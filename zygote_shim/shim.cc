@@ -218,7 +218,14 @@ __attribute__((constructor)) void sbx_shim_start() {
                   reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(policy.bpf.data()))};
   unsigned flags = SECCOMP_FILTER_FLAG_TSYNC;
   if (policy.uses_broker) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
-  const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  // Once the trusted process has taken a call, only a fatal signal may
+  // interrupt the caller. Otherwise a signal could end a call the trusted
+  // process then carries out (a file created, renamed or removed) with
+  // EINTR, and the program's retry would find EEXIST or ENOENT. A signal
+  // before the call is taken still interrupts it, with nothing done. Linux
+  // 5.19 has the flag; an older kernel answers EINVAL and goes without.
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | (policy.uses_broker ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0), &prog);
+  if (rc < 0 && errno == EINVAL && policy.uses_broker) rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (rc < 0) die("installing the seccomp filter", std::strerror(errno));
   if (policy.uses_broker) {
     char taken = 0;

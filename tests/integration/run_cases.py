@@ -409,6 +409,40 @@ def case_stop_continue(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_signalled_calls(name):
+    """Signals during brokered calls (SIGHUP, caught without SA_RESTART, sent
+    to sbx 3 ms apart, which passes them on): a call the trusted process has
+    carried out is never reported as interrupted, so an O_CREAT|O_EXCL
+    retried after EINTR never finds its own file (EEXIST)."""
+    sb = Sandbox(name)
+    tool = install_file(os.environ["SBX_SIGNALLED_CALLS"], "signalled_calls", sb.dir)
+    readable = sb.file("f.txt", "text\n")
+    out_dir = sb.directory(os.path.join(sb.data, "out"), owner=NOBODY)
+    job = subprocess.Popen(as_nobody([sb.sbx, "run", "--allow-read", readable, "--allow-write", out_dir, tool, readable,
+                                      out_dir, "2"]), env=sb.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, cwd=sb.data)
+    try:
+        first = job.stdout.readline().strip()
+        sent = 0
+        while job.poll() is None and sent < 500:
+            subprocess.run(as_nobody(["kill", "-HUP", str(job.pid)]), capture_output=True)
+            sent += 1
+            time.sleep(0.003)
+        out, err = job.communicate(timeout=30)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
+    summary = f"stdout {first!r} {out!r}, stderr {err[-2000:]!r}, exit {job.returncode}"
+    check(job.returncode == 0 and first == "ready", "the program ran to its end", summary)
+    counts = dict(zip(out.split()[0::2], map(int, out.split()[1::2])))
+    check(counts["signals"] > 20, "signals reached the program while it made brokered calls", summary)
+    check(counts["created"] > 20 and counts["failed"] == 0, "its opens and creates succeeded", summary)
+    check(counts["eexist"] == 0, "no create was carried out and then reported as interrupted", summary)
+    print(out.strip())
+    assert_no_leftovers(sb.helper)
+
+
 def case_race(name):
     """A thread flips the path buffer between an allowed and a forbidden file
     while others open it: the forbidden file is never opened."""
