@@ -227,11 +227,11 @@ void refuse_directory_descriptors() {
 // Step 4. From here on, TERM, INT, HUP, TSTP, CONT and CHLD are held
 // (blocked) until the waiter takes them with sigwaitinfo: a Ctrl-C during
 // set-up is passed on like any other, instead of killing the original
-// process and orphaning the target. SIGCHLD gets its default action back: a caller that ignores it
-// would have its children reaped behind the waiter's back (the program
-// starts with it at default too). A pidfd of this process lets the target
-// notice a waiter killed outright (SIGKILL) before it could arrange to die
-// with it.
+// process and orphaning the target. SIGCHLD gets its default action back: a
+// caller that ignores it would have its children reaped behind the waiter's
+// back (the program starts with it at default too). A pidfd of this process
+// lets the target notice a waiter killed outright (SIGKILL) before it could
+// arrange to die with it.
 
 sigset_t held_signals() {
   sigset_t set;

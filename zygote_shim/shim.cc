@@ -224,8 +224,9 @@ __attribute__((constructor)) void sbx_shim_start() {
   // EINTR, and the program's retry would find EEXIST or ENOENT. A signal
   // before the call is taken still interrupts it, with nothing done. Linux
   // 5.19 has the flag; an older kernel answers EINVAL and goes without.
-  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | (policy.uses_broker ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0), &prog);
-  if (rc < 0 && errno == EINVAL && policy.uses_broker) rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  const unsigned killable = policy.uses_broker ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | killable, &prog);
+  if (rc < 0 && errno == EINVAL && killable != 0) rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (rc < 0) die("installing the seccomp filter", std::strerror(errno));
   if (policy.uses_broker) {
     char taken = 0;
