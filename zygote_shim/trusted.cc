@@ -72,6 +72,7 @@ namespace {
 
 const TrustedConfig* g_config;
 int g_listener = -1;
+int g_sandboxed = -1;  // a pidfd of the sandboxed process
 constexpr int kMaxWorkers = 64;
 
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
@@ -148,28 +149,30 @@ int open_exact(const std::string& path, uint64_t flags, uint64_t mode) {
 // path (ELOOP), or flags openat2 refuses that open() accepts (EINVAL).
 bool slow_way(int err) { return err == ELOOP || err == EINVAL; }
 
-// The thread group (process) of a thread id, from /proc/TID/status.
-pid_t thread_group_of(pid_t tid) {
-  char path[48], text[2048];
-  std::snprintf(path, sizeof(path), "/proc/%d/status", static_cast<int>(tid));
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  const ssize_t n = read(fd, text, sizeof(text) - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  text[n] = '\0';
-  const char* tgid = std::strstr(text, "\nTgid:");
-  return tgid ? static_cast<pid_t>(std::atoi(tgid + 6)) : -1;
-}
+// PIDFD_THREAD (Linux 6.9; O_EXCL's value): pidfd_open of any thread, not
+// only of a process. Debian 12's headers predate it.
+constexpr unsigned kPidfdThread = 0200;
 
 // The directory a path of the sandboxed process starts from, as an O_PATH
-// descriptor of ours: our copy of its cwd, or its descriptor taken over.
+// descriptor of ours: our copy of its cwd, or its descriptor taken over from
+// the calling thread (pidfd_getfd). The thread id is one of our PID
+// namespace, which the pidfd calls understand (our /proc is the host's and
+// does not). Before Linux 6.9 only a process has a pidfd: then the
+// descriptor comes from the sandboxed process, whose threads share its
+// descriptor table. Checked again after: the id must still be the caller's.
 int base_fd(const seccomp_notif& r, int64_t dirfd) {
   if (static_cast<int>(dirfd) == AT_FDCWD) return open(g_config->cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, thread_group_of(r.pid), 0));
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
+  const bool own = pidfd >= 0;
+  if (!own && errno == EINVAL) pidfd = g_sandboxed;
   if (pidfd < 0) return -1;
   const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
-  close(pidfd);
+  if (own) close(pidfd);
+  if (fd >= 0 && !still_valid(r)) {
+    close(fd);
+    errno = EBADF;
+    return -1;
+  }
   return fd;
 }
 
@@ -676,6 +679,7 @@ void run_trusted_process(const TrustedConfig& config) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const int sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
   if (sandboxed < 0) _exit(0);
+  g_sandboxed = sandboxed;
   // Our own policy, before we read a byte the sandboxed process controls and
   // before any thread exists.
   confine_self();

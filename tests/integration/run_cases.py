@@ -145,6 +145,51 @@ def case_openat2(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_directory_descriptors(name):
+    """Paths relative to a directory descriptor (openat, fstatat, mkdirat,
+    unlinkat with a dirfd: fts, os.fwalk, shutil.rmtree) work from every
+    thread, not only the main one, and the rules still decide."""
+    sb = Sandbox(name)
+    sb.file("secret.txt", "SECRET\n")
+    sub = sb.directory(os.path.join(sb.data, "sub"), [("f.txt", "sub file\n")], owner=NOBODY)
+    script = ("import os, shutil, threading\n"
+              f"d = os.open({sub!r}, os.O_RDONLY | os.O_DIRECTORY)\n"
+              "def work(tag, out):\n"
+              "    try:\n"
+              "        text = open(os.open('f.txt', os.O_RDONLY, dir_fd=d)).read().strip()\n"
+              "        os.mkdir('t-' + tag, dir_fd=d)\n"
+              "        os.stat('t-' + tag, dir_fd=d)\n"
+              "        os.rmdir('t-' + tag, dir_fd=d)\n"
+              "        try:\n"
+              "            os.open('../secret.txt', os.O_RDONLY, dir_fd=d)\n"
+              "            secret = 'read'\n"
+              "        except PermissionError:\n"
+              "            secret = 'refused'\n"
+              "        out.append(f'{text} {secret}')\n"
+              "    except OSError as e:\n"
+              "        out.append(repr(e))\n"
+              "results = {}\n"
+              "results['main'] = []\nwork('main', results['main'])\n"
+              "threads = []\n"
+              "for i in range(4):\n"
+              "    results[i] = []\n"
+              "    threads.append(threading.Thread(target=work, args=(str(i), results[i])))\n"
+              "for t in threads: t.start()\n"
+              "for t in threads: t.join()\n"
+              "for k, v in results.items(): print(k, *v)\n"
+              f"os.makedirs({sub!r} + '/tree/a/b')\n"
+              f"t = threading.Thread(target=shutil.rmtree, args=({sub!r} + '/tree',))\n"
+              "t.start(); t.join()\n"
+              f"print('tree gone', not os.path.exists({sub!r} + '/tree'))\n")
+    proc = sb.run("--allow-write", sub, PYTHON, "-c", script)
+    lines = proc.stdout.splitlines()
+    check(proc.returncode == 0 and lines[:5] == [f"{k} sub file refused" for k in ("main", 0, 1, 2, 3)],
+          "every thread opens, makes, stats and removes through a dirfd; a dirfd path out of the rules is refused",
+          describe(proc))
+    check(lines[5:] == ["tree gone True"], "shutil.rmtree from a thread removes a tree", describe(proc))
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, rename, unlink, rmdir, readlink, lstat and access are brokered:
     what the rules grant happens on the host, what they do not fails with
