@@ -420,6 +420,25 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   return rc == 0 ? Answer{} : fail(err);
 }
 
+// mkdir. `mkdir -p` climbs from / and takes EEXIST as "go on": natively an
+// existing path answers EEXIST before any permission check. So a refused
+// mkdir of a path that exists and whose metadata the rules show (readable,
+// or a directory on the way to a rule) answers EEXIST, as it would natively;
+// anything else stays refused.
+Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode) {
+  const Answer answer = do_in_parent(
+      r, dirfd, path_address, kPathCreate,
+      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, mode);
+  if (answer.error != EACCES) return answer;
+  std::string path;
+  Answer refusal;
+  if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return answer;
+  const int o = open_checked(path, false, kPathRead, true);
+  if (o < 0) return answer;
+  close(o);
+  return fail(EEXIST);
+}
+
 Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
   std::string from, to;
   Answer refusal;
@@ -448,6 +467,7 @@ Answer handle(const seccomp_notif& r) {
   const auto nr = r.data.nr;
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1], a[2]);
+    case SYS_creat: return do_open(r, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_openat2: {
       open_how how{};
@@ -465,13 +485,8 @@ Answer handle(const seccomp_notif& r) {
     case SYS_faccessat2: return do_access(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_readlink: return do_readlink(r, AT_FDCWD, a[0], a[1], a[2]);
     case SYS_readlinkat: return do_readlink(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
-    case SYS_mkdir:
-    case SYS_mkdirat: {
-      const bool at = nr == SYS_mkdirat;
-      return do_in_parent(r, at ? static_cast<int64_t>(a[0]) : AT_FDCWD, a[at ? 1 : 0], kPathCreate,
-                          [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); },
-                          a[at ? 2 : 1]);
-    }
+    case SYS_mkdir: return do_mkdir(r, AT_FDCWD, a[0], a[1]);
+    case SYS_mkdirat: return do_mkdir(r, static_cast<int64_t>(a[0]), a[1], a[2]);
     case SYS_unlink: return do_in_parent(r, AT_FDCWD, a[0], kPathWrite, [](int p, const char* n, uint64_t) { return unlinkat(p, n, 0); }, 0);
     case SYS_rmdir:
       return do_in_parent(r, AT_FDCWD, a[0], kPathWrite,

@@ -191,9 +191,10 @@ def case_directory_descriptors(name):
 
 
 def case_path_calls(name):
-    """mkdir, rename, unlink, rmdir, readlink, lstat and access are brokered:
-    what the rules grant happens on the host, what they do not fails with
-    EACCES and changes nothing."""
+    """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
+    brokered: what the rules grant happens on the host, what they do not fails
+    with EACCES and changes nothing. mkdir of a directory that exists and that
+    the rules show answers EEXIST, as natively, so `mkdir -p` can climb."""
     sb = Sandbox(name)
     ro = sb.directory(os.path.join(sb.data, "ro"), [("x", "read only\n")], owner=65534)
     rw = sb.directory(os.path.join(sb.data, "rw"), [("a", "movable\n")], owner=65534)
@@ -202,7 +203,12 @@ def case_path_calls(name):
     os.chown(os.path.join(ro, "x"), 65534, 65534)
     os.chown(os.path.join(rw, "a"), 65534, 65534)
     script = (
-        "import os\n"
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def creat(path):\n"
+        "    fd = libc.creat(path.encode(), 0o600)\n"
+        "    if fd < 0:\n        raise OSError(ctypes.get_errno(), 'creat')\n"
+        "    os.close(fd)\n"
         f"RO, RW = {ro!r}, {rw!r}\n"
         "def attempt(what, f, *args):\n"
         "    try:\n        r = f(*args)\n        print(what, 'ok' if r is None else r)\n"
@@ -219,11 +225,22 @@ def case_path_calls(name):
         "attempt('stat', lambda p: os.stat(p).st_size, RO + '/link')\n"
         "attempt('access read', os.access, RO + '/x', os.R_OK)\n"
         "attempt('access write', os.access, RO + '/x', os.W_OK)\n"
-        "attempt('unlink rw', os.unlink, RW + '/b')\n")
+        "attempt('unlink rw', os.unlink, RW + '/b')\n"
+        "attempt('mkdir existing ro', os.mkdir, RO)\n"
+        "attempt('mkdir on the way', os.mkdir, os.path.dirname(RO))\n"
+        "attempt('mkdir hidden', os.mkdir, '/root')\n"
+        "attempt('makedirs rw', os.makedirs, RW + '/m/n')\n"
+        "attempt('rmdir rw n', os.rmdir, RW + '/m/n')\n"
+        "attempt('rmdir rw m', os.rmdir, RW + '/m')\n"
+        "attempt('creat rw', creat, RW + '/c')\n"
+        "attempt('creat ro', creat, RO + '/c')\n"
+        "attempt('unlink rw c', os.unlink, RW + '/c')\n")
     proc = sb.run("--allow-read", ro, "--allow-write", rw, PYTHON, "-c", script)
     expected = ["mkdir rw ok", "mkdir ro errno 13", "rename rw ok", "rename out of ro errno 13",
                 "rename into ro errno 13", "unlink ro errno 13", "rmdir rw ok", "readlink x", "lstat 0o12",
-                "stat 10", "access read True", "access write False", "unlink rw ok"]
+                "stat 10", "access read True", "access write False", "unlink rw ok", "mkdir existing ro errno 17",
+                "mkdir on the way errno 17", "mkdir hidden errno 13", "makedirs rw ok", "rmdir rw n ok", "rmdir rw m ok",
+                "creat rw ok", "creat ro errno 13", "unlink rw c ok"]
     check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
           "path calls do what the rules grant and fail with EACCES otherwise", describe(proc))
     check(sorted(os.listdir(rw)) == [] and sorted(os.listdir(ro)) == ["link", "x"],
