@@ -73,6 +73,27 @@ namespace {
 const TrustedConfig* g_config;
 int g_listener = -1;
 int g_sandboxed = -1;  // a pidfd of the sandboxed process
+
+// The sandboxed process's working directory. Its kernel one is the empty
+// root after the chroot; this one, where its relative paths start, is kept
+// here and changed by its brokered chdir and fchdir. One for the whole
+// sandbox: its processes share it (a policy that allows fork gets one
+// working directory for all).
+pthread_mutex_t g_cwd_lock = PTHREAD_MUTEX_INITIALIZER;
+std::string g_cwd;
+
+std::string current_cwd() {
+  pthread_mutex_lock(&g_cwd_lock);
+  std::string cwd = g_cwd;
+  pthread_mutex_unlock(&g_cwd_lock);
+  return cwd;
+}
+
+void set_cwd(const std::string& cwd) {
+  pthread_mutex_lock(&g_cwd_lock);
+  g_cwd = cwd;
+  pthread_mutex_unlock(&g_cwd_lock);
+}
 constexpr int kMaxWorkers = 64;
 
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
@@ -161,7 +182,7 @@ constexpr unsigned kPidfdThread = 0200;
 // descriptor comes from the sandboxed process, whose threads share its
 // descriptor table. Checked again after: the id must still be the caller's.
 int base_fd(const seccomp_notif& r, int64_t dirfd) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) return open(g_config->cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (static_cast<int>(dirfd) == AT_FDCWD) return open(current_cwd().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
   const bool own = pidfd >= 0;
   if (!own && errno == EINVAL) pidfd = g_sandboxed;
@@ -180,7 +201,7 @@ int base_fd(const seccomp_notif& r, int64_t dirfd) {
 // or the directory its descriptor refers to.
 bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
   if (static_cast<int>(dirfd) == AT_FDCWD) {
-    *base = g_config->cwd;
+    *base = current_cwd();
     return true;
   }
   const int fd = base_fd(r, dirfd);
@@ -229,7 +250,7 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
   if (raw.empty()) return (*refusal = fail(ENOENT)), false;
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(EBADF)), false;
-  *path = normalize_path(base.empty() ? g_config->cwd : base, raw);
+  *path = normalize_path(base.empty() ? current_cwd() : base, raw);
   if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
   if (!allowed(*path, wanted, metadata)) return (*refusal = fail(EACCES)), false;
   return true;
@@ -439,6 +460,45 @@ Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
   return fail(EEXIST);
 }
 
+// chdir and fchdir: to a directory the rules show (readable, or on the way
+// to a rule) and the caller could enter (search permission); the new working
+// directory is the path the kernel resolved. getcwd answers it.
+Answer change_cwd(const seccomp_notif& r, int o) {
+  if (o < 0) return fail(errno);
+  struct stat st;
+  Answer answer;
+  const std::string path = real_path(o);
+  if (fstat(o, &st) != 0) {
+    answer = fail(errno);
+  } else if (!S_ISDIR(st.st_mode)) {
+    answer = fail(ENOTDIR);
+  } else if (path.empty() || path[0] != '/' || !allowed(path, kPathRead, true)) {
+    answer = fail(EACCES);
+  } else if (faccessat(AT_FDCWD, fd_path(o).c_str(), X_OK, 0) != 0) {
+    answer = fail(errno);
+  } else if (!still_valid(r)) {
+    answer = fail(EINTR);
+  } else {
+    set_cwd(path);
+  }
+  close(o);
+  return answer;
+}
+
+Answer do_chdir(const seccomp_notif& r, uint64_t path_address) {
+  std::string path;
+  Answer refusal;
+  if (!take_path(r, AT_FDCWD, path_address, kPathRead, &path, &refusal, true)) return refusal;
+  return change_cwd(r, open_checked(path, true, kPathRead, true));
+}
+
+Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size) {
+  const std::string cwd = current_cwd();
+  if (size < cwd.size() + 1) return fail(ERANGE);
+  if (!write_to_caller(r, buf, cwd.c_str(), cwd.size() + 1)) return fail(EFAULT);
+  return {0, static_cast<int64_t>(cwd.size() + 1), -1, 0};
+}
+
 Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
   std::string from, to;
   Answer refusal;
@@ -467,6 +527,9 @@ Answer handle(const seccomp_notif& r) {
   const auto nr = r.data.nr;
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1], a[2]);
+    case SYS_chdir: return do_chdir(r, a[0]);
+    case SYS_fchdir: return static_cast<int>(a[0]) < 0 ? fail(EBADF) : change_cwd(r, base_fd(r, static_cast<int64_t>(a[0])));
+    case SYS_getcwd: return do_getcwd(r, a[0], a[1]);
     case SYS_creat: return do_open(r, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_openat2: {
@@ -695,6 +758,7 @@ void run_trusted_process(const TrustedConfig& config) {
   const int sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
   if (sandboxed < 0) _exit(0);
   g_sandboxed = sandboxed;
+  g_cwd = config.cwd;
   // Our own policy, before we read a byte the sandboxed process controls and
   // before any thread exists.
   confine_self();

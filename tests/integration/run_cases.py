@@ -11,6 +11,7 @@ from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, fi
                      require_root, setuid_copy, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
+MKDIR, FIND, RM = "/usr/bin/mkdir", "/usr/bin/find", "/usr/bin/rm"
 
 
 class Sandbox:
@@ -187,6 +188,49 @@ def case_directory_descriptors(name):
           "every thread opens, makes, stats and removes through a dirfd; a dirfd path out of the rules is refused",
           describe(proc))
     check(lines[5:] == ["tree gone True"], "shutil.rmtree from a thread removes a tree", describe(proc))
+    assert_no_leftovers(sb.helper)
+
+
+def case_working_directory(name):
+    """The program's working directory is the one it was started in (getcwd
+    says so, and abspath leads where a relative path does); chdir and fchdir
+    move it within what the rules show and nowhere else; coreutils that climb
+    with chdir (mkdir -p, find, rm -r) work in an --allow-write directory."""
+    sb = Sandbox(name)
+    sb.file("secret.txt", "SECRET\n")
+    work = sb.directory(os.path.join(sb.data, "work"), [("f.txt", "work file\n")], owner=NOBODY)
+    sub = sb.directory(os.path.join(work, "sub"), [("g.txt", "sub file\n")], owner=NOBODY)
+    script = ("import os\n"
+              "def attempt(what, f, *args):\n"
+              "    try:\n        f(*args)\n        print(what, 'ok', os.getcwd())\n"
+              "    except OSError as e:\n        print(what, 'errno', e.errno)\n"
+              "print('start', os.getcwd(), open(os.path.abspath('f.txt')).read().strip())\n"
+              "attempt('chdir sub', os.chdir, 'sub')\n"
+              "print('relative', open('g.txt').read().strip(), open('../f.txt').read().strip())\n"
+              "d = os.open('..', os.O_RDONLY | os.O_DIRECTORY)\n"
+              "attempt('chdir /', os.chdir, '/')\n"
+              "attempt('fchdir', os.fchdir, d)\n"
+              "attempt('chdir to a file', os.chdir, 'f.txt')\n"
+              "attempt('chdir hidden', os.chdir, '/root')\n"
+              "attempt('chdir up', os.chdir, '..')\n"
+              "attempt('read secret relative', lambda: open('secret.txt').read())\n"
+              "attempt('fchdir bad', os.fchdir, 999)\n")
+    proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, PYTHON, "-c", script]), env=sb.env(),
+                          capture_output=True, text=True, timeout=60, cwd=work)
+    expected = [f"start {work} work file", f"chdir sub ok {sub}", "relative sub file work file", "chdir / ok /",
+                f"fchdir ok {work}", "chdir to a file errno 20", "chdir hidden errno 13", f"chdir up ok {sb.data}",
+                "read secret relative errno 13", "fchdir bad errno 9"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "getcwd, chdir and fchdir keep one working directory, within the rules", describe(proc))
+    for argv, what in (((MKDIR, "-p", os.path.join(work, "a/b/c")), "mkdir -p"),
+                       ((FIND, work), "find"), ((RM, "-r", os.path.join(work, "a")), "rm -r")):
+        proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, *argv]), env=sb.env(),
+                              capture_output=True, text=True, timeout=60, cwd=work)
+        check(proc.returncode == 0 and proc.stderr == "", f"{what} runs in an --allow-write directory", describe(proc))
+        if what == "find":
+            check(os.path.join(work, "a/b/c") in proc.stdout.splitlines(), "find lists what mkdir -p made",
+                  describe(proc))
+    check(sorted(os.listdir(work)) == ["f.txt", "sub"], "rm -r removed the tree on the host", str(os.listdir(work)))
     assert_no_leftovers(sb.helper)
 
 
