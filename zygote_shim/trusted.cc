@@ -45,6 +45,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 // Linux 6.6 can wake the trusted process synchronously, on the caller's CPU,
@@ -173,6 +174,28 @@ bool slow_way(int err) { return err == ELOOP || err == EINVAL; }
 // PIDFD_THREAD (Linux 6.9; O_EXCL's value): pidfd_open of any thread, not
 // only of a process. Debian 12's headers predate it.
 constexpr unsigned kPidfdThread = 0200;
+
+// The sandboxed process's umask, which its created files and directories
+// get, as natively: our own is 0, and we apply the caller's ourselves,
+// read fresh from its /proc status (it may have changed it; umask is its
+// own call). Our /proc is the host's, so its status is found through our
+// parent's id as the host sees it, taken at start. If it cannot be read,
+// the umask it had when it forked us.
+char g_caller_status[48];
+mode_t g_umask_at_start = 022;
+
+uint64_t without_umask(uint64_t mode) {
+  mode_t mask = g_umask_at_start;
+  char text[2048];
+  const int fd = open(g_caller_status, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    const char* line = n > 0 ? (text[n] = '\0', std::strstr(text, "\nUmask:")) : nullptr;
+    if (line != nullptr) mask = static_cast<mode_t>(std::strtoul(line + 7, nullptr, 8) & 0777);
+  }
+  return mode & ~static_cast<uint64_t>(mask);
+}
 
 // The directory a path of the sandboxed process starts from, as an O_PATH
 // descriptor of ours: our copy of its cwd, or its descriptor taken over from
@@ -313,6 +336,7 @@ Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t m
 }
 
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
+  if (flags & (O_CREAT | __O_TMPFILE)) mode = without_umask(mode);
   const unsigned wanted = wanted_by(flags);
   std::string path;
   Answer refusal;
@@ -360,7 +384,7 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
     const int p = name.empty() || name == "." || name == ".."
                       ? (errno = EISDIR, -1)
                       : static_cast<int>(syscall(SYS_openat2, base, parent.c_str(), &how, sizeof(how)));
-    answer = create_in(p, name, flags, caller.mode);
+    answer = create_in(p, name, flags, without_umask(caller.mode));
   } else {
     answer = fail(errno);
   }
@@ -449,7 +473,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
 Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode) {
   const Answer answer = do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, mode);
+      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, without_umask(mode));
   if (answer.error != EACCES) return answer;
   std::string path;
   Answer refusal;
@@ -759,6 +783,19 @@ void run_trusted_process(const TrustedConfig& config) {
   if (sandboxed < 0) _exit(0);
   g_sandboxed = sandboxed;
   g_cwd = config.cwd;
+  // The caller's umask is applied by hand (without_umask): ours is 0.
+  g_umask_at_start = umask(0);
+  long host_parent = 0;
+  char stat_text[512];
+  const int self = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  const ssize_t got = self >= 0 ? read(self, stat_text, sizeof(stat_text) - 1) : -1;
+  if (self >= 0) close(self);
+  if (got > 0) {
+    stat_text[got] = '\0';
+    const char* after_name = std::strrchr(stat_text, ')');  // "PID (NAME) STATE PPID ..."
+    if (after_name != nullptr) std::sscanf(after_name + 1, " %*c %ld", &host_parent);
+  }
+  std::snprintf(g_caller_status, sizeof(g_caller_status), "/proc/%ld/status", host_parent);
   // Our own policy, before we read a byte the sandboxed process controls and
   // before any thread exists.
   confine_self();

@@ -234,6 +234,30 @@ def case_working_directory(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_umask(name):
+    """Files and directories the trusted process creates for the program get
+    the program's umask, as natively: the one it started with, then the one it
+    sets (umask itself is the program's own call)."""
+    sb = Sandbox(name)
+    work = sb.directory(os.path.join(sb.data, "work"), owner=NOBODY)
+    script = ("import os\n"
+              "open('inherited', 'w').close()\n"
+              "print(oct(os.umask(0o077)))\n"
+              "open('private', 'w').close()\n"
+              "os.mkdir('private-dir')\n"
+              "print(oct(os.umask(0o022)))\n"
+              "open('public', 'w').close()\n"
+              "os.mkdir('public-dir')\n")
+    proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, PYTHON, "-c", script]), env=sb.env(),
+                          capture_output=True, text=True, timeout=60, cwd=work, preexec_fn=lambda: os.umask(0o027))
+    check(proc.returncode == 0 and proc.stdout.splitlines() == ["0o27", "0o77"],
+          "umask answers the program's own mask, starting with the one sbx run was given", describe(proc))
+    modes = {n: oct(os.stat(os.path.join(work, n)).st_mode & 0o777) for n in sorted(os.listdir(work))}
+    check(modes == {"inherited": "0o640", "private": "0o600", "private-dir": "0o700", "public": "0o644",
+                    "public-dir": "0o755"}, "each file and directory has the mode its umask gives", str(modes))
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
