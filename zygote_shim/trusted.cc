@@ -484,6 +484,104 @@ Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
   return fail(EEXIST);
 }
 
+// symlink: created where the rules let the program create. Its target is
+// only text: whatever it points at, a later open through it is resolved and
+// checked like any other path.
+Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd, uint64_t path_address) {
+  std::string target;
+  if (!read_string(r.pid, target_address, &target)) return fail(EFAULT);
+  if (target.empty()) return fail(ENOENT);
+  return do_in_parent(
+      r, dirfd, path_address, kPathCreate,
+      [](int p, const char* n, uint64_t t) { return symlinkat(reinterpret_cast<const std::string*>(t)->c_str(), p, n); },
+      reinterpret_cast<uint64_t>(&target));
+}
+
+// chmod, chown and utimens, on a path or a descriptor. The file must be one
+// the rules let the program write: a descriptor it holds may have been
+// opened for reading only, and these calls do not ask for a writable one.
+// The change is made on our own descriptor of the file (the path's, checked
+// like any other, or the caller's, taken over with pidfd_getfd), so it
+// lands on the file checked. Setting the set-user-ID or set-group-ID bit is
+// refused (EPERM): a program made setuid in a shared directory would run as
+// this user for whoever starts it.
+struct Change {
+  enum Kind { kMode, kOwner, kTimes } kind;
+  mode_t mode = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  bool now = true;  // utimens with no times: both now
+  timespec times[2] = {};
+};
+
+Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
+  if (o < 0) return fail(errno);
+  const std::string path = real_path(o);
+  struct stat st;
+  int rc = -1;
+  if (path.empty() || path[0] != '/' || !path_allowed(g_config->rules, path, kPathWrite)) {
+    errno = EACCES;
+  } else if (!still_valid(r)) {
+    errno = EINTR;
+  } else if (c.kind == Change::kMode) {
+    // chmod follows /proc/self/fd/N to the file: O_PATH descriptors too.
+    rc = (c.mode & (S_ISUID | S_ISGID)) ? (errno = EPERM, -1) : chmod(fd_path(o).c_str(), c.mode);
+  } else if (c.kind == Change::kOwner) {
+    rc = fchownat(o, "", c.uid, c.gid, AT_EMPTY_PATH);
+  } else if (fstat(o, &st) != 0) {
+  } else if (S_ISLNK(st.st_mode)) {
+    errno = EOPNOTSUPP;  // the times of a symlink itself: not brokered
+  } else {
+    rc = utimensat(AT_FDCWD, fd_path(o).c_str(), c.now ? nullptr : c.times, 0);
+  }
+  const int err = errno;
+  close(o);
+  return rc == 0 ? Answer{} : fail(err);
+}
+
+// The file a metadata call names: a path (from dirfd, following a final
+// symlink unless nofollow), or, with an empty path and AT_EMPTY_PATH (or no
+// path at all, for fchmod/fchown/futimens), the descriptor itself.
+Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, bool nofollow, bool empty_path_ok,
+                 const Change& c) {
+  if (path_address == 0 && c.kind == Change::kTimes) empty_path_ok = true;  // futimens(fd): utimensat(fd, NULL)
+  if (path_address == 0 || empty_path_ok) {
+    std::string raw;
+    if (path_address != 0 && !read_string(r.pid, path_address, &raw)) return fail(EFAULT);
+    if (raw.empty()) {
+      if (!empty_path_ok) return fail(ENOENT);
+      if (static_cast<int>(dirfd) < 0) return fail(EBADF);
+      return change_metadata(r, base_fd(r, dirfd), c);
+    }
+  }
+  std::string path;
+  Answer refusal;
+  if (!take_path(r, dirfd, path_address, kPathWrite, &path, &refusal)) return refusal;
+  return change_metadata(r, open_checked(path, !nofollow, kPathWrite, false), c);
+}
+
+Change mode_change(uint64_t mode) {
+  Change c{Change::kMode};
+  c.mode = static_cast<mode_t>(mode & 07777);
+  return c;
+}
+
+Change owner_change(uint64_t uid, uint64_t gid) {
+  Change c{Change::kOwner};
+  c.uid = static_cast<uid_t>(uid);
+  c.gid = static_cast<gid_t>(gid);
+  return c;
+}
+
+Answer do_utimensat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t times, uint64_t flags) {
+  Change c{Change::kTimes};
+  if (times != 0) {
+    if (!read_memory(r.pid, times, c.times, sizeof(c.times))) return fail(EFAULT);
+    c.now = false;
+  }
+  return do_change(r, dirfd, path_address, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH, c);
+}
+
 // chdir and fchdir: to a directory the rules show (readable, or on the way
 // to a rule) and the caller could enter (search permission); the new working
 // directory is the path the kernel resolved. getcwd answers it.
@@ -582,6 +680,18 @@ Answer handle(const seccomp_notif& r) {
       return do_in_parent(r, static_cast<int64_t>(a[0]), a[1], kPathWrite,
                           [](int p, const char* n, uint64_t f) { return unlinkat(p, n, static_cast<int>(f & AT_REMOVEDIR)); },
                           a[2]);
+    case SYS_symlink: return do_symlink(r, a[0], AT_FDCWD, a[1]);
+    case SYS_symlinkat: return do_symlink(r, a[0], static_cast<int64_t>(a[1]), a[2]);
+    case SYS_chmod: return do_change(r, AT_FDCWD, a[0], false, false, mode_change(a[1]));
+    case SYS_fchmod: return do_change(r, static_cast<int64_t>(a[0]), 0, false, true, mode_change(a[1]));
+    case SYS_fchmodat: return do_change(r, static_cast<int64_t>(a[0]), a[1], false, false, mode_change(a[2]));
+    case SYS_chown: return do_change(r, AT_FDCWD, a[0], false, false, owner_change(a[1], a[2]));
+    case SYS_lchown: return do_change(r, AT_FDCWD, a[0], true, false, owner_change(a[1], a[2]));
+    case SYS_fchown: return do_change(r, static_cast<int64_t>(a[0]), 0, false, true, owner_change(a[1], a[2]));
+    case SYS_fchownat:
+      return do_change(r, static_cast<int64_t>(a[0]), a[1], a[4] & AT_SYMLINK_NOFOLLOW, a[4] & AT_EMPTY_PATH,
+                       owner_change(a[2], a[3]));
+    case SYS_utimensat: return do_utimensat(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_rename: return do_rename(r, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
     case SYS_renameat: return do_rename(r, static_cast<int64_t>(a[0]), a[1], static_cast<int64_t>(a[2]), a[3], 0);
     case SYS_renameat2: return do_rename(r, static_cast<int64_t>(a[0]), a[1], static_cast<int64_t>(a[2]), a[3], a[4]);

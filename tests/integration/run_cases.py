@@ -258,6 +258,61 @@ def case_umask(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_metadata(name):
+    """chmod, chown, utimens and symlink are brokered: coreutils that keep
+    modes and times (cp -p, sed -i, install -m, tar x, touch, ln -s) work in
+    an --allow-write directory; a file the rules only let the program read
+    keeps its mode and times, even through a descriptor it holds; no
+    set-user-ID bit is set; setting extended attributes answers EOPNOTSUPP."""
+    sb = Sandbox(name)
+    ro = sb.file("ro.txt", "read only\n", owner=NOBODY)
+    os.utime(ro, (1_000_000_000, 1_000_000_000))
+    work = sb.directory(os.path.join(sb.data, "work"), [("t.txt", "b\na\n")], owner=NOBODY)
+    os.chown(os.path.join(work, "t.txt"), NOBODY, NOBODY)
+    w = lambda n: os.path.join(work, n)  # noqa: E731
+    for argv in (("/usr/bin/cp", "-p", w("t.txt"), w("copy")), ("/usr/bin/sed", "-i", "s/a/A/", w("t.txt")),
+                 ("/usr/bin/install", "-m", "640", w("t.txt"), w("installed")), ("/usr/bin/touch", "-d", "2020-01-01",
+                 w("copy")), ("/usr/bin/chmod", "600", w("t.txt")), ("/usr/bin/chown", str(NOBODY), w("t.txt")),
+                 ("/usr/bin/ln", "-s", "t.txt", w("link")), ("/usr/bin/tar", "-C", work, "-cf", w("a.tar"), "t.txt"),
+                 ("/usr/bin/mkdir", w("x")), ("/usr/bin/tar", "-C", w("x"), "-xf", w("a.tar"))):
+        proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, *argv]), env=sb.env(),
+                              capture_output=True, text=True, timeout=60, cwd=work)
+        check(proc.returncode == 0 and proc.stderr == "", f"{' '.join(argv)} works", describe(proc))
+    check(open(w("t.txt")).read() == "b\nA\n" and os.stat(w("t.txt")).st_mode & 0o777 == 0o600,
+          "sed -i edited t.txt and chmod made it 0600", oct(os.stat(w("t.txt")).st_mode))
+    check(os.stat(w("installed")).st_mode & 0o777 == 0o640, "install -m 640 set the mode")
+    check(os.stat(w("copy")).st_mtime == 1577836800, "touch -d set the time", str(os.stat(w("copy")).st_mtime))
+    check(os.readlink(w("link")) == "t.txt" and open(w("x/t.txt")).read() == "b\nA\n", "ln -s and tar x made their files")
+    script = ("import errno, os\n"
+              "def attempt(what, f, *args):\n"
+              "    try:\n        f(*args)\n        print(what, 'ok')\n"
+              "    except OSError as e:\n        print(what, errno.errorcode[e.errno])\n"
+              f"RO, W = {ro!r}, {work!r}\n"
+              "fd = os.open(RO, os.O_RDONLY)\n"
+              "attempt('chmod ro', os.chmod, RO, 0o600)\n"
+              "attempt('fchmod ro', os.fchmod, fd, 0o600)\n"
+              "attempt('utime ro', os.utime, RO, None)\n"
+              "attempt('futime ro', os.utime, fd, None)\n"
+              "attempt('chown ro', os.chown, RO, -1, -1)\n"
+              "attempt('setuid', os.chmod, W + '/t.txt', 0o4755)\n"
+              "attempt('symlink outside', os.symlink, 't', os.path.dirname(RO) + '/l')\n"
+              "attempt('symlink to ro', os.symlink, RO, W + '/l')\n"
+              "attempt('chmod through it', os.chmod, W + '/l', 0o600)\n"
+              "attempt('setxattr', os.setxattr, W + '/t.txt', 'user.x', b'1')\n"
+              "attempt('getxattr', os.getxattr, W + '/t.txt', 'user.x')\n")
+    proc = sb.run("--allow-read", ro, "--allow-write", work, PYTHON, "-c", script)
+    expected = ["chmod ro EACCES", "fchmod ro EACCES", "utime ro EACCES", "futime ro EACCES", "chown ro EACCES",
+                "setuid EPERM", "symlink outside EACCES", "symlink to ro ok", "chmod through it EACCES",
+                "setxattr ENOTSUP", "getxattr ENOTSUP"]  # EOPNOTSUPP
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "metadata of a read-only file stays; no setuid bit; xattrs are not supported", describe(proc))
+    st = os.stat(ro)
+    check(st.st_mode & 0o777 == 0o644 and st.st_mtime == 1_000_000_000, "on the host, ro.txt is untouched",
+          f"{oct(st.st_mode)} {st.st_mtime}")
+    check(os.stat(w("t.txt")).st_mode & 0o7777 == 0o600, "t.txt has no setuid bit")
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
