@@ -52,9 +52,12 @@ class Sandbox:
         env.update(extra)
         return env
 
-    def run(self, *args, stdin_text=None, timeout=60):
+    def run(self, *args, stdin_text=None, timeout=60, cwd=None, umask=None):
+        """sbx run ARGS as uid 65534, started in cwd (default: the data
+        directory), with umask if given."""
         proc = subprocess.run(as_nobody([self.sbx, "run", *args]), env=self.env(), input=stdin_text, capture_output=True,
-                              text=True, timeout=timeout, cwd=self.data)
+                              text=True, timeout=timeout, cwd=cwd or self.data,
+                              preexec_fn=None if umask is None else lambda: os.umask(umask))
         proc.stderr = without_sanitizer_notes(proc.stderr)
         return proc
 
@@ -215,8 +218,7 @@ def case_working_directory(name):
               "attempt('chdir up', os.chdir, '..')\n"
               "attempt('read secret relative', lambda: open('secret.txt').read())\n"
               "attempt('fchdir bad', os.fchdir, 999)\n")
-    proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, PYTHON, "-c", script]), env=sb.env(),
-                          capture_output=True, text=True, timeout=60, cwd=work)
+    proc = sb.run("--allow-write", work, PYTHON, "-c", script, cwd=work)
     expected = [f"start {work} work file", f"chdir sub ok {sub}", "relative sub file work file", "chdir / ok /",
                 f"fchdir ok {work}", "chdir to a file errno 20", "chdir hidden errno 13", f"chdir up ok {sb.data}",
                 "read secret relative errno 13", "fchdir bad errno 9"]
@@ -224,8 +226,7 @@ def case_working_directory(name):
           "getcwd, chdir and fchdir keep one working directory, within the rules", describe(proc))
     for argv, what in (((MKDIR, "-p", os.path.join(work, "a/b/c")), "mkdir -p"),
                        ((FIND, work), "find"), ((RM, "-r", os.path.join(work, "a")), "rm -r")):
-        proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, *argv]), env=sb.env(),
-                              capture_output=True, text=True, timeout=60, cwd=work)
+        proc = sb.run("--allow-write", work, *argv, cwd=work)
         check(proc.returncode == 0 and proc.stderr == "", f"{what} runs in an --allow-write directory", describe(proc))
         if what == "find":
             check(os.path.join(work, "a/b/c") in proc.stdout.splitlines(), "find lists what mkdir -p made",
@@ -248,8 +249,7 @@ def case_umask(name):
               "print(oct(os.umask(0o022)))\n"
               "open('public', 'w').close()\n"
               "os.mkdir('public-dir')\n")
-    proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, PYTHON, "-c", script]), env=sb.env(),
-                          capture_output=True, text=True, timeout=60, cwd=work, preexec_fn=lambda: os.umask(0o027))
+    proc = sb.run("--allow-write", work, PYTHON, "-c", script, cwd=work, umask=0o027)
     check(proc.returncode == 0 and proc.stdout.splitlines() == ["0o27", "0o77"],
           "umask answers the program's own mask, starting with the one sbx run was given", describe(proc))
     modes = {n: oct(os.stat(os.path.join(work, n)).st_mode & 0o777) for n in sorted(os.listdir(work))}
@@ -275,8 +275,7 @@ def case_metadata(name):
                  w("copy")), ("/usr/bin/chmod", "600", w("t.txt")), ("/usr/bin/chown", str(NOBODY), w("t.txt")),
                  ("/usr/bin/ln", "-s", "t.txt", w("link")), ("/usr/bin/tar", "-C", work, "-cf", w("a.tar"), "t.txt"),
                  ("/usr/bin/mkdir", w("x")), ("/usr/bin/tar", "-C", w("x"), "-xf", w("a.tar"))):
-        proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", work, *argv]), env=sb.env(),
-                              capture_output=True, text=True, timeout=60, cwd=work)
+        proc = sb.run("--allow-write", work, *argv, cwd=work)
         check(proc.returncode == 0 and proc.stderr == "", f"{' '.join(argv)} works", describe(proc))
     check(open(w("t.txt")).read() == "b\nA\n" and os.stat(w("t.txt")).st_mode & 0o777 == 0o600,
           "sed -i edited t.txt and chmod made it 0600", oct(os.stat(w("t.txt")).st_mode))
