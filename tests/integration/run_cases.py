@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, main,
-                     require_root, setuid_copy, without_sanitizer_notes)
+                     process_state, require_root, setuid_copy, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 MKDIR, FIND, RM = "/usr/bin/mkdir", "/usr/bin/find", "/usr/bin/rm"
@@ -540,19 +540,16 @@ def case_stop_continue(name):
                            env=sb.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=sb.data,
                            start_new_session=True)
 
-    def state(pid):
-        try:
-            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return "gone"
-
     def states(pids):
-        return [state(p) for p in pids]
+        return [process_state(p) for p in pids]
 
     def all_in_state(pids, wanted, seconds=5):
+        """Whether, within seconds, each of pids is in a state among wanted
+        (one string of letters for all, or one per pid)."""
+        wanted = [wanted] * len(pids) if isinstance(wanted, str) else wanted
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if all(s in wanted for s in states(pids)):
+            if all(s in w for s, w in zip(states(pids), wanted)):
                 return True
             time.sleep(0.01)
         return False
@@ -562,12 +559,17 @@ def case_stop_continue(name):
         sandbox = [program] + trusted
         time.sleep(0.3)
         subprocess.run(as_nobody(["kill", "-TSTP", "--", f"-{job.pid}"]), check=True)
-        check(all_in_state(sandbox + [job.pid], "T"), "Ctrl-Z stops sbx, the program and its trusted process",
-              f"states {states(sandbox + [job.pid])} of {[job.pid] + sandbox}")
+        # The program is stopped (T), or waits (D) in a brokered call that
+        # its stopped trusted process holds: a call the trusted process has
+        # taken waits killable only (WAIT_KILLABLE_RECV). Either way it
+        # makes no progress until fg.
+        check(all_in_state(sandbox + [job.pid], ["TD"] + ["T"] * len(trusted) + ["T"]),
+              "Ctrl-Z stops sbx, the program and its trusted process",
+              f"states {states(sandbox + [job.pid])} of {sandbox + [job.pid]}")
         time.sleep(0.3)
         subprocess.run(as_nobody(["kill", "-CONT", "--", f"-{job.pid}"]), check=True)
         check(all_in_state(sandbox + [job.pid], "SR"), "fg resumes them all",
-              f"states {states(sandbox + [job.pid])} of {[job.pid] + sandbox}")
+              f"states {states(sandbox + [job.pid])} of {sandbox + [job.pid]}")
 
     try:
         lines = [job.stdout.readline().strip()]
