@@ -11,7 +11,7 @@ import subprocess
 import time
 
 from sbxtest import (NOBODY, as_nobody, base_env, check, describe, find_program, install_file, main,
-                     require_root, run, setuid_copy, assert_no_leftovers)
+                     process_state, require_root, run, setuid_copy, assert_no_leftovers)
 
 PYTHON = "/usr/bin/python3"
 SYS_READ = 0  # x86_64; /proc/PID/syscall starts with the system call's number
@@ -256,9 +256,7 @@ def case_chroot_helper_state(name):
         os.kill(target, signal.SIGKILL)  # as root: the program dies, the chroot helper with it
         waiter.wait(timeout=10)
         time.sleep(0.2)
-        check(not os.path.exists(f"/proc/{chroot_helper}/exe") or
-              open(f"/proc/{chroot_helper}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
-              "the chroot helper dies with the program")
+        check(process_state(chroot_helper) in ("Z", "gone"), "the chroot helper dies with the program")
     finally:
         waiter.kill()
         waiter.wait()

@@ -129,6 +129,16 @@ def describe(proc):
     return f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
 
 
+def process_state(pid):
+    """The state letter of /proc/PID/stat (R, S, T, Z, ...); "gone" if there
+    is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
 def processes_running(exe_path):
     """PIDs of live (non-zombie) processes whose executable is exe_path."""
     found = []
@@ -138,11 +148,9 @@ def processes_running(exe_path):
         try:
             if os.readlink(f"/proc/{entry}/exe") != exe_path:
                 continue
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z":
+        if process_state(entry) not in ("Z", "gone"):
             found.append(int(entry))
     return found
 
