@@ -140,6 +140,10 @@ bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from,
 // The path a descriptor of ours really refers to.
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+// Whether real_path gave a file's path, not "socket:[N]", "pipe:[N]",
+// "anon_inode:..." or nothing.
+bool is_file_path(const std::string& path) { return !path.empty() && path[0] == '/'; }
+
 std::string real_path(int fd) {
   char target[PATH_MAX];
   const ssize_t n = readlink(fd_path(fd).c_str(), target, sizeof(target) - 1);
@@ -231,7 +235,7 @@ bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
   if (fd < 0) return false;
   *base = real_path(fd);
   close(fd);
-  return !base->empty() && (*base)[0] == '/';
+  return is_file_path(*base);
 }
 
 // The answer to a call: an errno, a value, or a descriptor to install.
@@ -519,7 +523,7 @@ Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
   const std::string path = real_path(o);
   struct stat st;
   int rc = -1;
-  if (path.empty() || path[0] != '/' || !path_allowed(g_config->rules, path, kPathWrite)) {
+  if (!is_file_path(path) || !path_allowed(g_config->rules, path, kPathWrite)) {
     errno = EACCES;
   } else if (!still_valid(r)) {
     errno = EINTR;
@@ -594,7 +598,7 @@ Answer change_cwd(const seccomp_notif& r, int o) {
     answer = fail(errno);
   } else if (!S_ISDIR(st.st_mode)) {
     answer = fail(ENOTDIR);
-  } else if (path.empty() || path[0] != '/' || !allowed(path, kPathRead, true)) {
+  } else if (!is_file_path(path) || !allowed(path, kPathRead, true)) {
     answer = fail(EACCES);
   } else if (faccessat(AT_FDCWD, fd_path(o).c_str(), X_OK, 0) != 0) {
     answer = fail(errno);
