@@ -30,6 +30,7 @@
 
 #include "policy.h"
 #include "precompiled.h"
+#include "sandbox.h"
 
 namespace {
 
@@ -179,7 +180,7 @@ int test_call(const std::string& file, const std::string& syscall, const std::ve
 
 // --- sbx run -------------------------------------------------------------------
 
-constexpr int kExitRunRefused = 126;  // could not start the sandbox: nothing ran
+using sbx::kExitRunRefused;  // could not start the sandbox: nothing ran
 
 int refuse(const std::string& sentence) {
   std::cerr << "sbx run: " << sentence << "\n";
@@ -218,33 +219,65 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
-// Whether the ELF file at path asks for a dynamic loader (PT_INTERP): the
-// shim can only be loaded into a dynamically linked program.
-enum class Linking { kDynamic, kStatic, kScript, kUnknown };
-Linking linking_of(const std::string& path, std::string* interpreter) {
+// A script's interpreter line: "#!INTERP [ARG]", as the kernel reads it.
+// False if the file does not start with "#!".
+bool interpreter_line(const std::string& path, std::string* interpreter, std::string* argument) {
   std::ifstream f(path, std::ios::binary);
   char head[2] = {};
-  if (!f.read(head, 2)) return Linking::kUnknown;
-  if (head[0] == '#' && head[1] == '!') {
-    std::string line;
-    std::getline(f, line);
-    const size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos) return Linking::kUnknown;
-    *interpreter = line.substr(start, line.find_first_of(" \t", start) - start);
-    return Linking::kScript;
+  if (!f.read(head, 2) || head[0] != '#' || head[1] != '!') return false;
+  std::string line;
+  std::getline(f, line);
+  const size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos) return true;
+  const size_t end = line.find_first_of(" \t", start);
+  *interpreter = line.substr(start, end - start);
+  if (end != std::string::npos) {
+    const size_t arg = line.find_first_not_of(" \t", end);
+    if (arg != std::string::npos) *argument = line.substr(arg, line.find_last_not_of(" \t\r") + 1 - arg);
   }
-  f.seekg(0);
-  Elf64_Ehdr eh;
-  if (!f.read(reinterpret_cast<char*>(&eh), sizeof(eh)) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
-    return Linking::kUnknown;
-  for (int i = 0; i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph;
-    f.seekg(static_cast<std::streamoff>(eh.e_phoff + static_cast<uint64_t>(i) * eh.e_phentsize));
-    if (!f.read(reinterpret_cast<char*>(&ph), sizeof(ph))) return Linking::kUnknown;
-    if (ph.p_type == PT_INTERP) return Linking::kDynamic;
+  return true;
+}
+
+// A path option resolved once: its real path, refused when the path itself
+// is a symlink. A link where a directory was is how a program run before
+// with --allow-write of the parent would point the next run's identical
+// option elsewhere; the user names the target instead, knowingly.
+bool resolve_option(const std::string& option, const std::string& path, std::string* real, std::string* why) {
+  struct stat lst;
+  if (lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    char target[PATH_MAX];
+    const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
+    *why = option + " " + path + ": it is a symlink" +
+           (n > 0 ? " (to " + std::string(target, static_cast<size_t>(n)) + ")" : std::string()) +
+           "; name what it points to, if that is what you mean";
+    return false;
   }
-  return Linking::kStatic;
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) {
+    *why = "cannot allow " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  *real = buf;
+  return true;
+}
+
+// Landlock's ABI here (0: none); the first stage confines exec with it.
+int landlock_abi() {
+  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+// Whether the compiled filter lets the first stage start the program:
+// execveat(fd, "", ..., AT_EMPTY_PATH). Landlock, not the filter, decides
+// what may be executed.
+bool allows_start(const Compiled& compiled) {
+  SeccompData data;
+  data.nr = syscall_number("execveat");
+  data.args[1] = 1;
+  data.args[4] = AT_EMPTY_PATH;
+  std::string why;
+  const auto ret = run_bpf(compiled.bpf, data, &why);
+  return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
 }
 
 int run_command(const std::vector<std::string>& args) {
@@ -268,20 +301,58 @@ int run_command(const std::vector<std::string>& args) {
   if (i >= args.size()) return usage_error("run needs a PROGRAM");
   const std::vector<std::string> program_args(args.begin() + static_cast<long>(i), args.end());
 
-  // The policy, with the path options as extra path rules. Path rules are
-  // the trusted process's, not the filter's: a precompiled built-in only
-  // needs them appended.
+  // The program, resolved once: by PATH when it has no '/', to its real
+  // path. A script runs as its interpreter with the script as argument, as
+  // the kernel would run it (the kernel cannot: the first stage executes
+  // from a descriptor inside the empty root).
+  const std::string found = find_program(program_args[0]);
+  char real_program[PATH_MAX];
+  if (found.empty() || access(found.c_str(), X_OK) != 0 || realpath(found.c_str(), real_program) == nullptr)
+    return refuse(program_args[0] + ": no such program (or not executable)");
+  std::string program = real_program;
+  std::vector<std::string> run_args = {program_args[0]};
+  std::vector<std::string> readable = {program};
+  std::string interpreter, interpreter_arg;
+  if (interpreter_line(program, &interpreter, &interpreter_arg)) {
+    char real_interpreter[PATH_MAX];
+    if (interpreter.empty() || realpath(interpreter.c_str(), real_interpreter) == nullptr)
+      return refuse(program + ": its interpreter " + (interpreter.empty() ? "(none named)" : interpreter) + " cannot be found");
+    run_args = {interpreter};
+    if (!interpreter_arg.empty()) run_args.push_back(interpreter_arg);
+    run_args.push_back(program);
+    program = real_interpreter;
+    readable.push_back(program);
+  }
+  run_args.insert(run_args.end(), program_args.begin() + 1, program_args.end());
+
+  // The pieces of sbx the sandbox is made of.
+  const std::string helper = locate("SBX_HELPER", SBX_LIBEXECDIR "/sbx/sbx-helper", "../launcher/sbx-helper");
+  const std::string zygote = locate("SBX_ZYGOTE", SBX_LIBEXECDIR "/sbx/sbx-zygote", "../zygote_shim/sbx-zygote");
+  const std::string trusted = locate("SBX_TRUSTED", SBX_LIBEXECDIR "/sbx/sbx-trusted", "../trusted/sbx-trusted");
+  const std::string shim_found = locate("SBX_SHIM", SBX_LIBDIR "/sbx/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
+  char shim[PATH_MAX];
+  if (realpath(shim_found.c_str(), shim) == nullptr || access(shim, R_OK) != 0)
+    return refuse("libsbx-shim.so not found at " + shim_found + " (or set SBX_SHIM)");
+  readable.push_back(shim);
+  if (access(zygote.c_str(), X_OK) != 0) return refuse("sbx-zygote not found at " + zygote + " (install sbx, or set SBX_ZYGOTE)");
+  if (access(trusted.c_str(), X_OK) != 0)
+    return refuse("sbx-trusted not found at " + trusted + " (install sbx, or set SBX_TRUSTED)");
+
+  // The policy, with the path options as extra path rules, and the files
+  // the loader must read to start the program: the program (or script and
+  // its interpreter) and the shim. Nothing beside them is implied. Path
+  // rules are the trusted process's, not the filter's: a precompiled
+  // built-in only needs them appended.
   std::optional<Compiled> compiled;
   std::vector<PathRule> paths;
   for (const auto& [perms, path] : extra_paths) {
-    char real[PATH_MAX];
-    if (realpath(path.c_str(), real) == nullptr)
-      return refuse("cannot allow " + path + ": " + std::strerror(errno));
+    std::string r, why;
+    if (!resolve_option(perms & kPathWrite ? "--allow-write" : "--allow-read", path, &r, &why)) return refuse(why);
     struct stat st;
-    stat(real, &st);
-    const std::string r = real;
+    stat(r.c_str(), &st);
     paths.push_back({perms, S_ISDIR(st.st_mode) ? (r == "/" ? "/**" : r + "/**") : r, {}});
   }
+  for (const auto& file : readable) paths.push_back({kPathRead, file, {}});
   if (const std::string* bytes = precompiled_builtin(policy_source)) {
     std::string why;
     compiled = deserialize(*bytes, &why);
@@ -297,8 +368,12 @@ int run_command(const std::vector<std::string>& args) {
     if (!result.compiled) return refuse("the policy " + policy_source + " does not compile; nothing was run");
     compiled = std::move(result.compiled);
   }
+  if (!allows_start(*compiled))
+    return refuse("the policy " + policy_source + " refuses execveat, with which the program is started (add "
+                  "'execveat: allow'; Landlock lets only the program's loader run); nothing was run");
 
-  // The kernel must have seccomp filters (and user notification if brokering).
+  // The kernel must have seccomp filters (and user notification if
+  // brokering), and Landlock, which confines what may be executed.
   if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
     return refuse("this kernel has no seccomp support; a sandbox without its filter is none, so nothing was run");
   if (compiled->uses_broker) {
@@ -307,9 +382,11 @@ int run_command(const std::vector<std::string>& args) {
     if (actions.find("user_notif") == std::string::npos)
       return refuse("this kernel has no seccomp user notification (Linux 5.14 or later is needed); nothing was run");
   }
+  if (landlock_abi() < 1)
+    return refuse("this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= boot list), which "
+                  "confines what the program may execute; nothing was run");
 
   // The helper: setuid root, on a filesystem that honours it.
-  const std::string helper = locate("SBX_HELPER", SBX_LIBEXECDIR "/sbx/sbx-helper", "../launcher/sbx-helper");
   struct stat hst;
   if (stat(helper.c_str(), &hst) != 0)
     return refuse("sbx-helper not found at " + helper + " (install sbx, or set SBX_HELPER)");
@@ -318,36 +395,22 @@ int run_command(const std::vector<std::string>& args) {
     return refuse(helper + " is not setuid root: install it owned by root with mode 4755");
   if (statvfs(helper.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
     return refuse(helper + " is on a filesystem mounted nosuid, so it cannot gain root");
-  const std::string shim = locate("SBX_SHIM", SBX_LIBDIR "/sbx/libsbx-shim.so", "../zygote_shim/libsbx-shim.so");
-  if (access(shim.c_str(), R_OK) != 0) return refuse("libsbx-shim.so not found at " + shim + " (or set SBX_SHIM)");
 
-  // The program: dynamically linked, so that the shim can be loaded into it.
-  const std::string program = find_program(program_args[0]);
-  if (program.empty() || access(program.c_str(), X_OK) != 0)
-    return refuse(program_args[0] + ": no such program (or not executable)");
-  std::string interpreter;
-  Linking linking = linking_of(program, &interpreter);
-  if (linking == Linking::kScript) linking = linking_of(interpreter, &interpreter);
-  if (linking == Linking::kStatic)
-    return refuse(program + " is statically linked: the in-process layer cannot be loaded into it, and it will "
-                  "not be run without it");
-  if (linking != Linking::kDynamic) return refuse(program + " is not an x86-64 ELF program sbx can sandbox");
-
-  // The compiled policy, in a sealed memfd the program inherits.
+  // The compiled policy, in a sealed memfd the first stage inherits.
   const std::string bytes = serialize(*compiled);
   const int fd = memfd_create("sbx-policy", MFD_ALLOW_SEALING);
   if (fd < 0 || write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
       fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
     return refuse(std::string("cannot prepare the policy: ") + std::strerror(errno));
-  setenv("SBX_POLICY_FD", std::to_string(fd).c_str(), 1);
-  setenv("SANDBOX_LD_PRELOAD", shim.c_str(), 1);  // sbx-helper restores it as LD_PRELOAD
+  setenv(sbx::kEnvPolicyFd, std::to_string(fd).c_str(), 1);
   setenv("SBX_CHROME_API_RQ", "1", 1);
-  unsetenv("SBX_SANDBOXED");
 
+  // sbx-helper runs the first stage in the program's place:
+  //   sbx-helper sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]
+  std::vector<std::string> words = {helper, zygote, trusted, shim, program};
+  words.insert(words.end(), run_args.begin(), run_args.end());
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(helper.c_str()));
-  argv.push_back(const_cast<char*>(program.c_str()));
-  for (size_t k = 1; k < program_args.size(); ++k) argv.push_back(const_cast<char*>(program_args[k].c_str()));
+  for (auto& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
   execv(helper.c_str(), argv.data());
   return refuse("cannot start " + helper + ": " + std::strerror(errno));

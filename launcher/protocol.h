@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <sys/types.h>
 
+#include "sandbox.h"  // names shared with the sandboxed side (SBX_D, C/O)
+
 namespace sbx::helper {
 
 // The API this helper provides. Chromium refuses a helper whose API differs.
@@ -22,13 +24,14 @@ inline constexpr char kEnvApiRequest[] = "SBX_CHROME_API_RQ";
 inline constexpr char kEnvApiProvides[] = "SBX_CHROME_API_PRV";
 inline constexpr char kEnvPidNamespace[] = "SBX_PID_NS";
 inline constexpr char kEnvNetNamespace[] = "SBX_NET_NS";
-inline constexpr char kEnvDescriptor[] = "SBX_D";
-inline constexpr char kEnvHelperPid[] = "SBX_HELPER_PID";
 inline constexpr char kSavedPrefix[] = "SANDBOX_";
 
-// The chroot handshake on SBX_D.
-inline constexpr char kMsgChrootMe = 'C';
-inline constexpr char kMsgChrootDone = 'O';
+// SBX_D, SBX_HELPER_PID and the chroot handshake on SBX_D, shared with the
+// sandboxed side (sandbox.h).
+using sbx::kEnvDescriptor;
+using sbx::kEnvHelperPid;
+using sbx::kMsgChrootDone;
+using sbx::kMsgChrootMe;
 
 // oom_score_adj values a caller may ask for (the range an owner may set).
 inline constexpr long kMinOomScore = 0;

@@ -1,6 +1,7 @@
 // Names the policy language knows: x86-64 system calls (through libseccomp),
 // errno names, and constants of the common flag families, with the values
 // of this system's headers.
+#include <asm/prctl.h>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -67,6 +68,8 @@ std::optional<uint64_t> named_constant(const std::string& name) {
       SBX_NAME(MAP_SHARED), SBX_NAME(MAP_PRIVATE), SBX_NAME(MAP_FIXED), SBX_NAME(MAP_ANONYMOUS),
       SBX_NAME(MAP_GROWSDOWN), SBX_NAME(MAP_NORESERVE), SBX_NAME(MAP_STACK), SBX_NAME(MAP_FIXED_NOREPLACE),
       SBX_NAME(MAP_POPULATE), SBX_NAME(MADV_DONTNEED), SBX_NAME(MADV_FREE),
+      // arch_prctl(2)
+      SBX_NAME(ARCH_SET_FS), SBX_NAME(ARCH_GET_FS),
       // clone(2)
       SBX_NAME(CLONE_VM), SBX_NAME(CLONE_FS), SBX_NAME(CLONE_FILES), SBX_NAME(CLONE_SIGHAND),
       SBX_NAME(CLONE_THREAD), SBX_NAME(CLONE_SYSVSEM), SBX_NAME(CLONE_SETTLS), SBX_NAME(CLONE_PARENT_SETTID),

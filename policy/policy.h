@@ -140,6 +140,10 @@ CompileResult compile(const Policy& policy, const CompileOptions& options = {});
 // The compiled format ("SBXPOLICY 1"), documented in docs/policy.md.
 std::string serialize(const Compiled& compiled);
 std::optional<Compiled> deserialize(const std::string& bytes, std::string* why);
+// The compiled policy in a memfd sealed against writing and resizing (sbx
+// run makes it; the first stage and the trusted process read it), or
+// nullopt with why.
+std::optional<Compiled> read_sealed(int fd, std::string* why);
 
 // Classic BPF, as seccomp runs it. run_bpf returns the SECCOMP_RET_* value
 // for the call, or nullopt (with why) for a program the kernel would refuse.

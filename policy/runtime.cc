@@ -2,7 +2,10 @@
 // time: the compiled format and the path rules. Nothing here uses
 // libseccomp, so libsbx-shim.so, preloaded into every sandboxed program,
 // carries no compiler.
+#include <fcntl.h>
 #include <linux/filter.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
@@ -164,6 +167,18 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
     std::memcpy(c.bpf.data(), bytes.data() + pos, n * 8);
     return c;
   }
+}
+
+std::optional<Compiled> read_sealed(int fd, std::string* why) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > (1 << 20)) return (*why = "not a compiled policy"), std::nullopt;
+  // Sealed by sbx run: nobody can change it between our check and our use.
+  const int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0 || !(seals & F_SEAL_WRITE) || !(seals & F_SEAL_SHRINK) || !(seals & F_SEAL_GROW) || !(seals & F_SEAL_SEAL))
+    return (*why = "the policy memfd is not sealed"), std::nullopt;
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  if (pread(fd, bytes.data(), bytes.size(), 0) != st.st_size) return (*why = "cannot read the policy"), std::nullopt;
+  return deserialize(bytes, why);
 }
 
 }  // namespace sbx::policy

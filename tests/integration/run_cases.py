@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, main,
+from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, install_pieces, main,
                      process_state, require_root, setuid_copy, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
@@ -23,7 +23,8 @@ class Sandbox:
         self.helper = setuid_copy(name)
         self.dir = os.path.dirname(self.helper)
         self.sbx = install_file(os.environ["SBX_CLI"], "sbx", self.dir)
-        self.shim = install_file(os.environ["SBX_SHIM_BUILT"], "libsbx-shim.so", self.dir)
+        self.pieces = install_pieces(self.dir)
+        self.shim = self.pieces["SBX_SHIM"]
         self.data = os.path.join(self.dir, "data")
         os.makedirs(self.data)
         os.chmod(self.data, 0o755)
@@ -48,7 +49,7 @@ class Sandbox:
         return path
 
     def env(self, **extra):
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": self.helper, "SBX_SHIM": self.shim}
+        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": self.helper, **self.pieces}
         env.update(extra)
         return env
 

@@ -86,6 +86,15 @@ def install_file(src, name, dest_dir):
     return dst
 
 
+def install_pieces(dest_dir):
+    """The pieces sbx run starts (the first stage, the trusted process, the
+    shim), copied where uid 65534 can reach them: the environment that names
+    them to sbx."""
+    return {"SBX_SHIM": install_file(os.environ["SBX_SHIM_BUILT"], "libsbx-shim.so", dest_dir),
+            "SBX_ZYGOTE": install_file(os.environ["SBX_ZYGOTE_BUILT"], "sbx-zygote", dest_dir),
+            "SBX_TRUSTED": install_file(os.environ["SBX_TRUSTED_BUILT"], "sbx-trusted", dest_dir)}
+
+
 def base_env(**extra):
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     env.update(extra)

@@ -1,4 +1,4 @@
-// The trusted process (see trusted.h). Every brokered call is handled the
+// The trusted process's answers to brokered calls. Every call is handled the
 // same way:
 //   1. copy the path (and any struct) out of the sandboxed process with
 //      process_vm_readv, then check that the notification is still valid,
@@ -15,53 +15,25 @@
 //      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
 // A call is never answered by letting it continue: the sandboxed process's
 // memory could change after the check.
-//
-// Threads: one worker at a time waits in SECCOMP_IOCTL_NOTIF_RECV and
-// answers what it receives; if calls wait while it is busy, or one call
-// keeps it longer than 2 ms (a FIFO, a slow disk), another worker (up to 64)
-// takes over receiving, so a call that blocks holds up the other sandboxed
-// threads for 2 ms at most (see "Threads" below).
-#include "trusted.h"
+#include "calls.h"
 
 #include <fcntl.h>
-#include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <linux/stat.h>
-#include <poll.h>
-#include <sched.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
+#include <utility>
 
-// Linux 6.6 can wake the trusted process synchronously, on the caller's CPU,
-// which halves a brokered call here. Debian 12's headers predate it; an
-// older kernel refuses the request and we carry on without it.
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+#include "caller.h"
 
-extern const uint64_t kTrustedProcessBpf[];
-extern const size_t kTrustedProcessBpf_size;
-
-namespace sbx::shim {
+namespace sbx::trusted {
 
 using policy::kPathCreate;
 using policy::kPathRead;
@@ -71,187 +43,14 @@ using policy::path_allowed;
 
 namespace {
 
-const TrustedConfig* g_config;
-int g_listener = -1;
-int g_sandboxed = -1;  // a pidfd of the sandboxed process
 
-// The sandboxed process's working directory. Its kernel one is the empty
-// root after the chroot; this one, where its relative paths start, is kept
-// here and changed by its brokered chdir and fchdir. One for the whole
-// sandbox: its processes share it (a policy that allows fork gets one
-// working directory for all).
-pthread_mutex_t g_cwd_lock = PTHREAD_MUTEX_INITIALIZER;
-std::string g_cwd;
-
-std::string current_cwd() {
-  pthread_mutex_lock(&g_cwd_lock);
-  std::string cwd = g_cwd;
-  pthread_mutex_unlock(&g_cwd_lock);
-  return cwd;
-}
-
-void set_cwd(const std::string& cwd) {
-  pthread_mutex_lock(&g_cwd_lock);
-  g_cwd = cwd;
-  pthread_mutex_unlock(&g_cwd_lock);
-}
-constexpr int kMaxWorkers = 64;
-
-bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
-
-// Copies a NUL-terminated string from the sandboxed process, page by page.
-bool read_string(pid_t pid, uint64_t address, std::string* out) {
-  out->clear();
-  char buf[256];
-  while (out->size() < PATH_MAX) {
-    const uint64_t room = 4096 - (address % 4096);
-    const size_t want = room < sizeof(buf) ? room : sizeof(buf);
-    iovec local{buf, want}, remote{reinterpret_cast<void*>(address), want};
-    const ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (n <= 0) return false;
-    const void* nul = std::memchr(buf, 0, static_cast<size_t>(n));
-    if (nul != nullptr) {
-      out->append(buf, static_cast<const char*>(nul) - buf);
-      return true;
-    }
-    out->append(buf, static_cast<size_t>(n));
-    address += static_cast<uint64_t>(n);
-  }
-  return false;
-}
-
-bool read_memory(pid_t pid, uint64_t address, void* to, size_t size) {
-  iovec local{to, size}, remote{reinterpret_cast<void*>(address), size};
-  return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
-}
-
-// Writes a result into the caller's memory. The notification is checked
-// again first: the call's thread id names the thread that waits only while
-// the call is pending. A thread that left its call (a signal) and exited
-// frees its id; were it reused, here by one of our own workers, the write
-// would land in the wrong memory. With the check just before, reuse would
-// need the whole PID space to wrap in between.
-bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size) {
-  if (!still_valid(n)) return false;
-  iovec local{const_cast<void*>(from), size}, remote{reinterpret_cast<void*>(address), size};
-  return process_vm_writev(static_cast<pid_t>(n.pid), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
-}
-
-// The path a descriptor of ours really refers to.
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
-
-// Whether real_path gave a file's path, not "socket:[N]", "pipe:[N]",
-// "anon_inode:..." or nothing.
-bool is_file_path(const std::string& path) { return !path.empty() && path[0] == '/'; }
-
-std::string real_path(int fd) {
-  char target[PATH_MAX];
-  const ssize_t n = readlink(fd_path(fd).c_str(), target, sizeof(target) - 1);
-  if (n <= 0) return "";
-  return std::string(target, static_cast<size_t>(n));
-}
-
-int open_path(const std::string& path, bool follow, bool directory = false) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | (directory ? O_DIRECTORY : 0);
-  how.resolve = RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
-}
-
-// The fast way to a path that passed the lexical check: openat2 with
-// RESOLVE_NO_SYMLINKS fails (ELOOP) if any component is a symlink, so what
-// it opens is exactly the normalised path we checked, with nothing to read
-// back. Any other path (a symlink on the way, flags openat2 is stricter
-// about) returns -1 with errno set, and the caller takes the slow way.
-int open_exact(const std::string& path, uint64_t flags, uint64_t mode) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? (mode & 07777) : 0;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
-}
-
-// Whether open_exact's failure means "take the slow way": a symlink on the
-// path (ELOOP), or flags openat2 refuses that open() accepts (EINVAL).
-bool slow_way(int err) { return err == ELOOP || err == EINVAL; }
-
-// PIDFD_THREAD (Linux 6.9; O_EXCL's value): pidfd_open of any thread, not
-// only of a process. Debian 12's headers predate it.
-constexpr unsigned kPidfdThread = 0200;
-
-// The sandboxed process's umask, which its created files and directories
-// get, as natively: our own is 0, and we apply the caller's ourselves,
-// read fresh from its /proc status (it may have changed it; umask is its
-// own call). Our /proc is the host's, so its status is found through our
-// parent's id as the host sees it, taken at start. If it cannot be read,
-// the umask it had when it forked us.
-char g_caller_status[48];
-mode_t g_umask_at_start = 022;
-
-uint64_t without_umask(uint64_t mode) {
-  mode_t mask = g_umask_at_start;
-  char text[2048];
-  const int fd = open(g_caller_status, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    const ssize_t n = read(fd, text, sizeof(text) - 1);
-    close(fd);
-    const char* line = n > 0 ? (text[n] = '\0', std::strstr(text, "\nUmask:")) : nullptr;
-    if (line != nullptr) mask = static_cast<mode_t>(std::strtoul(line + 7, nullptr, 8) & 0777);
-  }
-  return mode & ~static_cast<uint64_t>(mask);
-}
-
-// The directory a path of the sandboxed process starts from, as an O_PATH
-// descriptor of ours: our copy of its cwd, or its descriptor taken over from
-// the calling thread (pidfd_getfd). The thread id is one of our PID
-// namespace, which the pidfd calls understand (our /proc is the host's and
-// does not). Before Linux 6.9 only a process has a pidfd: then the
-// descriptor comes from the sandboxed process, whose threads share its
-// descriptor table. Checked again after: the id must still be the caller's.
-int base_fd(const seccomp_notif& r, int64_t dirfd) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) return open(current_cwd().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
-  const bool own = pidfd >= 0;
-  if (!own && errno == EINVAL) pidfd = g_sandboxed;
-  if (pidfd < 0) return -1;
-  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
-  if (own) close(pidfd);
-  if (fd >= 0 && !still_valid(r)) {
-    close(fd);
-    errno = EBADF;
-    return -1;
-  }
-  return fd;
-}
-
-// Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
-// or the directory its descriptor refers to.
-bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) {
-    *base = current_cwd();
-    return true;
-  }
-  const int fd = base_fd(r, dirfd);
-  if (fd < 0) return false;
-  *base = real_path(fd);
-  close(fd);
-  return is_file_path(*base);
-}
-
-// The answer to a call: an errno, a value, or a descriptor to install.
-struct Answer {
-  int error = 0;
-  int64_t value = 0;
-  int fd = -1;
-  unsigned fd_flags = 0;
-};
 Answer fail(int e) { return {e, 0, -1, 0}; }
 
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.
 bool allowed(const std::string& path, unsigned wanted, bool metadata) {
-  return path_allowed(g_config->rules, path, wanted) ||
-         (metadata && wanted == kPathRead && policy::path_on_the_way(g_config->rules, path));
+  return path_allowed(*g_rules, path, wanted) ||
+         (metadata && wanted == kPathRead && policy::path_on_the_way(*g_rules, path));
 }
 
 // An O_PATH descriptor of a path that passed the lexical check for
@@ -314,7 +113,7 @@ Answer open_found(int o, uint64_t flags) {
   Answer answer;
   if ((flags & O_CREAT) && (flags & O_EXCL))
     answer = fail(EEXIST);
-  else if (!path_allowed(g_config->rules, real_path(o), wanted ? wanted : kPathRead))
+  else if (!path_allowed(*g_rules, real_path(o), wanted ? wanted : kPathRead))
     answer = fail(EACCES);
   else
     answer = opened(open(fd_path(o).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC),
@@ -329,7 +128,7 @@ Answer open_found(int o, uint64_t flags) {
 Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t mode) {
   if (parent < 0) return fail(errno);
   Answer answer;
-  if (!path_allowed(g_config->rules, child_of(real_path(parent), name), kPathCreate | wanted_by(flags)))
+  if (!path_allowed(*g_rules, child_of(real_path(parent), name), kPathCreate | wanted_by(flags)))
     answer = fail(EACCES);
   else
     answer = opened(openat(parent, name.c_str(), static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC,
@@ -348,7 +147,7 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   const unsigned lexical = (flags & O_CREAT) ? kPathCreate : wanted;
   if (!take_path(r, dirfd, path_address, lexical ? lexical : kPathRead, &path, &refusal)) return refusal;
   const unsigned everything = wanted | ((flags & O_CREAT) ? unsigned{kPathCreate} : 0U);
-  if (everything != 0 && path_allowed(g_config->rules, path, everything)) {
+  if (everything != 0 && path_allowed(*g_rules, path, everything)) {
     const int fd = open_exact(path, flags, mode);
     if (fd >= 0 || !slow_way(errno)) return opened(fd, flags);
   }
@@ -399,10 +198,19 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
 // stat, lstat, newfstatat, statx: the result is written into the caller's buffer.
 Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf, bool is_statx,
                uint64_t statx_mask) {
-  std::string path;
-  Answer refusal;
-  if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
-  const int o = open_checked(path, !(flags & AT_SYMLINK_NOFOLLOW), kPathRead, true);
+  int o = -1;
+  std::string raw;
+  if ((flags & AT_EMPTY_PATH) && (path_address == 0 || (read_string(r.pid, path_address, &raw) && raw.empty()))) {
+    // fstat: glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), and the
+    // loader makes it before any handler of the shim exists. The caller
+    // holds the descriptor already; we stat our copy of it.
+    o = base_fd(r, dirfd);
+  } else {
+    std::string path;
+    Answer refusal;
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
+    o = open_checked(path, !(flags & AT_SYMLINK_NOFOLLOW), kPathRead, true);
+  }
   if (o < 0) return fail(errno);
   bool ok;
   if (is_statx) {
@@ -459,7 +267,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   if (name.empty()) return fail(EINVAL);
   const int p = open_path(parent, true, true);
   if (p < 0) return fail(errno);
-  if (!path_allowed(g_config->rules, child_of(real_path(p), name), wanted)) {
+  if (!path_allowed(*g_rules, child_of(real_path(p), name), wanted)) {
     close(p);
     return fail(EACCES);
   }
@@ -523,7 +331,7 @@ Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
   const std::string path = real_path(o);
   struct stat st;
   int rc = -1;
-  if (!is_file_path(path) || !path_allowed(g_config->rules, path, kPathWrite)) {
+  if (!is_file_path(path) || !path_allowed(*g_rules, path, kPathWrite)) {
     errno = EACCES;
   } else if (!still_valid(r)) {
     errno = EINTR;
@@ -637,8 +445,8 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
   Answer answer;
   if (a < 0 || b < 0) {
     answer = fail(errno);
-  } else if (!path_allowed(g_config->rules, child_of(real_path(a), fn), kPathWrite) ||
-             !path_allowed(g_config->rules, child_of(real_path(b), tn), kPathCreate | kPathWrite)) {
+  } else if (!path_allowed(*g_rules, child_of(real_path(a), fn), kPathWrite) ||
+             !path_allowed(*g_rules, child_of(real_path(b), tn), kPathCreate | kPathWrite)) {
     answer = fail(EACCES);
   } else if (syscall(SYS_renameat2, a, fn.c_str(), b, tn.c_str(), static_cast<unsigned>(flags)) != 0) {
     answer = fail(errno);
@@ -647,6 +455,8 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
   if (b >= 0) close(b);
   return answer;
 }
+
+}  // namespace
 
 Answer handle(const seccomp_notif& r) {
   const auto& a = r.data.args;
@@ -721,207 +531,4 @@ void reply(const seccomp_notif& n, const Answer& a) {
   ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-// Threads. Exactly one worker, the receiver, waits for a call: Linux wakes
-// every thread waiting on a listener for each notification, and each extra
-// waiter cost about 2 µs a call here. The receiver answers the call itself.
-// The watch (the main thread) looks at it every millisecond while calls come
-// in: if calls are waiting while it is busy, or one call has kept it longer
-// than kStuckAfter (a FIFO nobody writes, a slow disk), another worker
-// becomes the receiver, and the busy one becomes a spare when it is done. So
-// calls from several threads are answered side by side, and a stuck call
-// holds up the others for 2 ms at most. Spares wait on a condition variable,
-// never on the listener.
-constexpr int64_t kStuckAfter = 2'000'000;  // ns
-struct Pool {
-  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-  pthread_cond_t turn = PTHREAD_COND_INITIALIZER;
-  int receiver = -1;  // the worker whose turn it is to receive; -1: the next to come
-  int workers = 0;
-  std::atomic<int64_t> busy_since[kMaxWorkers];  // when each worker took its current call; 0: none
-  std::atomic<bool> watch_asleep{false};
-  int wake_watch = -1;  // an eventfd: the first call after a quiet spell wakes the watch
-} g_pool;
-
-int64_t now_ns() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
-
-// Waits until it is `id`'s turn to receive (or nobody's, and takes it).
-void wait_for_turn(int id) {
-  pthread_mutex_lock(&g_pool.lock);
-  while (g_pool.receiver != id) {
-    if (g_pool.receiver == -1) {
-      g_pool.receiver = id;
-      break;
-    }
-    pthread_cond_wait(&g_pool.turn, &g_pool.lock);
-  }
-  pthread_mutex_unlock(&g_pool.lock);
-}
-
-void* worker(void* arg) {
-  const int id = static_cast<int>(reinterpret_cast<intptr_t>(arg));
-  for (;;) {
-    wait_for_turn(id);
-    seccomp_notif r{};
-    if (ioctl(g_listener, SECCOMP_IOCTL_NOTIF_RECV, &r) != 0) {
-      if (errno == EINTR || errno == ENOENT) continue;  // a caller went away (the watch sees the end)
-      _exit(0);  // the listener is gone: the sandboxed process has exited
-    }
-    g_pool.busy_since[id].store(now_ns());  // seq_cst, like watch_asleep: see watch()
-    if (g_pool.watch_asleep.exchange(false)) {
-      const uint64_t one = 1;
-      if (write(g_pool.wake_watch, &one, sizeof(one)) < 0) _exit(0);
-    }
-    reply(r, handle(r));
-    g_pool.busy_since[id].store(0);
-  }
-}
-
-// A new worker, to take the receiver's turn; false at kMaxWorkers.
-bool start_worker() {
-  pthread_mutex_lock(&g_pool.lock);
-  const int id = g_pool.workers < kMaxWorkers ? g_pool.workers++ : -1;
-  pthread_mutex_unlock(&g_pool.lock);
-  if (id < 0) return false;
-  pthread_t t;
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  const bool ok = pthread_create(&t, &attr, worker, reinterpret_cast<void*>(static_cast<intptr_t>(id))) == 0;
-  pthread_attr_destroy(&attr);
-  return ok;
-}
-
-// If the receiver is busy while calls wait, or has been at one call for
-// longer than kStuckAfter, hands the turn on: to a spare if there is one,
-// else to a new worker. Returns whether any worker is at a call.
-bool watch_receiver() {
-  const int64_t now = now_ns();
-  bool busy = false;
-  bool hand_over = false;
-  pthread_mutex_lock(&g_pool.lock);
-  for (int i = 0; i < g_pool.workers; ++i) {
-    const int64_t since = g_pool.busy_since[i].load();
-    busy |= since != 0;
-    if (i == g_pool.receiver && since != 0) {
-      struct pollfd waiting = {g_listener, POLLIN, 0};
-      hand_over = now - since > kStuckAfter || (poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN));
-    }
-  }
-  int spares = 0;
-  for (int i = 0; i < g_pool.workers; ++i)
-    if (i != g_pool.receiver && g_pool.busy_since[i].load() == 0) ++spares;
-  if (hand_over) {
-    g_pool.receiver = -1;
-    pthread_cond_broadcast(&g_pool.turn);
-  }
-  pthread_mutex_unlock(&g_pool.lock);
-  if (hand_over && spares == 0) start_worker();
-  return busy;
-}
-
-// The main thread: ends the trusted process when the sandboxed process has
-// gone, and watches the receiver while calls are coming in (every
-// millisecond; asleep after 100 quiet ones, until a worker wakes it).
-[[noreturn]] void watch(int sandboxed) {
-  int quiet = 0;
-  for (;;) {
-    const bool asleep = g_pool.watch_asleep.load();
-    struct pollfd p[2] = {{sandboxed, POLLIN, 0}, {g_pool.wake_watch, POLLIN, 0}};
-    const int n = poll(p, 2, asleep ? -1 : 1);
-    if (n < 0 && errno != EINTR) _exit(0);
-    if (p[0].revents != 0) _exit(0);
-    if (p[1].revents & POLLIN) {
-      uint64_t count;
-      if (read(g_pool.wake_watch, &count, sizeof(count)) < 0) _exit(0);
-      quiet = 0;
-    }
-    if (watch_receiver()) quiet = 0;
-    else if (++quiet >= 100) {
-      g_pool.watch_asleep.store(true);
-      // A call taken before the store did not wake us: look once more. (A
-      // worker stores busy_since, then exchanges watch_asleep; we store
-      // watch_asleep, then load busy_since; all sequentially consistent, so
-      // at least one of us sees the other.)
-      if (watch_receiver() && g_pool.watch_asleep.exchange(false)) quiet = 0;
-    }
-  }
-}
-
-// The shim says where the listener will be, installs the filter and makes
-// no further call; we take the listener from it, and accept only a seccomp
-// notification listener. The filter is installed microseconds after the
-// number arrives, so we yield the CPU before we start sleeping. `sandboxed`
-// is a pidfd of the sandboxed process, readable when it has ended.
-int take_listener(int sock, int sandboxed) {
-  int number = -1;
-  if (read(sock, &number, sizeof(number)) != sizeof(number) || number < 0) return -1;
-  for (int tries = 0; tries < 21000; ++tries) {  // 20 s at most
-    const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, sandboxed, number, 0));
-    if (fd >= 0) {
-      if (real_path(fd) == "anon_inode:seccomp notify") return fd;
-      close(fd);
-    } else if (errno == ESRCH) {
-      break;
-    }
-    if (tries < 1000) sched_yield();
-    else usleep(1000);
-  }
-  return -1;
-}
-
-// The trusted process's own filter (builtin:trusted-process, compiled at
-// build time by policy/embed_bpf): if a request ever subverted it, it still
-// could not execute, connect, trace or mount.
-void confine_self() {
-  sock_fprog prog{static_cast<unsigned short>(kTrustedProcessBpf_size),
-                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(kTrustedProcessBpf))};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
-    _exit(1);
-}
-
-}  // namespace
-
-void run_trusted_process(const TrustedConfig& config) {
-  g_config = &config;
-  // Let nobody (the sandboxed process included) trace us. We end with the
-  // sandboxed process, seen through a pidfd: not PR_SET_PDEATHSIG, which
-  // fires when the thread that forked us ends, though others may go on.
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  const int sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
-  if (sandboxed < 0) _exit(0);
-  g_sandboxed = sandboxed;
-  g_cwd = config.cwd;
-  // The caller's umask is applied by hand (without_umask): ours is 0.
-  g_umask_at_start = umask(0);
-  long host_parent = 0;
-  char stat_text[512];
-  const int self = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  const ssize_t got = self >= 0 ? read(self, stat_text, sizeof(stat_text) - 1) : -1;
-  if (self >= 0) close(self);
-  if (got > 0) {
-    stat_text[got] = '\0';
-    const char* after_name = std::strrchr(stat_text, ')');  // "PID (NAME) STATE PPID ..."
-    if (after_name != nullptr) std::sscanf(after_name + 1, " %*c %ld", &host_parent);
-  }
-  std::snprintf(g_caller_status, sizeof(g_caller_status), "/proc/%ld/status", host_parent);
-  // Our own policy, before we read a byte the sandboxed process controls and
-  // before any thread exists.
-  confine_self();
-  g_listener = take_listener(config.socket, sandboxed);
-  if (g_listener >= 0 && write(config.socket, "T", 1) != 1) _exit(0);  // the program closes its copy on this
-  if (g_listener >= 0) ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
-  close(config.socket);
-  if (g_listener < 0) _exit(0);  // the shim failed before installing the filter; it reports why
-  g_pool.wake_watch = eventfd(0, EFD_CLOEXEC);
-  if (g_pool.wake_watch < 0) _exit(0);
-  start_worker();
-  watch(sandboxed);
-}
-
-}  // namespace sbx::shim
+}  // namespace sbx::trusted

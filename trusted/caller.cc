@@ -1,0 +1,200 @@
+// The sandboxed caller as the trusted process sees it: its memory (copied in
+// and out with process_vm_readv/writev, each checked against the pending
+// notification), its descriptors (taken with pidfd_getfd), its working
+// directory (kept here: its kernel one is the empty root) and its umask.
+// Also our own view of a file: the path a descriptor of ours really names.
+#include "caller.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <pthread.h>
+
+namespace sbx::trusted {
+
+const Rules* g_rules;
+int g_listener = -1;
+int g_sandboxed = -1;
+
+namespace {
+
+// The sandboxed process's working directory. Its kernel one is the empty
+// root after the chroot; this one, where its relative paths start, is kept
+// here and changed by its brokered chdir and fchdir. One for the whole
+// sandbox: its processes share it (a policy that allows fork gets one
+// working directory for all).
+pthread_mutex_t g_cwd_lock = PTHREAD_MUTEX_INITIALIZER;
+std::string g_cwd;
+
+}  // namespace
+
+std::string current_cwd() {
+  pthread_mutex_lock(&g_cwd_lock);
+  std::string cwd = g_cwd;
+  pthread_mutex_unlock(&g_cwd_lock);
+  return cwd;
+}
+
+void set_cwd(const std::string& cwd) {
+  pthread_mutex_lock(&g_cwd_lock);
+  g_cwd = cwd;
+  pthread_mutex_unlock(&g_cwd_lock);
+}
+
+bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
+
+// Copies a NUL-terminated string from the sandboxed process, page by page.
+bool read_string(pid_t pid, uint64_t address, std::string* out) {
+  out->clear();
+  char buf[256];
+  while (out->size() < PATH_MAX) {
+    const uint64_t room = 4096 - (address % 4096);
+    const size_t want = room < sizeof(buf) ? room : sizeof(buf);
+    iovec local{buf, want}, remote{reinterpret_cast<void*>(address), want};
+    const ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return false;
+    const void* nul = std::memchr(buf, 0, static_cast<size_t>(n));
+    if (nul != nullptr) {
+      out->append(buf, static_cast<const char*>(nul) - buf);
+      return true;
+    }
+    out->append(buf, static_cast<size_t>(n));
+    address += static_cast<uint64_t>(n);
+  }
+  return false;
+}
+
+bool read_memory(pid_t pid, uint64_t address, void* to, size_t size) {
+  iovec local{to, size}, remote{reinterpret_cast<void*>(address), size};
+  return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+}
+
+// Writes a result into the caller's memory. The notification is checked
+// again first: the call's thread id names the thread that waits only while
+// the call is pending. A thread that left its call (a signal) and exited
+// frees its id; were it reused, here by one of our own workers, the write
+// would land in the wrong memory. With the check just before, reuse would
+// need the whole PID space to wrap in between.
+bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size) {
+  if (!still_valid(n)) return false;
+  iovec local{const_cast<void*>(from), size}, remote{reinterpret_cast<void*>(address), size};
+  return process_vm_writev(static_cast<pid_t>(n.pid), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+}
+
+// The path a descriptor of ours really refers to.
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// Whether real_path gave a file's path, not "socket:[N]", "pipe:[N]",
+// "anon_inode:..." or nothing.
+bool is_file_path(const std::string& path) { return !path.empty() && path[0] == '/'; }
+
+std::string real_path(int fd) {
+  char target[PATH_MAX];
+  const ssize_t n = readlink(fd_path(fd).c_str(), target, sizeof(target) - 1);
+  if (n <= 0) return "";
+  return std::string(target, static_cast<size_t>(n));
+}
+
+int open_path(const std::string& path, bool follow, bool directory) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | (directory ? O_DIRECTORY : 0);
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
+}
+
+// The fast way to a path that passed the lexical check: openat2 with
+// RESOLVE_NO_SYMLINKS fails (ELOOP) if any component is a symlink, so what
+// it opens is exactly the normalised path we checked, with nothing to read
+// back. Any other path (a symlink on the way, flags openat2 is stricter
+// about) returns -1 with errno set, and the caller takes the slow way.
+int open_exact(const std::string& path, uint64_t flags, uint64_t mode) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? (mode & 07777) : 0;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
+}
+
+// Whether open_exact's failure means "take the slow way": a symlink on the
+// path (ELOOP), or flags openat2 refuses that open() accepts (EINVAL).
+bool slow_way(int err) { return err == ELOOP || err == EINVAL; }
+
+namespace {
+// PIDFD_THREAD (Linux 6.9; O_EXCL's value): pidfd_open of any thread, not
+// only of a process. Debian 12's headers predate it.
+constexpr unsigned kPidfdThread = 0200;
+}  // namespace
+
+// The sandboxed process's umask, which its created files and directories
+// get, as natively: our own is 0, and we apply the caller's ourselves,
+// read fresh from its /proc status (it may have changed it; umask is its
+// own call). Our /proc is the host's, so its status is found through our
+// parent's id as the host sees it, taken at start. If it cannot be read,
+// the umask it had when it forked us.
+char g_caller_status[48];
+mode_t g_umask_at_start = 022;
+
+
+uint64_t without_umask(uint64_t mode) {
+  mode_t mask = g_umask_at_start;
+  char text[2048];
+  const int fd = open(g_caller_status, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    const char* line = n > 0 ? (text[n] = '\0', std::strstr(text, "\nUmask:")) : nullptr;
+    if (line != nullptr) mask = static_cast<mode_t>(std::strtoul(line + 7, nullptr, 8) & 0777);
+  }
+  return mode & ~static_cast<uint64_t>(mask);
+}
+
+// The directory a path of the sandboxed process starts from, as an O_PATH
+// descriptor of ours: our copy of its cwd, or its descriptor taken over from
+// the calling thread (pidfd_getfd). The thread id is one of our PID
+// namespace, which the pidfd calls understand (our /proc is the host's and
+// does not). Before Linux 6.9 only a process has a pidfd: then the
+// descriptor comes from the sandboxed process, whose threads share its
+// descriptor table. Checked again after: the id must still be the caller's.
+int base_fd(const seccomp_notif& r, int64_t dirfd) {
+  if (static_cast<int>(dirfd) == AT_FDCWD) return open(current_cwd().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
+  const bool own = pidfd >= 0;
+  if (!own && errno == EINVAL) pidfd = g_sandboxed;
+  if (pidfd < 0) return -1;
+  const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
+  if (own) close(pidfd);
+  if (fd >= 0 && !still_valid(r)) {
+    close(fd);
+    errno = EBADF;
+    return -1;
+  }
+  return fd;
+}
+
+// Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
+// or the directory its descriptor refers to.
+bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
+  if (static_cast<int>(dirfd) == AT_FDCWD) {
+    *base = current_cwd();
+    return true;
+  }
+  const int fd = base_fd(r, dirfd);
+  if (fd < 0) return false;
+  *base = real_path(fd);
+  close(fd);
+  return is_file_path(*base);
+}
+
+}  // namespace sbx::trusted

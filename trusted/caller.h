@@ -1,0 +1,56 @@
+// The sandboxed caller, seen from the trusted process: its memory, its
+// descriptors, its working directory and umask; and the path a descriptor
+// of ours really names. Shared by the call handlers (calls.cc) and start-up.
+#pragma once
+
+#include <linux/seccomp.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy.h"
+
+namespace sbx::trusted {
+
+using Rules = std::vector<policy::PathRule>;
+
+extern const Rules* g_rules;  // the policy's path rules, fixed at start
+extern int g_listener;        // the sandbox's seccomp listener
+extern int g_sandboxed;       // a pidfd of the sandboxed process
+extern char g_caller_status[48];  // "/proc/PID/status" of the sandboxed process, as our /proc names it
+extern mode_t g_umask_at_start;
+
+// The sandboxed process's working directory (one for the whole sandbox).
+std::string current_cwd();
+void set_cwd(const std::string& cwd);
+
+// Whether the notification is still pending: what we copied belongs to it.
+bool still_valid(const seccomp_notif& n);
+// A NUL-terminated string, or a block, copied out of the caller's memory.
+bool read_string(pid_t pid, uint64_t address, std::string* out);
+bool read_memory(pid_t pid, uint64_t address, void* to, size_t size);
+// A result written into the caller's memory, after checking the call again.
+bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size);
+
+// "/proc/self/fd/N", and the path the kernel gives for our descriptor fd.
+std::string fd_path(int fd);
+std::string real_path(int fd);
+// Whether real_path gave a file's path (not "socket:[N]", "anon_inode:..." or "").
+bool is_file_path(const std::string& path);
+// An O_PATH descriptor of path (no magic links).
+int open_path(const std::string& path, bool follow, bool directory = false);
+// openat2 with RESOLVE_NO_SYMLINKS: exactly the checked path, or -1.
+int open_exact(const std::string& path, uint64_t flags, uint64_t mode);
+// Whether open_exact's failure means "resolve it the slow way".
+bool slow_way(int err);
+
+// mode without the bits of the caller's current umask.
+uint64_t without_umask(uint64_t mode);
+// The caller's descriptor dirfd (AT_FDCWD: our copy of its cwd), as one of ours.
+int base_fd(const seccomp_notif& r, int64_t dirfd);
+// Where a relative path of the caller starts.
+bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base);
+
+}  // namespace sbx::trusted

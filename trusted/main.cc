@@ -1,0 +1,149 @@
+// sbx-trusted: the trusted process. It keeps the filesystem view of the
+// caller of sbx run and answers the sandboxed program's brokered system
+// calls by the policy's path rules (calls.cc).
+//
+// The first stage (zygote_shim/first_stage.cc) starts it, before the chroot
+// and before anything of the program exists, as a fresh exec of this
+// binary: it never holds, runs or shares the program's code or memory. It
+// is statically linked, so it loads nothing at all by path. It starts with
+//   fd 3 (kTrustedSocketFd)  a SOCK_SEQPACKET socket to the first stage
+//   fd 4 (kTrustedPolicyFd)  the sealed, compiled policy
+//   argv[1]                  the working directory the program starts in
+// and its parent is the first stage, which becomes the program. Start-up:
+//   1. not dumpable (the program, same uid, may not trace or read it);
+//   2. read the path rules from the sealed policy;
+//   3. its own seccomp filter (builtin:trusted-process), before reading a
+//      byte the program could control;
+//   4. take the listener: the first stage says which descriptor number it
+//      will have, installs its filter, and we take it with pidfd_getfd,
+//      accepting only a seccomp listener; then answer kMsgListenerTaken;
+//   5. serve (pool.cc) until the sandboxed process has ended.
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "caller.h"
+#include "policy.h"
+#include "pool.h"
+#include "sandbox.h"
+
+// Linux 6.6 can wake the trusted process synchronously, on the caller's CPU,
+// which halves a brokered call here. Debian 12's headers predate it; an
+// older kernel refuses the request and we carry on without it.
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+extern const uint64_t kTrustedProcessBpf[];
+extern const size_t kTrustedProcessBpf_size;
+
+namespace {
+
+using namespace sbx::trusted;
+
+// The first stage reports every failure of ours to the user (it stops the
+// program); a line here says what we saw.
+[[noreturn]] void quit(const char* what, const char* reason) {
+  char line[512];
+  const int n = std::snprintf(line, sizeof(line), "sbx-trusted: %s: %s\n", what, reason);
+  if (n > 0) {
+    ssize_t ignored = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
+    (void)ignored;
+  }
+  _exit(1);
+}
+
+// The sandboxed process's /proc status, for its umask. Our /proc is the
+// host's: its pid there is our parent's as the host sees it, the fourth
+// field of our own /proc stat.
+void find_caller_status() {
+  long host_parent = 0;
+  char stat_text[512];
+  const int self = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  const ssize_t got = self >= 0 ? read(self, stat_text, sizeof(stat_text) - 1) : -1;
+  if (self >= 0) close(self);
+  if (got > 0) {
+    stat_text[got] = '\0';
+    const char* after_name = std::strrchr(stat_text, ')');  // "PID (NAME) STATE PPID ..."
+    if (after_name != nullptr) std::sscanf(after_name + 1, " %*c %ld", &host_parent);
+  }
+  std::snprintf(g_caller_status, sizeof(g_caller_status), "/proc/%ld/status", host_parent);
+}
+
+// The trusted process's own filter (builtin:trusted-process, compiled at
+// build time by policy/embed_bpf): if a request ever subverted it, it still
+// could not execute, connect, trace or mount.
+void confine_self() {
+  sock_fprog prog{static_cast<unsigned short>(kTrustedProcessBpf_size),
+                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(kTrustedProcessBpf))};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+    quit("installing its own filter", std::strerror(errno));
+}
+
+// The first stage says where the listener will be, installs the filter and
+// makes no further call but to wait for our answer; we take the listener
+// from it, and accept only a seccomp notification listener. The filter is
+// installed microseconds after the number arrives, so we yield the CPU
+// before we start sleeping. `sandboxed` is a pidfd of the first stage,
+// readable when it has ended.
+int take_listener(int sock, int sandboxed) {
+  int number = -1;
+  if (read(sock, &number, sizeof(number)) != sizeof(number) || number < 0) return -1;
+  for (int tries = 0; tries < 21000; ++tries) {  // 20 s at most
+    const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, sandboxed, number, 0));
+    if (fd >= 0) {
+      if (real_path(fd) == "anon_inode:seccomp notify") return fd;
+      close(fd);
+    } else if (errno == ESRCH) {
+      break;
+    }
+    if (tries < 1000) sched_yield();
+    else usleep(1000);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Let nobody (the sandboxed process included) trace us.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (argc != 2 || argv[1][0] != '/') quit("usage", "started by sbx's first stage only (sbx-trusted CWD)");
+  std::string why;
+  static const auto compiled = sbx::policy::read_sealed(sbx::kTrustedPolicyFd, &why);
+  if (!compiled) quit("policy", why.c_str());
+  close(sbx::kTrustedPolicyFd);
+  g_rules = &compiled->paths;
+  set_cwd(argv[1]);
+  // We end with the sandboxed process, seen through a pidfd of our parent
+  // (the first stage, which becomes the program).
+  g_sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
+  if (g_sandboxed < 0) quit("pidfd_open of the first stage", std::strerror(errno));
+  // The caller's umask is applied by hand (without_umask): ours is 0.
+  g_umask_at_start = umask(0);
+  find_caller_status();
+  confine_self();
+  const int sock = sbx::kTrustedSocketFd;
+  g_listener = take_listener(sock, g_sandboxed);
+  if (g_listener < 0) _exit(0);  // the first stage failed before its filter; it says why
+  if (write(sock, &sbx::kMsgListenerTaken, 1) != 1) _exit(0);
+  ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+  close(sock);
+  if (!start_pool()) quit("starting a worker", std::strerror(errno));
+  watch(g_sandboxed);
+}

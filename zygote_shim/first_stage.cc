@@ -1,0 +1,260 @@
+// sbx-zygote: the first stage of sbx run, the zygote of the sandbox. It is
+// sbx's own code, run by sbx-helper in the program's place (PID 1 of the new
+// namespaces, the caller's uid, no capabilities, no_new_privs), and it
+// completes the sandbox before anything of the program exists:
+//
+//   sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]     (SBX_POLICY_FD, SBX_D in the environment)
+//
+//   1  read_policy            the sealed, compiled policy (SBX_POLICY_FD)
+//   2  open_runnable          the program, and the system's loader unless the
+//                             program is static, by descriptor while they
+//                             can still be seen
+//   3  restrict_files         Landlock: files only as the rules say (landlock.h)
+//   4  start_trusted_process  fork, and exec the trusted binary: a fresh
+//                             process that never holds the program
+//   5  restrict_exec          Landlock: only the loader (or static program) runs
+//   6  chroot_me              'C' on SBX_D; the helper answers 'O'
+//   7  install_filter         the policy's seccomp filter with its listener;
+//                             the trusted process takes the listener
+//   8  run_program            execveat(loader, "", {loader, --argv0 ARGV0,
+//                             --preload SHIM, PROGRAM, ARG...}, AT_EMPTY_PATH)
+//
+// The loader (Debian's ld.so is static-pie, no PT_INTERP) runs from its
+// descriptor inside the empty root and loads the program named in its
+// arguments, so the program's own PT_INTERP is never used, and every file it
+// opens goes through the filter and the trusted process. The program's
+// preinit functions, IFUNC resolvers and constructors all run inside the
+// finished sandbox. A static program is executed from its own descriptor.
+//
+// Any failure says "sbx: <what failed>: <reason>" and exits 125
+// (kExitSandboxFailed): nothing of the program has run.
+#include <elf.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "landlock.h"
+#include "policy.h"
+#include "sandbox.h"
+
+extern char** environ;
+
+namespace {
+
+using sbx::policy::Compiled;
+
+// The system's loader for x86-64 programs.
+constexpr char kSystemLoader[] = "/lib64/ld-linux-x86-64.so.2";
+
+[[noreturn]] void die(const char* what, const char* reason) {
+  char line[768];
+  const int n = std::snprintf(line, sizeof(line), "sbx: %s: %s\n", what, reason);
+  if (n > 0) {
+    ssize_t ignored = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
+    (void)ignored;
+  }
+  _exit(sbx::kExitSandboxFailed);
+}
+
+[[noreturn]] void die_errno(const char* what) { die(what, std::strerror(errno)); }
+
+int env_fd(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return -1;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return (*end == '\0' && n >= 0 && n <= INT_MAX) ? static_cast<int>(n) : -1;
+}
+
+// 1. The policy sbx run compiled, sealed so nobody changes it under us.
+Compiled read_policy(int* fd) {
+  *fd = env_fd(sbx::kEnvPolicyFd);
+  if (*fd < 0) die("sbx-zygote", "no SBX_POLICY_FD: the first stage is started by 'sbx run' only");
+  std::string why;
+  auto compiled = sbx::policy::read_sealed(*fd, &why);
+  if (!compiled) die("policy", why.c_str());
+  return *compiled;
+}
+
+// Whether the ELF file at fd asks for a loader (PT_INTERP).
+bool is_dynamic(int fd, const char* name) {
+  Elf64_Ehdr eh;
+  if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+    die(name, "not an x86-64 ELF program");
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (pread(fd, &ph, sizeof(ph), static_cast<off_t>(eh.e_phoff + static_cast<uint64_t>(i) * sizeof(ph))) != sizeof(ph))
+      die(name, "truncated ELF program headers");
+    if (ph.p_type == PT_INTERP) return true;
+  }
+  return false;
+}
+
+// 2. What the kernel will execute: the loader for a dynamic program, the
+// program itself for a static one. Opened while the host can be seen.
+int open_runnable(const char* program, bool* dynamic) {
+  const int fd = open(program, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die(program, std::strerror(errno));
+  *dynamic = is_dynamic(fd, program);
+  if (!*dynamic) return fd;
+  close(fd);
+  const int loader = open(kSystemLoader, O_RDONLY | O_CLOEXEC);
+  if (loader < 0) die(kSystemLoader, std::strerror(errno));
+  if (is_dynamic(loader, kSystemLoader)) die(kSystemLoader, "the loader itself asks for a loader; it cannot run from a descriptor");
+  return loader;
+}
+
+// 4. The trusted process: a child that keeps only its socket, the policy and
+// stderr, and execs the trusted binary. Between fork and exec it runs only
+// this code; nothing of the program exists yet.
+pid_t start_trusted_process(const char* trusted, int policy_fd, int* sock) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) die_errno("socketpair for the trusted process");
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) die_errno("getcwd");
+  const pid_t pid = fork();
+  if (pid < 0) die_errno("fork of the trusted process");
+  if (pid == 0) {
+    // Descriptors 3 and 4 as sandbox.h says; the others closed.
+    if (dup2(sv[1], 100) < 0 || dup2(policy_fd, 101) < 0 || dup2(100, sbx::kTrustedSocketFd) < 0 ||
+        dup2(101, sbx::kTrustedPolicyFd) < 0)
+      die_errno("trusted process: dup2");
+    close_range(sbx::kTrustedPolicyFd + 1, ~0U, 0);
+    const int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, STDIN_FILENO);
+      dup2(devnull, STDOUT_FILENO);
+      close(devnull);
+    }
+    char* const argv[] = {const_cast<char*>("sbx-trusted"), cwd, nullptr};
+    char* const envp[] = {nullptr};
+    execve(trusted, argv, envp);
+    die(trusted, std::strerror(errno));
+  }
+  close(sv[1]);
+  *sock = sv[0];
+  // Yama may require the tracee to name who may read its memory.
+  prctl(PR_SET_PTRACER, pid, 0, 0, 0);
+  return pid;
+}
+
+// 6. The chroot, as Chromium's protocol asks for it.
+void chroot_me() {
+  const int sock = env_fd(sbx::kEnvDescriptor);
+  const int helper = env_fd(sbx::kEnvHelperPid);
+  if (sock < 0 || helper < 0) die("chroot", "not started through sbx-helper (no SBX_D)");
+  if (write(sock, &sbx::kMsgChrootMe, 1) != 1) die_errno("chroot: write to SBX_D");
+  if (waitpid(helper, nullptr, 0) < 0 && errno != ECHILD) die_errno("chroot: waiting for the helper");
+  char reply = 0;
+  if (read(sock, &reply, 1) != 1 || reply != sbx::kMsgChrootDone) die("chroot", "the helper did not confirm the chroot");
+  close(sock);
+}
+
+// 7. The filter, with a listener the trusted process takes. After it is
+// installed, the policy decides every call we make, so we make few: read
+// the trusted process's word, close our copy of the listener (the program
+// must never hold it, or it could answer its own calls), execveat.
+void install_filter(const Compiled& policy, int sock) {
+  int listener = -1;
+  if (policy.uses_broker) {
+    // The lowest free descriptor is where the kernel will put the listener.
+    listener = fcntl(STDIN_FILENO, F_DUPFD, 0);
+    if (listener < 0) die_errno("finding a free descriptor");
+    close(listener);
+    if (write(sock, &listener, sizeof(listener)) != sizeof(listener))
+      die_errno("telling the trusted process where the listener goes");
+  }
+  sock_fprog prog{static_cast<unsigned short>(policy.bpf.size()),
+                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(policy.bpf.data()))};
+  unsigned flags = 0;
+  if (policy.uses_broker) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  // Once the trusted process has taken a call, only a fatal signal may
+  // interrupt the caller (docs/ARCHITECTURE.md, "Signals during a call").
+  // Linux 5.19 has the flag; an older kernel answers EINVAL and goes without.
+  const unsigned killable = policy.uses_broker ? SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | killable, &prog);
+  if (rc < 0 && errno == EINVAL && killable != 0) rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) die_errno("installing the seccomp filter");
+  if (policy.uses_broker) {
+    char taken = 0;
+    if (rc != listener || read(sock, &taken, 1) != 1 || taken != sbx::kMsgListenerTaken) {
+      static const char msg[] = "sbx: the trusted process did not take the seccomp listener; stopping\n";
+      ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+      (void)ignored;
+      _exit(sbx::kExitSandboxFailed);
+    }
+    close(listener);
+  }
+  close(sock);
+}
+
+// The program's environment: ours without the variables of the set-up.
+std::vector<char*> program_environment() {
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name == sbx::kEnvPolicyFd || name == sbx::kEnvDescriptor || name == sbx::kEnvHelperPid) continue;
+    env.push_back(*e);
+  }
+  env.push_back(nullptr);
+  return env;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) die("sbx-zygote", "usage: sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...] (started by 'sbx run')");
+  const char* trusted = argv[1];
+  const char* shim = argv[2];
+  const char* program = argv[3];
+
+  int policy_fd = -1;
+  const Compiled policy = read_policy(&policy_fd);
+  bool dynamic = false;
+  const int runnable = open_runnable(program, &dynamic);
+  const int trusted_fd = open(trusted, O_PATH | O_CLOEXEC);
+  if (trusted_fd < 0) die(trusted, std::strerror(errno));
+
+  std::string why;
+  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, &why)) die("Landlock (files)", why.c_str());
+  close(trusted_fd);
+  int sock = -1;
+  if (policy.uses_broker) start_trusted_process(trusted, policy_fd, &sock);
+  close(policy_fd);
+  if (!sbx::zygote::restrict_exec(runnable, &why)) die("Landlock (exec)", why.c_str());
+  chroot_me();
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+
+  // The program's arguments: the loader's options, then the program's own.
+  std::vector<char*> args;
+  if (dynamic) {
+    args = {const_cast<char*>(kSystemLoader), const_cast<char*>("--argv0"), argv[4]};
+    if (shim[0] != '\0') args.insert(args.end(), {const_cast<char*>("--preload"), const_cast<char*>(shim)});
+    args.push_back(const_cast<char*>(program));
+  } else {
+    args.push_back(argv[4]);
+  }
+  for (int i = 5; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  std::vector<char*> env = program_environment();
+
+  install_filter(policy, sock);
+  syscall(SYS_execveat, runnable, "", args.data(), env.data(), AT_EMPTY_PATH);
+  die_errno("starting the program (execveat)");
+}

@@ -1,0 +1,117 @@
+// The first stage's Landlock domains (see landlock.h).
+#include "landlock.h"
+
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+// Rights newer than Debian 12's headers.
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+
+namespace sbx::zygote {
+
+namespace {
+
+using policy::kPathCreate;
+using policy::kPathRead;
+using policy::kPathWrite;
+
+constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+constexpr uint64_t kMake = LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+                           LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                           LANDLOCK_ACCESS_FS_MAKE_SYM;
+constexpr uint64_t kRemove = LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE;
+// What Landlock allows on a rule for a file rather than a directory.
+constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                                 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+
+int create_ruleset(uint64_t handled) {
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = handled;
+  return static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0));
+}
+
+// A rule granting `rights` (those the ruleset handles) beneath fd.
+bool add_rule(int ruleset, int fd, uint64_t rights, uint64_t handled) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return false;
+  if (!S_ISDIR(st.st_mode)) rights &= kFileRights;
+  landlock_path_beneath_attr beneath{};
+  beneath.allowed_access = rights & handled;
+  beneath.parent_fd = fd;
+  if (beneath.allowed_access == 0) return true;
+  return syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) == 0;
+}
+
+bool enforce(int ruleset, std::string* why) {
+  const bool ok = syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
+  if (!ok) *why = std::string("landlock_restrict_self: ") + std::strerror(errno);
+  close(ruleset);
+  return ok;
+}
+
+// The directory or file a rule's pattern starts at: "DIR/**" -> DIR.
+std::string rule_root(const std::string& pattern) {
+  if (pattern == "/**") return "/";
+  if (pattern.size() > 3 && pattern.ends_with("/**")) return pattern.substr(0, pattern.size() - 3);
+  return pattern;
+}
+
+}  // namespace
+
+int landlock_abi() {
+  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, std::string* why) {
+  const int abi = landlock_abi();
+  if (abi < 2) return true;  // see landlock.h: the trusted process's checks stand alone
+  // Everything but executing (the exec domain's) is handled here.
+  uint64_t handled = LANDLOCK_ACCESS_FS_WRITE_FILE | kRead | kRemove | kMake | LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  const int ruleset = create_ruleset(handled);
+  if (ruleset < 0) return (*why = std::string("landlock_create_ruleset: ") + std::strerror(errno)), false;
+  for (const auto& rule : rules) {
+    uint64_t rights = 0;
+    if (rule.permissions & kPathRead) rights |= kRead;
+    if (rule.permissions & kPathWrite) rights |= LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kRemove | LANDLOCK_ACCESS_FS_REFER;
+    if (rule.permissions & kPathCreate) rights |= kMake | LANDLOCK_ACCESS_FS_REFER;
+    // A path that does not exist (yet) gets no rule: the trusted process
+    // could not open it even if the program's rules allow it later.
+    const int fd = open(rule_root(rule.pattern).c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) continue;
+    const bool ok = add_rule(ruleset, fd, rights, handled);
+    close(fd);
+    if (!ok) return (*why = "landlock_add_rule for " + rule.pattern + ": " + std::strerror(errno)), close(ruleset), false;
+  }
+  // The trusted process reads the program's umask in /proc.
+  const int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  bool ok = proc >= 0 && add_rule(ruleset, proc, kRead, handled);
+  if (proc >= 0) close(proc);
+  for (int fd : extra_read) ok = ok && add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_READ_FILE, handled);
+  if (!ok) return (*why = std::string("landlock_add_rule for start-up: ") + std::strerror(errno)), close(ruleset), false;
+  return enforce(ruleset, why);
+}
+
+bool restrict_exec(int runnable, std::string* why) {
+  if (landlock_abi() < 1) return (*why = "this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)"), false;
+  const uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE;
+  const int ruleset = create_ruleset(handled);
+  if (ruleset < 0) return (*why = std::string("landlock_create_ruleset: ") + std::strerror(errno)), false;
+  if (!add_rule(ruleset, runnable, LANDLOCK_ACCESS_FS_EXECUTE, handled)) {
+    *why = std::string("landlock_add_rule: ") + std::strerror(errno);
+    close(ruleset);
+    return false;
+  }
+  return enforce(ruleset, why);
+}
+
+}  // namespace sbx::zygote

@@ -1,0 +1,37 @@
+// The first stage's two Landlock domains (Linux's API, linux/landlock.h):
+//
+//   files  (applied before the trusted process is started, so it holds the
+//          trusted process and, below it, the program): files can be opened
+//          only as the policy's path rules say, plus what start-up needs
+//          (/proc for reading, the loader and the trusted binary). Defense
+//          in depth: a bug in the trusted process's own path checks still
+//          opens nothing else. Needs Landlock ABI 2 (renames across
+//          directories); on ABI 1 it is left out and the trusted process's
+//          checks stand alone.
+//   exec   (applied to the first stage alone, after the trusted process has
+//          started): only one file may be executed, the loader (or a static
+//          program), whatever a later execve/execveat names.
+//
+// The trusted process's domain must stay an ancestor of the program's:
+// Landlock lets a process trace (read the memory of) only a process in the
+// same or a nested domain.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy.h"
+
+namespace sbx::zygote {
+
+// Landlock's ABI version here; 0 when the kernel has none (or it is off).
+int landlock_abi();
+
+// The files domain. `extra_read` are descriptors of files start-up must be
+// able to read (and so to execute): the loader, the trusted binary.
+bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, std::string* why);
+
+// The exec domain: only the file of descriptor `runnable` can be executed.
+bool restrict_exec(int runnable, std::string* why);
+
+}  // namespace sbx::zygote
