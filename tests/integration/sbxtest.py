@@ -180,6 +180,18 @@ def processes_with_arg(marker):
     return found
 
 
+def running(pid, exe):
+    """Whether process pid runs executable `exe` (a basename): itself, or,
+    under sbx run, through the system's loader, which the first stage
+    executes with the program's path among its arguments."""
+    path = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    if path == exe:
+        return True
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        args = f.read().split(b"\0")
+    return path.startswith("ld-linux") and any(os.path.basename(a.decode(errors="replace")) == exe for a in args)
+
+
 def find_program(marker, exe, timeout=5.0):
     """The pid of the process running executable `exe` (a basename) with
     marker among its arguments, waiting up to timeout for it; None if none."""
@@ -187,7 +199,7 @@ def find_program(marker, exe, timeout=5.0):
     while True:
         for pid in processes_with_arg(marker):
             try:
-                if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == exe:
+                if running(pid, exe):
                     return pid
             except OSError:
                 pass
