@@ -26,6 +26,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "policy.h"
@@ -526,6 +527,23 @@ int doctor_command() {
     d.line(Verdict::kError, "libsbx-shim.so", shim + " is missing", "install sbx (or set SBX_SHIM)");
   else
     d.line(Verdict::kOk, "libsbx-shim.so", shim);
+  for (const auto& [name, var, in_tree] :
+       {std::tuple{"sbx-zygote", "SBX_ZYGOTE", "../zygote_shim/sbx-zygote"}, {"sbx-trusted", "SBX_TRUSTED", "../trusted/sbx-trusted"}}) {
+    const std::string path = locate(var, SBX_LIBEXECDIR "/sbx/" + std::string(name), in_tree);
+    if (access(path.c_str(), X_OK) != 0)
+      d.line(Verdict::kError, name, path + " is missing", std::string("install sbx (or set ") + var + ")");
+    else
+      d.line(Verdict::kOk, name, path);
+  }
+  const int abi = landlock_abi();
+  if (abi < 1)
+    d.line(Verdict::kError, "Landlock", "not available: sbx run cannot confine what the program executes",
+           "use Linux 5.13 or later with landlock in its lsm= boot list");
+  else if (abi < 2)
+    d.line(Verdict::kWarning, "Landlock", "ABI 1: exec is confined, but the trusted process is not held to the rules",
+           "use Linux 5.19 or later for the second layer");
+  else
+    d.line(Verdict::kOk, "Landlock", "ABI " + std::to_string(abi) + " (exec confined; the trusted process held to the rules)");
   const std::string yama = read_trimmed("/proc/sys/kernel/yama/ptrace_scope");
   if (yama.empty())
     d.line(Verdict::kOk, "Yama ptrace scope", "Yama is not enabled");
@@ -533,7 +551,7 @@ int doctor_command() {
     d.line(Verdict::kOk, "Yama ptrace scope", yama + " (the trusted process is named as the program's tracer)");
   else
     d.line(Verdict::kError, "Yama ptrace scope", yama + ": the trusted process cannot read the program's arguments",
-           "set kernel.yama.ptrace_scope to 1 (sysctl), or use sbx run --policy stdio");
+           "set kernel.yama.ptrace_scope to 1 (sysctl)");
   const std::string userns = read_trimmed("/proc/sys/user/max_user_namespaces");
   d.line(Verdict::kOk, "user namespaces",
          userns.empty() || userns == "0" ? "off (sbx does not need them; Chromium then uses sbx-helper)"

@@ -6,11 +6,13 @@ usage: doctor_cases.py CASE
 import os
 import subprocess
 
-from sbxtest import as_nobody, check, describe, install_file, main, require_root, setuid_copy
+from sbxtest import as_nobody, check, describe, install_file, install_pieces, main, require_root, setuid_copy
 
 
 def doctor(sbx, helper, shim, prefix=()):
-    return subprocess.run([*prefix, *as_nobody([sbx, "doctor"])], env={"PATH": "/usr/bin:/bin", "SBX_HELPER": helper, "SBX_SHIM": shim},
+    pieces = install_pieces(os.path.dirname(sbx))
+    pieces["SBX_SHIM"] = shim
+    return subprocess.run([*prefix, *as_nobody([sbx, "doctor"])], env={"PATH": "/usr/bin:/bin", "SBX_HELPER": helper, **pieces},
                           capture_output=True, text=True, timeout=60)
 
 

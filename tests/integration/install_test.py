@@ -25,7 +25,7 @@ def case_install(name):
         st = os.stat(os.path.join(dest, helper))
         check(st.st_uid == 0 and st.st_gid == 0 and stat.S_IMODE(st.st_mode) == 0o4755,
               "and is setuid root (4755 root:root)", oct(st.st_mode))
-        for suffix in ("bin/sbx", "libsbx-shim.so", "share/sbx/policies/default.policy",
+        for suffix in ("bin/sbx", "libexec/sbx/sbx-zygote", "libexec/sbx/sbx-trusted", "libsbx-shim.so", "share/sbx/policies/default.policy",
                        "share/sbx/policies/stdio.policy", "share/bash-completion/completions/sbx",
                        "share/man/man1/sbx.1", "share/man/man5/sbx-policy.5", "share/man/man8/sbx-helper.8"):
             check(any(f.endswith(suffix) for f in found), f"{suffix} is installed", sorted(found))
