@@ -9,7 +9,8 @@ Benchmarks are not tests: nothing here passes or fails on a number.
   routes        the two ways to route a brokered call (user notification,
                 SIGSYS handler + socket), bare and for a whole open   vs each other, native
   broker        open()+close() and stat(), brokered   vs the native calls
-  python        python3 -c pass under sbx run     vs native, vs bwrap (user namespaces)
+  python        python3 -c pass under sbx run     vs native, vs bwrap (user namespaces), and vs
+                sbx run as built in SBX_BENCH_BEFORE (a build directory of an earlier commit), if set
 """
 import datetime
 import os
@@ -53,6 +54,7 @@ def main():
             os.chmod(dst, 0o4755)
         tools = {}
         for name, src in (("sbx", "cli/sbx"), ("libsbx-shim.so", "zygote_shim/libsbx-shim.so"),
+                          ("sbx-zygote", "zygote_shim/sbx-zygote"), ("sbx-trusted", "trusted/sbx-trusted"),
                           ("launch_bench", "bench/launch_bench"), ("op", "bench/open_close"),
                           ("filter_cost", "bench/filter_cost"), ("route_cost", "bench/route_cost")):
             tools[name] = os.path.join(work, name)
@@ -62,7 +64,8 @@ def main():
         with open(target, "w") as f:
             f.write("x\n")
         os.chmod(target, 0o644)
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": helper, "SBX_SHIM": tools["libsbx-shim.so"]}
+        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": helper, "SBX_SHIM": tools["libsbx-shim.so"],
+               "SBX_ZYGOTE": tools["sbx-zygote"], "SBX_TRUSTED": tools["sbx-trusted"]}
         out = []
 
         # 1. launch
@@ -132,23 +135,39 @@ def main():
         out.append("")
 
         # 5. python start-up
-        runs = {"native": ["/usr/bin/python3", "-c", "pass"],
-                "sbx run --policy default": [tools["sbx"], "run", "--policy", "default", "/usr/bin/python3", "-c",
-                                             "pass"],
-                "bwrap": ["bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
-                          "/usr/bin/python3", "-c", "pass"]}
+        runs = {"native": (["/usr/bin/python3", "-c", "pass"], env),
+                "sbx run --policy default": ([tools["sbx"], "run", "--policy", "default", "/usr/bin/python3", "-c",
+                                              "pass"], env),
+                "bwrap": (["bwrap", "--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
+                           "/usr/bin/python3", "-c", "pass"], env)}
+        before = os.environ.get("SBX_BENCH_BEFORE")
+        before_name = ""
+        if before:
+            # sbx run as an earlier commit built it, with the same helper.
+            before_name = subprocess.run(["git", "-C", before, "log", "-1", "--format=%h"], capture_output=True,
+                                         text=True).stdout.strip() or before
+            old = {}
+            for name, src in (("sbx", "cli/sbx"), ("libsbx-shim.so", "zygote_shim/libsbx-shim.so")):
+                old[name] = os.path.join(work, "before-" + name)
+                shutil.copyfile(os.path.join(before, src), old[name])
+                os.chmod(old[name], 0o755)
+            runs[f"sbx run --policy default, before ({before_name})"] = (
+                [old["sbx"], "run", "--policy", "default", "/usr/bin/python3", "-c", "pass"],
+                {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": helper, "SBX_SHIM": old["libsbx-shim.so"]})
         times = {k: [] for k in runs}
         for _ in range(3):
-            for argv in runs.values():
-                timed(argv, env)  # warm up
+            for argv, e in runs.values():
+                timed(argv, e)  # warm up
         for _ in range(30):
-            for k, argv in runs.items():
-                times[k].append(timed(argv, env))
+            for k, (argv, e) in runs.items():
+                times[k].append(timed(argv, e))
         med = {k: statistics.median(v) for k, v in times.items()}
         out += ["## `python3 -c pass` start-up", "",
                 "Peers: native, and Debian's bubblewrap (`bwrap --unshare-user --unshare-pid --unshare-net "
                 "--ro-bind / /`), all as uid 65534; 30 interleaved rounds, medians (wall clock, including the "
-                "launcher's own start).", "",
+                "launcher's own start)." + (f" `before ({before_name})` is sbx run as that earlier commit built "
+                "it (the program loaded before the filter, the shim setting up the sandbox from inside), with the "
+                "same helper." if before else ""), "",
                 "| | ms | ratio to native | ratio to bwrap |", "| --- | --- | --- | --- |"]
         for k in runs:
             out.append(f"| {k} | {med[k] * 1000:.1f} | {med[k] / med['native']:.2f} | {med[k] / med['bwrap']:.2f} |")
