@@ -83,6 +83,17 @@ bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, u
 // "/usr" for "/usr/lib/**"): its metadata may be read (stat, readlink), so
 // that realpath() works; nothing more.
 bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path);
+// The file or directory a rule's pattern starts at, its root: DIR for
+// "DIR/**" ("/" for "/**"), the path itself for an exact rule.
+std::string rule_root(const std::string& pattern);
+// Whether path (absolute, normalised) is a rule's root or a directory on the
+// way to one: the names the rules hang on. The program may not remove,
+// rename, replace, or change the mode or owner of such a path from inside
+// (the trusted process refuses it), so that the same options name the same
+// files on the next run: an --allow-write DIR replaced by a symlink, or a
+// directory above an --allow-read FILE renamed and replaced by one, would
+// grant its target.
+bool path_anchors_rule(const std::vector<PathRule>& rules, const std::string& path);
 // The absolute, lexically normalised form of `path` (relative to `base`, an
 // absolute path): no "", "." or ".." components, no "//", no final "/";
 // ".." above "/" stays at "/". "" if there is none (empty, PATH_MAX or longer).

@@ -47,6 +47,21 @@ bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path
   return false;
 }
 
+std::string rule_root(const std::string& pattern) {
+  if (pattern == "/**") return "/";
+  if (pattern.size() > 3 && pattern.ends_with("/**")) return pattern.substr(0, pattern.size() - 3);
+  return pattern;
+}
+
+bool path_anchors_rule(const std::vector<PathRule>& rules, const std::string& path) {
+  for (const auto& r : rules) {
+    const std::string root = rule_root(r.pattern);
+    if (path == root || path == "/") return true;
+    if (root.size() > path.size() && root.compare(0, path.size(), path) == 0 && root[path.size()] == '/') return true;
+  }
+  return false;
+}
+
 std::string normalize_path(const std::string& base, const std::string& path) {
   if (path.empty() || path.size() >= PATH_MAX) return "";
   const std::string full = path[0] == '/' ? path : base + "/" + path;

@@ -240,6 +240,35 @@ TEST_CASE("path rules: exact files and whole subtrees, all permissions wanted", 
   CHECK_FALSE(path_on_the_way(p.paths, "/var"));
 }
 
+TEST_CASE("rule roots: the names the rules hang on are the program's to keep", "[policy][paths]") {
+  CHECK(rule_root("/tmp/out/**") == "/tmp/out");
+  CHECK(rule_root("/**") == "/");
+  CHECK(rule_root("/etc/ld.so.cache") == "/etc/ld.so.cache");
+  const Policy p = parsed("default kill\npath read,write,create /home/u/out/**\npath read /home/u/out/in/data.csv\n"
+                          "path read /etc/ld.so.cache\n");
+  // The roots themselves: DIR of DIR/**, an exact rule's file.
+  CHECK(path_anchors_rule(p.paths, "/home/u/out"));
+  CHECK(path_anchors_rule(p.paths, "/home/u/out/in/data.csv"));
+  CHECK(path_anchors_rule(p.paths, "/etc/ld.so.cache"));
+  // The directories on the way to a root: renaming one replaces the root.
+  CHECK(path_anchors_rule(p.paths, "/home/u/out/in"));
+  CHECK(path_anchors_rule(p.paths, "/home/u"));
+  CHECK(path_anchors_rule(p.paths, "/etc"));
+  CHECK(path_anchors_rule(p.paths, "/"));
+  // Anything else below a root is the program's to change, as the rules say.
+  CHECK_FALSE(path_anchors_rule(p.paths, "/home/u/out/a"));
+  CHECK_FALSE(path_anchors_rule(p.paths, "/home/u/out/in/other.csv"));
+  CHECK_FALSE(path_anchors_rule(p.paths, "/home/u/out/in/data.csv/x"));
+  CHECK_FALSE(path_anchors_rule(p.paths, "/home/u/outside"));  // a prefix, not a component
+  CHECK_FALSE(path_anchors_rule(p.paths, "/home/u/ou"));
+  CHECK_FALSE(path_anchors_rule(p.paths, "/etc/ld.so.cache2"));
+  CHECK_FALSE(path_anchors_rule(p.paths, "/var"));
+  const Policy tree = parsed("default kill\npath read,write /**\n");
+  CHECK(path_anchors_rule(tree.paths, "/"));
+  CHECK_FALSE(path_anchors_rule(tree.paths, "/tmp"));
+  CHECK_FALSE(path_anchors_rule({}, "/"));
+}
+
 TEST_CASE("names: system calls, constants, errno", "[policy][names]") {
   CHECK(syscall_number("read") == 0);
   CHECK(syscall_number("openat") == 257);
