@@ -46,6 +46,22 @@ namespace {
 
 Answer fail(int e) { return {e, 0, -1, 0}; }
 
+// The names the rules hang on: a rule's root (DIR of --allow-write DIR, an
+// exact rule's file) and the directories on the way to one. The program
+// may not remove, rename or replace them, nor change their mode or owner
+// (policy::path_anchors_rule): a root replaced by a symlink would grant the
+// link's target to the next run with the same options, and a root made
+// writable to others would let them do it. Always asked of the path the
+// kernel resolved (real_path of the parent, plus the name), never only of
+// the lexical one: "DIR/up/NAME", with up a symlink to "..", is DIR itself.
+// The answers are those of a mount point, which these paths are to the
+// program: EBUSY for unlink, rmdir and rename (either side, RENAME_EXCHANGE
+// too); EPERM for a mode or owner change, as for a file one does not own
+// (a change to the mode or owner it already has is no change, and is let
+// through: install -d -m, tar x of "./"); a symlink may not be made where
+// one is missing: EACCES (EEXIST if it is there, as natively).
+bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rules, real); }
+
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.
 bool allowed(const std::string& path, unsigned wanted, bool metadata) {
@@ -257,9 +273,16 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
   return {0, static_cast<int64_t>(copy), -1, 0};
 }
 
-// mkdir, unlink, rmdir: in a parent directory resolved and checked for real.
+// What a call in a parent directory does to a name that anchors a rule
+// (see anchors()): nothing to it (mkdir: a directory where one is missing
+// is what the rule meant), removes it (EBUSY), or puts a symlink there.
+enum class AtAnchor { kLet, kRemove, kLink };
+
+// mkdir, unlink, rmdir, symlink: in a parent directory resolved and checked
+// for real.
 Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, unsigned wanted,
-                    int (*act)(int parent, const char* name, uint64_t extra), uint64_t extra) {
+                    int (*act)(int parent, const char* name, uint64_t extra), uint64_t extra,
+                    AtAnchor at_anchor = AtAnchor::kLet) {
   std::string path;
   Answer refusal;
   if (!take_path(r, dirfd, path_address, wanted, &path, &refusal)) return refusal;
@@ -267,9 +290,18 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   if (name.empty()) return fail(EINVAL);
   const int p = open_path(parent, true, true);
   if (p < 0) return fail(errno);
-  if (!path_allowed(*g_rules, child_of(real_path(p), name), wanted)) {
+  const std::string real = child_of(real_path(p), name);
+  int refused = 0;
+  struct stat st;
+  if (!path_allowed(*g_rules, real, wanted))
+    refused = EACCES;
+  else if (at_anchor == AtAnchor::kRemove && anchors(real))
+    refused = EBUSY;
+  else if (at_anchor == AtAnchor::kLink && anchors(real))
+    refused = fstatat(p, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST : EACCES;
+  if (refused != 0) {
     close(p);
-    return fail(EACCES);
+    return fail(refused);
   }
   const int rc = act(p, name.c_str(), extra);
   const int err = errno;
@@ -306,7 +338,7 @@ Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd
   return do_in_parent(
       r, dirfd, path_address, kPathCreate,
       [](int p, const char* n, uint64_t t) { return symlinkat(reinterpret_cast<const std::string*>(t)->c_str(), p, n); },
-      reinterpret_cast<uint64_t>(&target));
+      reinterpret_cast<uint64_t>(&target), AtAnchor::kLink);
 }
 
 // chmod, chown and utimens, on a path or a descriptor. The file must be one
@@ -326,6 +358,15 @@ struct Change {
   timespec times[2] = {};
 };
 
+// Whether c would change the mode or owner of file o (or we cannot tell).
+bool changes_mode_or_owner(int o, const Change& c) {
+  struct stat st;
+  if (c.kind == Change::kTimes) return false;
+  if (fstat(o, &st) != 0) return true;
+  if (c.kind == Change::kMode) return (st.st_mode & 07777) != c.mode;
+  return (c.uid != static_cast<uid_t>(-1) && c.uid != st.st_uid) || (c.gid != static_cast<gid_t>(-1) && c.gid != st.st_gid);
+}
+
 Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
   if (o < 0) return fail(errno);
   const std::string path = real_path(o);
@@ -333,6 +374,8 @@ Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
   int rc = -1;
   if (!is_file_path(path) || !path_allowed(*g_rules, path, kPathWrite)) {
     errno = EACCES;
+  } else if (anchors(path) && changes_mode_or_owner(o, c)) {
+    errno = EPERM;  // a rule's root, or on the way to one (by path or by descriptor): see anchors()
   } else if (!still_valid(r)) {
     errno = EINTR;
   } else if (c.kind == Change::kMode) {
@@ -445,9 +488,11 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
   Answer answer;
   if (a < 0 || b < 0) {
     answer = fail(errno);
-  } else if (!path_allowed(*g_rules, child_of(real_path(a), fn), kPathWrite) ||
-             !path_allowed(*g_rules, child_of(real_path(b), tn), kPathCreate | kPathWrite)) {
+  } else if (const std::string real_from = child_of(real_path(a), fn), real_to = child_of(real_path(b), tn);
+             !path_allowed(*g_rules, real_from, kPathWrite) || !path_allowed(*g_rules, real_to, kPathCreate | kPathWrite)) {
     answer = fail(EACCES);
+  } else if (anchors(real_from) || anchors(real_to)) {
+    answer = fail(EBUSY);  // moved away, replaced, or exchanged (RENAME_EXCHANGE): see anchors()
   } else if (syscall(SYS_renameat2, a, fn.c_str(), b, tn.c_str(), static_cast<unsigned>(flags)) != 0) {
     answer = fail(errno);
   }
@@ -486,14 +531,16 @@ Answer handle(const seccomp_notif& r) {
     case SYS_readlinkat: return do_readlink(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_mkdir: return do_mkdir(r, AT_FDCWD, a[0], a[1]);
     case SYS_mkdirat: return do_mkdir(r, static_cast<int64_t>(a[0]), a[1], a[2]);
-    case SYS_unlink: return do_in_parent(r, AT_FDCWD, a[0], kPathWrite, [](int p, const char* n, uint64_t) { return unlinkat(p, n, 0); }, 0);
+    case SYS_unlink:
+      return do_in_parent(r, AT_FDCWD, a[0], kPathWrite, [](int p, const char* n, uint64_t) { return unlinkat(p, n, 0); }, 0,
+                          AtAnchor::kRemove);
     case SYS_rmdir:
       return do_in_parent(r, AT_FDCWD, a[0], kPathWrite,
-                          [](int p, const char* n, uint64_t) { return unlinkat(p, n, AT_REMOVEDIR); }, 0);
+                          [](int p, const char* n, uint64_t) { return unlinkat(p, n, AT_REMOVEDIR); }, 0, AtAnchor::kRemove);
     case SYS_unlinkat:
       return do_in_parent(r, static_cast<int64_t>(a[0]), a[1], kPathWrite,
                           [](int p, const char* n, uint64_t f) { return unlinkat(p, n, static_cast<int>(f & AT_REMOVEDIR)); },
-                          a[2]);
+                          a[2], AtAnchor::kRemove);
     case SYS_symlink: return do_symlink(r, a[0], AT_FDCWD, a[1]);
     case SYS_symlinkat: return do_symlink(r, a[0], static_cast<int64_t>(a[1]), a[2]);
     case SYS_chmod: return do_change(r, AT_FDCWD, a[0], false, false, mode_change(a[1]));

@@ -7,11 +7,15 @@ import os
 import subprocess
 import time
 
+import shutil
+import stat
+
 from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, install_pieces, main,
-                     process_state, require_root, setuid_copy, without_sanitizer_notes)
+                     process_state, require_root, setuid_copy, skip, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 MKDIR, FIND, RM = "/usr/bin/mkdir", "/usr/bin/find", "/usr/bin/rm"
+TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
 
 
 class Sandbox:
@@ -52,6 +56,19 @@ class Sandbox:
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": self.helper, **self.pieces}
         env.update(extra)
         return env
+
+    def compile(self, source):
+        """tests/tools/SOURCE (C), built now with cc into the work directory,
+        where uid 65534 can run it."""
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if cc is None:
+            skip("no C compiler (cc): the test's program is built at test time")
+        out = os.path.join(self.dir, os.path.splitext(source)[0])
+        argv = [cc, "-O2", "-Wall", "-o", out, os.path.join(TOOLS, source)]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        check(proc.returncode == 0, f"compiling {source}", " ".join(argv), proc.stderr)
+        os.chmod(out, 0o755)
+        return out
 
     def run(self, *args, stdin_text=None, timeout=60, cwd=None, umask=None):
         """sbx run ARGS as uid 65534, started in cwd (default: the data
@@ -316,6 +333,49 @@ def case_metadata(name):
     check(st.st_mode & 0o777 == 0o644 and st.st_mtime == 1_000_000_000, "on the host, ro.txt is untouched",
           f"{oct(st.st_mode)} {st.st_mtime}")
     check(os.stat(w("t.txt")).st_mode & 0o7777 == 0o600, "t.txt has no setuid bit")
+    assert_no_leftovers(sb.helper)
+
+
+def case_kept_roots(name):
+    """The names the rules hang on are not the program's to replace: the
+    root of every rule (the directory of --allow-write DIR, the file of an
+    exact rule) and the directories on the way to one cannot be removed
+    (EBUSY), renamed away or over (EBUSY, RENAME_EXCHANGE too) or have their
+    mode or owner changed (EPERM), by path, by descriptor, or through a
+    symlink to them; everything below them stays the program's."""
+    sb = Sandbox(name)
+    tool = sb.compile("kept_roots.c")
+    w = sb.directory(os.path.join(sb.data, "w"), owner=NOBODY)
+    a = sb.directory(os.path.join(w, "A"), owner=NOBODY)
+    b = sb.directory(os.path.join(w, "B"), owner=NOBODY)
+    sb.directory(os.path.join(a, "in"), [("data", "data\n")], owner=NOBODY)
+    data = os.path.join(a, "in", "data")
+    file = os.path.join(w, "file")
+    with open(file, "w") as f:
+        f.write("file\n")
+    os.chown(file, NOBODY, NOBODY)
+    os.chmod(file, 0o644)
+    proc = sb.run("--allow-write", a, "--allow-write", b, "--allow-write", file, "--allow-read", data,
+                  tool, a, b, file, data)
+    expected = {
+        "chmod A": "EPERM", "chmod A/.": "EPERM", "fchmodat A": "EPERM", "fchmod A": "EPERM",
+        "fchownat A group": "EPERM", "chmod A to its own mode": "ok", "chown A to its own owner": "ok",
+        "rmdir A": "EBUSY", "unlinkat A": "EBUSY", "rename A into B": "EBUSY", "rename B over A": "EBUSY",
+        "exchange A and B": "EBUSY", "symlink A/up -> ..": "ok", "rmdir A/up/A": "EBUSY", "chmod A/up/A": "EPERM",
+        "rename A/up/A into B": "EBUSY", "unlink A/up": "ok", "chmod FILE": "EPERM", "unlink FILE": "EBUSY",
+        "symlink at FILE": "EEXIST", "rename A/f over FILE": "EBUSY", "unlink A/f": "ok", "rename A/in": "EBUSY",
+        "chmod A/in": "EPERM", "unlink DATA": "EBUSY", "mkdir A/sub": "ok", "chmod A/sub": "ok",
+        "rename A/sub A/sub2": "ok", "rename A/sub2 B/sub3": "ok", "rmdir B/sub3": "ok", "chmod A/x": "ok",
+        "unlink A/x": "ok"}
+    got = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line)
+    check(proc.returncode == 0 and got == expected, "every root stays where and what it was; below them, all works",
+          describe(proc), "\n".join(f"{k}: {got.get(k)} (expected {v})" for k, v in expected.items() if got.get(k) != v))
+    for path, kind, mode in ((a, stat.S_ISDIR, 0o755), (b, stat.S_ISDIR, 0o755), (os.path.join(a, "in"), stat.S_ISDIR, 0o755),
+                             (file, stat.S_ISREG, 0o644), (data, stat.S_ISREG, 0o644)):
+        st = os.lstat(path)
+        check(kind(st.st_mode) and st.st_mode & 0o7777 == mode, f"on the host, {path} is what it was", oct(st.st_mode))
+    check(sorted(os.listdir(w)) == ["A", "B", "file"] and sorted(os.listdir(a)) == ["in"] and os.listdir(b) == [],
+          "nothing was moved or left behind", str(os.listdir(w)), str(os.listdir(a)), str(os.listdir(b)))
     assert_no_leftovers(sb.helper)
 
 
