@@ -21,6 +21,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <linux/stat.h>
+#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -61,6 +62,16 @@ Answer fail(int e) { return {e, 0, -1, 0}; }
 // through: install -d -m, tar x of "./"); a symlink may not be made where
 // one is missing: EACCES (EEXIST if it is there, as natively).
 bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rules, real); }
+
+// The mode a file or directory the program creates gets: without the
+// program's umask, and never set-user-ID or set-group-ID. A program made
+// setuid in a shared directory would run as this user for whoever starts
+// it; tar and cp ask for the bits they found and go on without them, as a
+// careful user would want (chmod to set them is refused, EPERM). The kernel
+// ignores both bits in mkdir's mode anyway; a directory still inherits
+// set-group-ID from its parent, which only passes the group on (no
+// privilege).
+uint64_t creation_mode(uint64_t mode) { return without_umask(mode) & ~static_cast<uint64_t>(S_ISUID | S_ISGID); }
 
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.
@@ -117,14 +128,38 @@ unsigned wanted_by(uint64_t flags) {
   return wanted;
 }
 
+// After an open that may have created a regular file: no set-user-ID or
+// set-group-ID bit on it. We never ask for them (creation_mode), and Linux
+// never adds them to a new regular file, but a filesystem might (a
+// set-group-ID directory on one that passes the bit on to files): so the
+// bits found on a file of ours that the rules let the program write are
+// taken off, as the kernel would at its first write. If that fails the file
+// is not handed over. -1 with errno set, or fd.
+int without_set_id(int fd, uint64_t flags) {
+  struct stat st;
+  // Our user id from the auxiliary vector: geteuid is no call of ours
+  // (builtin:trusted-process).
+  const uid_t we = static_cast<uid_t>(getauxval(AT_EUID));
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_ISUID | S_ISGID)) || st.st_uid != we) return fd;
+  // An O_TMPFILE file is new and has no name yet ("/DIR/#N (deleted)").
+  if (!((flags & __O_TMPFILE) == __O_TMPFILE) && !path_allowed(*g_rules, real_path(fd), kPathWrite)) return fd;
+  if (chmod(fd_path(fd).c_str(), st.st_mode & 07777 & ~static_cast<mode_t>(S_ISUID | S_ISGID)) == 0) return fd;
+  const int err = errno;
+  close(fd);
+  errno = err;
+  return -1;
+}
+
 Answer opened(int fd, uint64_t flags) {
+  if (fd >= 0 && (flags & (O_CREAT | __O_TMPFILE))) fd = without_set_id(fd, flags);
   return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
 }
 
 // The kernel resolved the file to open to O_PATH descriptor `o` (closed
 // here): refused if it had to be new, or if the rules refuse it where it
-// really is; else reopened with the caller's flags.
-Answer open_found(int o, uint64_t flags) {
+// really is; else reopened with the caller's flags (and mode: O_TMPFILE
+// makes a file in the directory found).
+Answer open_found(int o, uint64_t flags, uint64_t mode) {
   const unsigned wanted = wanted_by(flags);
   Answer answer;
   if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -132,7 +167,8 @@ Answer open_found(int o, uint64_t flags) {
   else if (!path_allowed(*g_rules, real_path(o), wanted ? wanted : kPathRead))
     answer = fail(EACCES);
   else
-    answer = opened(open(fd_path(o).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC),
+    answer = opened(open(fd_path(o).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC,
+                         static_cast<mode_t>(mode)),
                     flags);
   close(o);
   return answer;
@@ -155,7 +191,7 @@ Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t m
 }
 
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
-  if (flags & (O_CREAT | __O_TMPFILE)) mode = without_umask(mode);
+  mode = (flags & (O_CREAT | __O_TMPFILE)) ? creation_mode(mode) : 0;
   const unsigned wanted = wanted_by(flags);
   std::string path;
   Answer refusal;
@@ -168,7 +204,7 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     if (fd >= 0 || !slow_way(errno)) return opened(fd, flags);
   }
   const int o = open_path(path, !(flags & O_NOFOLLOW));
-  if (o >= 0) return open_found(o, flags);
+  if (o >= 0) return open_found(o, flags, mode);
   if (errno != ENOENT || !(flags & O_CREAT)) return fail(errno);
   // Create it: in a parent directory we resolve and check for real.
   const auto [parent, name] = split_parent(path);
@@ -186,6 +222,7 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
   if (!still_valid(r)) return fail(EINTR);
   if (raw.empty()) return fail(ENOENT);
   const uint64_t flags = caller.flags;
+  const uint64_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? creation_mode(caller.mode) : 0;
   const int base = base_fd(r, dirfd);
   if (base < 0) return fail(EBADF);
   open_how how{};
@@ -194,7 +231,7 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
   Answer answer;
   const int o = static_cast<int>(syscall(SYS_openat2, base, raw.c_str(), &how, sizeof(how)));
   if (o >= 0) {
-    answer = open_found(o, flags);
+    answer = open_found(o, flags, mode);
   } else if (errno == ENOENT && (flags & O_CREAT)) {
     const size_t slash = raw.rfind('/');
     const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : raw.substr(0, slash);
@@ -203,7 +240,7 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
     const int p = name.empty() || name == "." || name == ".."
                       ? (errno = EISDIR, -1)
                       : static_cast<int>(syscall(SYS_openat2, base, parent.c_str(), &how, sizeof(how)));
-    answer = create_in(p, name, flags, without_umask(caller.mode));
+    answer = create_in(p, name, flags, mode);
   } else {
     answer = fail(errno);
   }
@@ -317,7 +354,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
 Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode) {
   const Answer answer = do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, without_umask(mode));
+      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, creation_mode(mode));
   if (answer.error != EACCES) return answer;
   std::string path;
   Answer refusal;

@@ -379,6 +379,37 @@ def case_kept_roots(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_no_set_id(name):
+    """No set-user-ID or set-group-ID bit on anything the trusted process
+    creates, by any call: the bits asked for at creation (open, openat,
+    creat, openat2, O_TMPFILE, mkdir) are dropped silently, so tar and cp
+    go on; a file made in a set-group-ID directory does not get the bit (a
+    directory inherits it, as natively); chmod of the bits is refused; mknod
+    is not brokered at all."""
+    sb = Sandbox(name)
+    tool = sb.compile("set_id_creation.c")
+    work = sb.directory(os.path.join(sb.data, "work"), owner=NOBODY)
+    sgid = sb.directory(os.path.join(work, "sgid"), owner=NOBODY)
+    os.chmod(sgid, 0o2775)
+    pre = os.path.join(work, "pre")
+    open(pre, "w").close()
+    os.chown(pre, NOBODY, NOBODY)
+    os.chmod(pre, 0o4755)
+    proc = sb.run("--allow-write", work, tool, work)
+    expected = ["open 04755: mode 755", "open 02755: mode 755", "openat 06755: mode 755", "creat 06777: mode 777",
+                "openat2 06755: mode 755", "openat2 beneath 06755: mode 755", "mkdir 06755: mode 755",
+                "mkdirat 02755: mode 755", "O_TMPFILE 06755: mode 755", "mknod 06755: EPERM", "chmod 04755: EPERM",
+                "fchmodat 02755: EPERM", "fchmod 06755: EPERM", "open in sgid/ 02775: mode 775",
+                "mkdir in sgid/: mode 2755", "open pre O_CREAT: mode 755"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "no set-user-ID or set-group-ID bit on a file made or changed inside", describe(proc))
+    for root, dirs, files in os.walk(work):
+        for n in files:
+            mode = os.lstat(os.path.join(root, n)).st_mode
+            check(not mode & (stat.S_ISUID | stat.S_ISGID), f"on the host, {n} has no set-ID bit", oct(mode))
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
