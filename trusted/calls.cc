@@ -73,6 +73,11 @@ bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rule
 // privilege).
 uint64_t creation_mode(uint64_t mode) { return without_umask(mode) & ~static_cast<uint64_t>(S_ISUID | S_ISGID); }
 
+// What an O_PATH open (open, openat) keeps of its flags: the kernel ignores
+// the others, as we do (openat2 refuses them: EINVAL). So an O_PATH open
+// never creates, truncates or asks for writing.
+constexpr uint64_t kPathOnlyFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.
 bool allowed(const std::string& path, unsigned wanted, bool metadata) {
@@ -128,6 +133,39 @@ unsigned wanted_by(uint64_t flags) {
   return wanted;
 }
 
+// An O_PATH descriptor cannot be handed over: SECCOMP_IOCTL_NOTIF_ADDFD
+// takes its source with fget() (kernel/seccomp.c), which refuses O_PATH
+// files (fs/file.c: __fget(fd, FMODE_PATH)), and no other way installs a
+// descriptor in the program. So the program gets the file it named opened
+// for reading, which the rules already granted (an O_PATH open is checked
+// as a read; the descriptor is never writable, whatever the flags said): a
+// directory O_RDONLY|O_DIRECTORY, a regular file O_RDONLY. What it can tell:
+// F_GETFL says O_RDONLY, read() works, and the open needs read permission
+// on the file itself (an O_PATH open needs none): EACCES without it. Every
+// use of an O_PATH descriptor (a base for *at calls, fstat, fchdir) works
+// as well on these. Nothing else has a descriptor we could give: a symlink
+// itself (O_PATH|O_NOFOLLOW) can only be opened O_PATH, and a FIFO, socket
+// or device would be opened for real, with effects an O_PATH open does not
+// have (a FIFO's reader, a tape's rewind). These answer EOPNOTSUPP, which
+// is what glibc's lchmod, the common user, answers for a symlink anyway.
+// `o` is closed here.
+int without_o_path(int o) {
+  struct stat st;
+  int fd = -1;
+  if (fstat(o, &st) != 0) {
+  } else if (S_ISREG(st.st_mode)) {
+    fd = open(fd_path(o).c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  } else if (S_ISDIR(st.st_mode)) {
+    fd = open(fd_path(o).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } else {
+    errno = EOPNOTSUPP;
+  }
+  const int err = errno;
+  close(o);
+  errno = err;
+  return fd;
+}
+
 // After an open that may have created a regular file: no set-user-ID or
 // set-group-ID bit on it. We never ask for them (creation_mode), and Linux
 // never adds them to a new regular file, but a filesystem might (a
@@ -151,6 +189,7 @@ int without_set_id(int fd, uint64_t flags) {
 }
 
 Answer opened(int fd, uint64_t flags) {
+  if (fd >= 0 && (flags & O_PATH)) fd = without_o_path(fd);
   if (fd >= 0 && (flags & (O_CREAT | __O_TMPFILE))) fd = without_set_id(fd, flags);
   return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
 }
@@ -191,6 +230,7 @@ Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t m
 }
 
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
+  if (flags & O_PATH) flags &= kPathOnlyFlags;
   mode = (flags & (O_CREAT | __O_TMPFILE)) ? creation_mode(mode) : 0;
   const unsigned wanted = wanted_by(flags);
   std::string path;
@@ -554,6 +594,10 @@ Answer handle(const seccomp_notif& r) {
       open_how how{};
       if (a[3] < sizeof(how)) return fail(EINVAL);
       if (!read_memory(r.pid, a[2], &how, sizeof(how))) return fail(EFAULT);
+      // As the kernel's openat2: O_PATH with other flags, or a mode without
+      // a file to create, is a mistake, not something to ignore.
+      if ((how.flags & O_PATH) && (how.flags & ~kPathOnlyFlags)) return fail(EINVAL);
+      if (how.mode != 0 && !(how.flags & (O_CREAT | __O_TMPFILE))) return fail(EINVAL);
       if (how.resolve != 0) return do_open_resolved(r, static_cast<int64_t>(a[0]), a[1], how);
       return do_open(r, static_cast<int64_t>(a[0]), a[1], how.flags, how.mode);
     }
@@ -598,6 +642,7 @@ Answer handle(const seccomp_notif& r) {
 }
 
 void reply(const seccomp_notif& n, const Answer& a) {
+  int error = a.error;
   if (a.fd >= 0) {
     seccomp_notif_addfd add{};
     add.id = n.id;
@@ -605,12 +650,16 @@ void reply(const seccomp_notif& n, const Answer& a) {
     add.srcfd = static_cast<unsigned>(a.fd);
     add.newfd_flags = a.fd_flags;
     const int rc = ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    const int err = errno;
     close(a.fd);
-    if (rc >= 0 || errno == ENOENT) return;  // answered, or the caller is gone
+    if (rc >= 0 || err == ENOENT) return;  // answered, or the caller is gone
+    // Not installed, so not answered: the call fails with the kernel's
+    // reason (EMFILE only if the program's descriptor table is full).
+    error = err;
   }
   seccomp_notif_resp resp{};
   resp.id = n.id;
-  resp.error = a.fd >= 0 ? -EMFILE : -a.error;
+  resp.error = -error;
   resp.val = a.value;
   ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }

@@ -410,6 +410,37 @@ def case_no_set_id(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_o_path(name):
+    """O_PATH opens of allowed paths work. The kernel cannot install an
+    O_PATH descriptor in the program (SECCOMP_IOCTL_NOTIF_ADDFD refuses
+    them), so a file or directory comes opened read-only, never writable,
+    whatever the flags; its O_CLOEXEC is kept; a symlink itself
+    (O_NOFOLLOW) or a FIFO answers EOPNOTSUPP (glibc's lchmod gives that
+    for a symlink anyway); the rules decide as for any read."""
+    sb = Sandbox(name)
+    tool = sb.compile("o_path_opens.c")
+    ro = sb.directory(os.path.join(sb.data, "ro"), [("f", "f\n")])
+    os.symlink("f", os.path.join(ro, "link"))
+    os.symlink("../secret", os.path.join(ro, "bad"))
+    os.mkfifo(os.path.join(ro, "fifo"))
+    secret = sb.file("secret", "SECRET\n", owner=NOBODY, mode=0o600)
+    rw = sb.directory(os.path.join(sb.data, "rw"), [("g", "g\n")], owner=NOBODY)
+    os.chown(os.path.join(rw, "g"), NOBODY, NOBODY)
+    os.symlink("g", os.path.join(rw, "l"))
+    proc = sb.run("--allow-read", ro, "--allow-write", rw, tool, ro, rw, secret)
+    expected = ["file: file", "file O_CLOEXEC: file cloexec", "dir: dir", "file O_DIRECTORY: ENOTDIR",
+                "symlink followed: file", "symlink itself: EOPNOTSUPP", "fifo: EOPNOTSUPP", "read rule O_RDWR: file",
+                "read rule O_WRONLY|O_TRUNC: file", "missing O_CREAT: ENOENT", "write rule O_RDWR: file",
+                "secret: EACCES", "symlink to the secret: EACCES", "openat2: file cloexec",
+                "openat2 RESOLVE_NO_SYMLINKS: file", "openat2 O_PATH|O_RDWR: EINVAL", "openat from an O_PATH dir: file",
+                "openat O_PATH from an O_PATH dir: file", "lchmod of a symlink: EOPNOTSUPP"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "O_PATH opens of allowed files and directories work, read-only; the rest say why", describe(proc))
+    check(open(os.path.join(ro, "f")).read() == "f\n" and not os.path.exists(os.path.join(ro, "new")),
+          "nothing was truncated or created")
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
