@@ -1,0 +1,489 @@
+"""`sbx run` against a hostile program (issue 11): programs built at test time
+(tests/hostile/*.c, with `cc`) to get something the rules do not give them,
+each run under `sbx run` as uid 65534 against the setuid copy of the helper.
+
+Every case has a secret: a mode-600 file of uid 65534 (so the program, as
+that user, could read it natively) in a directory outside every rule. The
+programs read it wherever their code gets to run and print it, on standard
+error and standard output, and copy it to a directory of uid 65534 outside
+the rules (tests/hostile/attack.h). Held means what a user would check:
+  - the secret's text is in neither output, nor in any file under the
+    test's directory but the secret itself, and the secret is unchanged;
+  - no code of the program reported `Seccomp: 0` (it ran without the filter);
+  - then what each case says about the exit status and the host's files.
+Nothing here looks at how the sandbox is built, only at what `sbx run` does.
+
+usage: hostile_cases.py CASE
+"""
+import importlib.util
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+
+import sbxtest
+from sbxtest import NOBODY, assert_no_leftovers, check, describe, main, skip
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCES = os.path.normpath(os.path.join(HERE, "..", "hostile"))
+PYTHON = "/usr/bin/python3"
+
+
+def _run_cases_sandbox():
+    """run_cases.Sandbox, the work directory with sbx, the shim and a setuid
+    copy of the helper that every `sbx run` test uses, so that these tests
+    start the sandbox exactly as the others do, whatever it is made of.
+    run_cases.py runs its case from argv when imported: its `main` is
+    stubbed out for the import."""
+    spec = importlib.util.spec_from_file_location("run_cases", os.path.join(HERE, "run_cases.py"))
+    module = importlib.util.module_from_spec(spec)
+    real_main = sbxtest.main
+    sbxtest.main = lambda cases: None
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sbxtest.main = real_main
+    return module.Sandbox
+
+
+Sandbox = _run_cases_sandbox()
+
+
+class Hostile:
+    """A Sandbox with a secret, a directory for stolen copies, and a C
+    compiler for the attack programs."""
+
+    def __init__(self, name):
+        self.sb = Sandbox(name)
+        self.dir = self.sb.dir
+        self.token = "sbx-hostile-secret-" + secrets.token_hex(12)
+        self.secret_dir = self.owned_dir("secret", mode=0o700)
+        self.secret = os.path.join(self.secret_dir, "secret.txt")
+        with open(self.secret, "w") as f:
+            f.write(self.token + "\n")
+        os.chown(self.secret, NOBODY, NOBODY)
+        os.chmod(self.secret, 0o600)
+        self.secret_stat = os.stat(self.secret)
+        self.exfil = self.owned_dir("exfil")
+        self.programs = os.path.join(self.dir, "programs")
+        os.makedirs(self.programs)
+        os.chmod(self.programs, 0o755)
+        self.cc = shutil.which("cc") or shutil.which("gcc")
+        if self.cc is None:
+            skip("no C compiler (cc): the hostile programs are built at test time")
+
+    def owned_dir(self, name, mode=0o755, owner=NOBODY):
+        path = os.path.join(self.dir, name)
+        os.makedirs(path)
+        os.chown(path, owner, owner)
+        os.chmod(path, mode)
+        return path
+
+    def compile(self, output, sources, *flags, allowed_dir=None, secret=None, exfil=None):
+        """Build tests/hostile sources into programs/OUTPUT (as root), readable
+        and runnable by uid 65534; the secret's path and the exfiltration
+        directory are compiled in."""
+        out = os.path.join(self.programs, output)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        defines = [f'-DSECRET_PATH="{secret or self.secret}"', f'-DEXFIL_DIR="{exfil or self.exfil}"']
+        if allowed_dir is not None:
+            defines.append(f'-DALLOWED_DIR="{allowed_dir}"')
+        argv = [self.cc, "-O2", "-g0", "-Wall", "-I", SOURCES, *defines, "-o", out,
+                *[os.path.join(SOURCES, s) for s in sources], *flags]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        check(proc.returncode == 0, f"compiling {output}", " ".join(argv), proc.stderr)
+        for d in (os.path.dirname(out), self.programs):
+            os.chmod(d, 0o755)
+        os.chmod(out, 0o755)
+        return out
+
+    def run(self, *args, timeout=60):
+        return self.sb.run(*args, timeout=timeout)
+
+    def where_is_the_secret(self, proc):
+        """Where the secret's text is, besides the secret: the outputs, and
+        every file under the test's directory (a hard link to the secret
+        counts: it names the secret somewhere the rules may reach)."""
+        found = [n for n, text in (("stdout", proc.stdout), ("stderr", proc.stderr)) if self.token in (text or "")]
+        for root, dirs, files in os.walk(self.dir):
+            for name in files:
+                path = os.path.join(root, name)
+                if path == self.secret:
+                    continue
+                try:
+                    st = os.lstat(path)
+                    if not stat.S_ISREG(st.st_mode):
+                        continue
+                    with open(path, "rb") as f:
+                        if self.token.encode() in f.read():
+                            found.append(path)
+                except OSError:
+                    continue
+        return found
+
+    def assert_held(self, proc, what):
+        """The secret never came out, no code of the program ran without the
+        filter, and the secret is as it was."""
+        where = self.where_is_the_secret(proc)
+        check(not where, f"{what}: the secret's contents appear in {', '.join(where)}", describe(proc))
+        unfiltered = [l for l in (proc.stdout + proc.stderr).splitlines() if l.endswith("Seccomp: 0")]
+        check(not unfiltered, f"{what}: code of the program ran without the seccomp filter: {unfiltered}",
+              describe(proc))
+        st = os.stat(self.secret)
+        with open(self.secret) as f:
+            text = f.read()
+        check(text == self.token + "\n" and st.st_mtime_ns == self.secret_stat.st_mtime_ns and
+              st.st_mode == self.secret_stat.st_mode, f"{what}: the secret is unchanged",
+              f"now {text!r}, mode {oct(st.st_mode)}")
+        check(sorted(os.listdir(self.secret_dir)) == ["secret.txt"], f"{what}: nothing was created beside the secret",
+              str(os.listdir(self.secret_dir)))
+
+    def assert_ran_sandboxed(self, proc, what, hooks=()):
+        """The program ran to the end of main (exit 0), and each of its hooks
+        ran and could not open the secret: it ran inside the sandbox."""
+        out = proc.stdout.splitlines()
+        check(proc.returncode == 0 and out and out[-1].startswith("main: ran"),
+              f"{what}: the program runs to its end under sbx run, exit 0", describe(proc))
+        for hook in ("main", *hooks):
+            check(f"[{hook}] ran" in proc.stderr.splitlines(), f"{what}: its {hook} code ran", describe(proc))
+            check(f"[{hook}] open secret: errno" in proc.stderr, f"{what}: its {hook} code could not open the secret",
+                  describe(proc))
+
+
+# --- 1. code before the in-process set-up ------------------------------------------
+#
+# A preinit function, an IFUNC resolver and a library's constructor are
+# ordinary parts of a program: the program must run, and each must run
+# inside the finished sandbox (exit 0, each hook reporting that it could not
+# open the secret). A refusal would break ordinary programs (IFUNC is how
+# optimised libraries pick their code; every C++ library has constructors).
+
+def case_preinit(name):
+    h = Hostile(name)
+    program = h.compile("preinit", ["preinit.c"])
+    proc = h.run(program)
+    h.assert_held(proc, "a DT_PREINIT_ARRAY function")
+    h.assert_ran_sandboxed(proc, "a DT_PREINIT_ARRAY function", ["preinit"])
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_ifunc(name):
+    h = Hostile(name)
+    program = h.compile("ifunc", ["ifunc.c"], "-Wl,-z,now")
+    proc = h.run(program)
+    h.assert_held(proc, "an IFUNC resolver")
+    h.assert_ran_sandboxed(proc, "an IFUNC resolver", ["ifunc"])
+    check("answer 42" in proc.stdout, "the resolved function works", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_needed_constructor(name):
+    """A library the program links, found through RUNPATH $ORIGIN/lib; the
+    library's directory is allowed for reading (the loader must open it inside
+    the sandbox, so it needs to be readable there: that is the point)."""
+    h = Hostile(name)
+    lib = h.compile("lib/libhostile.so", ["needed_lib.c"], "-shared", "-fPIC")
+    program = h.compile("needed", ["needed_main.c"], "-L", os.path.dirname(lib), "-lhostile",
+                        "-Wl,-rpath,$ORIGIN/lib", "-Wl,--enable-new-dtags")
+    proc = h.run("--allow-read", os.path.dirname(lib), program)
+    h.assert_held(proc, "a DT_NEEDED library's constructor")
+    h.assert_ran_sandboxed(proc, "a DT_NEEDED library's constructor", ["needed-constructor"])
+    check("library answer 42" in proc.stdout, "the library's function works", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_audit_library(name):
+    """An audit library the program names itself (DT_AUDIT): the loader
+    calls it before loading anything else of the program's. The program must
+    run; the audit library either runs inside the sandbox and gets nothing,
+    or is not loaded at all (a loader told to ignore DT_AUDIT holds too: it is
+    a debugging aid, not something the program needs to work)."""
+    h = Hostile(name)
+    lib = h.compile("lib/libaudit.so", ["audit_lib.c"], "-shared", "-fPIC")
+    program = h.compile("audit", ["audit_main.c"], f"-Wl,--audit={lib}")
+    proc = h.run("--allow-read", os.path.dirname(lib), program)
+    h.assert_held(proc, "a DT_AUDIT library")
+    audited = "[audit] ran" in proc.stderr.splitlines()
+    h.assert_ran_sandboxed(proc, "a DT_AUDIT library", ["audit"] if audited else [])
+    print("held by:", "the audit library ran inside the sandbox" if audited else "the audit library was not loaded")
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_custom_interpreter(name):
+    """PT_INTERP naming a static loader of the program's own. Held any of
+    three ways: the program runs sandboxed without it (its main reports the
+    secret refused), sbx run refuses with a sentence, or the loader runs
+    inside the sandbox and gets nothing. What fails is the loader running
+    outside it."""
+    h = Hostile(name)
+    interp = h.compile("interp", ["interp.c"], "-static-pie", "-nostdlib", "-fPIE", "-ffreestanding",
+                       "-fno-stack-protector")
+    program = h.compile("interp_main", ["interp_main.c"], f"-Wl,--dynamic-linker={interp}")
+    proc = h.run(program)
+    h.assert_held(proc, "a PT_INTERP of the program's own")
+    lines = proc.stderr.splitlines()
+    main_ran = proc.returncode == 0 and "main: ran" in proc.stdout and "[main] ran" in lines
+    refused = proc.returncode == 126 and proc.stderr.startswith("sbx run: ") and "[interp] ran" not in lines
+    loader_confined = "[interp] ran" in lines and "[interp] open secret: errno" in proc.stderr
+    check(main_ran or refused or loader_confined,
+          "the program runs sandboxed without its loader, or sbx run refuses it with a sentence, "
+          "or its loader runs inside the sandbox", describe(proc))
+    if main_ran:
+        check("[main] open secret: errno" in proc.stderr, "main could not open the secret", describe(proc))
+    print("held by:", "the program ran without its loader" if main_ran else "a refusal" if refused
+          else "the loader ran inside the sandbox")
+    assert_no_leftovers(h.sb.helper)
+
+
+# --- 2. functions of the program's that the sandbox might call ------------------------
+#
+# The program exports libc's names; each reads the secret when first called
+# in a process, some lie (tests/hostile/exports.c). Programs that define
+# their own getenv or malloc are ordinary (bash, custom allocators) and must
+# start and behave: exit 0. A lying one is still only the program's own
+# function, which nothing of the sandbox may consult, so it runs too.
+
+def exports_case(symbol, name):
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    program = h.compile(f"exports-{symbol}", ["exports.c"], f"-DEXPORT_{symbol.upper()}", "-rdynamic", "-pthread",
+                        allowed_dir=allowed)
+    proc = h.run("--allow-write", allowed, program)
+    what = f"a program exporting {symbol}"
+    h.assert_held(proc, what)
+    h.assert_ran_sandboxed(proc, what)
+    out = proc.stdout.splitlines()
+    check("main: socket refused" in out, f"{what}: the sandbox's filter holds (no socket)", describe(proc))
+    check(any(l.startswith("main: open secret: ") for l in out) and
+          any(l.startswith("main: open through a symlink: ") for l in out),
+          f"{what}: main tried the secret directly and through a symlink in its --allow-write directory",
+          describe(proc))
+    if symbol == "malloc":
+        check("main: malloc works" in out, f"{what}: the program's allocator serves it", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_exports_socketpair(name):
+    exports_case("socketpair", name)
+
+
+def case_exports_readlink(name):
+    """readlink and readlinkat of /proc/self/fd/N answer a file inside the
+    --allow-write directory: a path check that asks them approves anything."""
+    exports_case("readlink", name)
+
+
+def case_exports_getenv(name):
+    """getenv answers SBX_SANDBOXED=1 and no other SBX_* variable."""
+    exports_case("getenv", name)
+
+
+def case_exports_malloc(name):
+    exports_case("malloc", name)
+
+
+def case_exports_setenv(name):
+    exports_case("setenv", name)
+
+
+def case_exports_fork(name):
+    exports_case("fork", name)
+
+
+def case_exports_prctl(name):
+    exports_case("prctl", name)
+
+
+def case_exports_syscall(name):
+    """syscall(SYS_seccomp, ...) installs an allow-everything filter instead."""
+    exports_case("syscall", name)
+
+
+def case_exports_libc(name):
+    """read, write, close, open, fcntl, ioctl, getcwd, waitpid, sigaction,
+    pthread_create, strtol, strerror, process_vm_readv, poll, ... at once."""
+    exports_case("libc", name)
+
+
+def case_links(name):
+    """Links the program makes from main in its --allow-write directory: a
+    symlink to the secret, to its directory, a relative one, a hard link,
+    and a symlink swapped in while the name is opened 20,000 times. Nothing
+    read or written through them reaches the secret."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    program = h.compile("links", ["links.c"], "-pthread", allowed_dir=allowed)
+    proc = h.run("--allow-write", allowed, program, timeout=120)
+    h.assert_held(proc, "links to the secret")
+    h.assert_ran_sandboxed(proc, "links to the secret")
+    out = proc.stdout.splitlines()
+    check(not [l for l in out if "LEAK" in l or "WROTE" in l or "TRUNCATED" in l],
+          "nothing was read, written or truncated through a link", describe(proc))
+    race = [l for l in out if l.startswith("race: ") and l.endswith(" leaked")]
+    check(race and race[0].endswith(" 0 leaked"), "the swapped symlink was never followed", describe(proc))
+    print(race[0])
+    assert_no_leftovers(h.sb.helper)
+
+
+# --- 3. bash -------------------------------------------------------------------------
+
+def case_bash(name):
+    """bash defines its own getenv, setenv and malloc: it must start, for -c
+    and for a script, by its path and through its #! line."""
+    h = Hostile(name)
+    proc = h.run("bash", "-c", "echo hi")
+    check(proc.returncode == 0 and proc.stdout == "hi\n", "sbx run bash -c 'echo hi' prints hi", describe(proc))
+    h.assert_held(proc, "bash -c")
+    scripts = os.path.join(h.dir, "scripts")
+    os.makedirs(scripts)
+    os.chmod(scripts, 0o755)
+    allowed = os.path.join(scripts, "allowed.txt")
+    with open(allowed, "w") as f:
+        f.write("an allowed line\n")
+    os.chmod(allowed, 0o644)
+    script = os.path.join(scripts, "script.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/bash\n"
+                'echo "script ran with $1, $((6 * 7))"\n'
+                f'read -r line < {allowed} && echo "read: $line"\n'
+                f'if read -r s < {h.secret}; then echo "LEAK $s"; echo "$s" > {h.exfil}/loot-bash; fi\n'
+                "exit 3\n")
+    os.chmod(script, 0o755)
+    expected = "script ran with arg, 42\nread: an allowed line\n"
+    for argv, what in ((["/bin/bash", script, "arg"], "bash SCRIPT"), ([script, "arg"], "a #!/bin/bash script")):
+        proc = h.run("--allow-read", scripts, *argv)
+        h.assert_held(proc, what)
+        check(proc.returncode == 3 and proc.stdout == expected,
+              f"{what} runs under sbx run: its output, its exit status (3)", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+# --- 4. the allowed directory, between two runs --------------------------------------
+
+def allowed_dir_case(name, attack):
+    """Run 1 (`sbx run --allow-write W replace_dir ATTACK W`) tries to change
+    W's mode or put something else in its place; then W must be the same
+    directory, same owner, same mode. If run 1 did put a symlink there, run
+    2, the identical command, must refuse, naming it; either way run 2 reads
+    and writes nothing of the secret through W."""
+    h = Hostile(name)
+    # W's parent is the user's (as a home directory is): natively, uid 65534
+    # could rename and remove W; inside the sandbox W is the rule, not the
+    # program's to change.
+    home = h.owned_dir("home")
+    allowed = os.path.join(home, "allowed")
+    os.mkdir(allowed)
+    os.chown(allowed, NOBODY, NOBODY)
+    os.chmod(allowed, 0o755)
+    keep = os.path.join(allowed, "keep.txt")
+    with open(keep, "w") as f:
+        f.write("kept\n")
+    os.chown(keep, NOBODY, NOBODY)
+    before = os.lstat(allowed)
+    program = h.compile("replace_dir", ["replace_dir.c"])
+    proc = h.run("--allow-write", allowed, program, attack, allowed)
+    h.assert_held(proc, f"run 1 ({attack})")
+    check(proc.returncode == 0 and "main: ran" in proc.stdout, f"run 1 ({attack}) ran", describe(proc))
+    print("run 1:", "; ".join(l for l in proc.stdout.splitlines() if not l.startswith("main")))
+    try:
+        after = os.lstat(allowed)
+    except FileNotFoundError:
+        after = None
+    entries = sorted(os.listdir(home))
+    check(entries == ["allowed"], f"run 1 ({attack}) made nothing beside the allowed directory", str(entries),
+          describe(proc))
+    replaced = after is not None and stat.S_ISLNK(after.st_mode)
+    if not replaced:
+        check(after is not None and stat.S_ISDIR(after.st_mode) and after.st_ino == before.st_ino,
+              f"after run 1 ({attack}) the allowed directory is the same directory", describe(proc))
+        check((after.st_uid, after.st_gid, after.st_mode) == (before.st_uid, before.st_gid, before.st_mode),
+              f"after run 1 ({attack}) the allowed directory has its owner and mode",
+              f"before {before.st_uid}:{before.st_gid} {oct(before.st_mode)}, "
+              f"after {after.st_uid}:{after.st_gid} {oct(after.st_mode)}", describe(proc))
+    proc2 = h.run("--allow-write", allowed, program, "use", allowed)
+    h.assert_held(proc2, "run 2 through the allowed directory")
+    if replaced:
+        check(proc2.returncode == 126 and allowed in proc2.stderr and "symlink" in proc2.stderr
+              and "main: ran" not in proc2.stdout,
+              "the allowed directory was replaced by a symlink: run 2 refuses with a sentence naming it",
+              describe(proc2))
+    else:
+        check(proc2.returncode == 0 and "main: ran" in proc2.stdout, "run 2 ran", describe(proc2))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_allowed_dir_mode(name):
+    allowed_dir_case(name, "chmod")
+
+
+def case_allowed_dir_replaced(name):
+    allowed_dir_case(name, "replace")
+
+
+# --- 5. set-user-ID and set-group-ID bits ---------------------------------------------
+
+def setid_files(directory):
+    found = []
+    for root, dirs, files in os.walk(directory):
+        for n in dirs + files:
+            st = os.lstat(os.path.join(root, n))
+            if st.st_mode & (stat.S_ISUID | stat.S_ISGID):
+                found.append(f"{n} {oct(st.st_mode)}")
+    return sorted(found)
+
+
+def case_setid_bits(name):
+    """Every call that takes a mode, in an --allow-write directory W owned by
+    uid and gid 65534 without a set-group-ID bit (so no bit is inherited,
+    and the kernel keeps a set-group-ID bit of the caller's own group).
+    Afterwards no file or directory in W has either bit. A control run
+    outside the sandbox shows that the same calls set them natively."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    program = h.compile("setid", ["setid.c"])
+    control_dir = h.owned_dir("control")
+    control = h.compile("setid-control", ["setid.c"], secret="/nonexistent/secret", exfil="/nonexistent")
+    native = sbxtest.run([control, control_dir])
+    natively = setid_files(control_dir)
+    check(native.returncode == 0 and any(f.startswith("open ") for f in natively),
+          "control: natively, open(O_CREAT, 04755) makes a set-user-ID file", describe(native), str(natively))
+    print("natively set:", ", ".join(natively))
+    proc = h.run("--allow-write", allowed, program, allowed)
+    h.assert_held(proc, "set-user-ID and set-group-ID bits")
+    check(proc.returncode == 0 and "main: ran" in proc.stdout, "the program ran", describe(proc))
+    st = os.stat(allowed)
+    check(not st.st_mode & (stat.S_ISUID | stat.S_ISGID), "W itself has no set-ID bit (none to inherit)", oct(st.st_mode))
+    found = setid_files(allowed)
+    check(not found, f"files made or changed inside have a set-user-ID or set-group-ID bit: {', '.join(found)}",
+          describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+# --- 6. O_PATH -------------------------------------------------------------------------
+
+def case_o_path(name):
+    h = Hostile(name)
+    data = h.owned_dir("opath-data", owner=0)
+    with open(os.path.join(data, "file.txt"), "w") as f:
+        f.write("opath file\n")
+    os.chmod(os.path.join(data, "file.txt"), 0o644)
+    os.symlink("file.txt", os.path.join(data, "link"))
+    program = h.compile("opath", ["opath.c"])
+    proc = h.run("--allow-read", data, program, data)
+    h.assert_held(proc, "O_PATH")
+    check(proc.returncode == 0 and proc.stdout.splitlines() == [
+        "O_PATH file: regular file",
+        "O_PATH directory: directory",
+        "openat from the O_PATH directory: opath file",
+        "O_PATH|O_NOFOLLOW symlink: symlink",
+        "readlinkat of it: file.txt",
+        "O_PATH secret: refused",
+        "secret from the O_PATH directory: refused",
+        "main: ran",
+    ], "O_PATH opens of allowed paths work (file, directory, symlink with O_NOFOLLOW); of the secret, they fail",
+        describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})
