@@ -27,7 +27,6 @@ from sbxtest import NOBODY, assert_no_leftovers, check, describe, main, skip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = os.path.normpath(os.path.join(HERE, "..", "hostile"))
-PYTHON = "/usr/bin/python3"
 
 
 def _run_cases_sandbox():
