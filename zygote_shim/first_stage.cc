@@ -134,13 +134,10 @@ pid_t start_trusted_process(const char* trusted, int policy_fd, int* sock) {
     if (dup2(sv[1], 100) < 0 || dup2(policy_fd, 101) < 0 || dup2(100, sbx::kTrustedSocketFd) < 0 ||
         dup2(101, sbx::kTrustedPolicyFd) < 0)
       die_errno("trusted process: dup2");
+    // Not the caller's stdin and stdout either (stderr stays, for messages).
     close_range(sbx::kTrustedPolicyFd + 1, ~0U, 0);
-    const int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      dup2(devnull, STDIN_FILENO);
-      dup2(devnull, STDOUT_FILENO);
-      close(devnull);
-    }
+    close(STDIN_FILENO);
+    close(STDOUT_FILENO);
     char* const argv[] = {const_cast<char*>("sbx-trusted"), cwd, nullptr};
     char* const envp[] = {nullptr};
     execve(trusted, argv, envp);
@@ -172,8 +169,9 @@ void chroot_me() {
 void install_filter(const Compiled& policy, int sock) {
   int listener = -1;
   if (policy.uses_broker) {
-    // The lowest free descriptor is where the kernel will put the listener.
-    listener = fcntl(STDIN_FILENO, F_DUPFD, 0);
+    // The lowest free descriptor is where the kernel will put the listener
+    // (found through a descriptor we know is open: stdin may be closed).
+    listener = fcntl(sock, F_DUPFD, 0);
     if (listener < 0) die_errno("finding a free descriptor");
     close(listener);
     if (write(sock, &listener, sizeof(listener)) != sizeof(listener))

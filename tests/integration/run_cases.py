@@ -500,11 +500,11 @@ def case_path_calls(name):
     assert_no_leftovers(sb.helper)
 
 
-def case_trapped_fstat(name):
-    """newfstatat and statx with AT_EMPTY_PATH are trapped and answered by
-    the shim with fstat; given a path, they are checked like any path call,
-    so a directory descriptor from the trusted process does not reach the
-    host's metadata."""
+def case_fstat_by_descriptor(name):
+    """newfstatat and statx with AT_EMPTY_PATH and no path are fstat,
+    answered by the trusted process on its copy of the descriptor; given a
+    path, they are checked like any path call, so a directory descriptor from
+    the trusted process does not reach the host's metadata."""
     sb = Sandbox(name)
     secret = sb.file("secret.txt", "SECRET, 24 bytes long..\n")
     sub = sb.directory(os.path.join(sb.data, "sub"), [("allowed.txt", "allowed\n")])
@@ -536,6 +536,19 @@ def case_trapped_fstat(name):
         "fstat through newfstatat and statx works; a path next to AT_EMPTY_PATH is checked by the rules",
         describe(proc))
     check(os.path.getsize(secret) == 24, "(the secret file is there to be seen, had the check failed)")
+    assert_no_leftovers(sb.helper)
+
+
+def case_trap(name):
+    """A policy's trap: the shim's SIGSYS handler answers the call with
+    ENOSYS, after start-up; the program goes on."""
+    sb = Sandbox(name)
+    policy = sb.file("trap.policy", "getcpu: trap\ninclude builtin:default\n")
+    proc = sb.run("--policy", policy, PYTHON, "-c",
+                  "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                  "print('getcpu', libc.syscall(309, None, None, None), ctypes.get_errno())\nprint('after')")
+    check(proc.returncode == 0 and proc.stdout.split() == ["getcpu", "-1", "38", "after"],
+          "a trapped call fails with ENOSYS (38) and the program goes on", describe(proc))
     assert_no_leftovers(sb.helper)
 
 
