@@ -862,6 +862,10 @@ def case_exit_status(name):
     check(proc.returncode == 7, "the program's exit status is sbx run's", describe(proc))
     proc = sb.run(PYTHON, "-c", "import ctypes; ctypes.string_at(0)")
     check(proc.returncode == 128 + 11, "a program that dies of SIGSEGV: 139, never a success", describe(proc))
+    # With no stdin at all (a closed descriptor 0), the sandbox still starts.
+    proc = subprocess.run(as_nobody([sb.sbx, "run", "/bin/echo", "no stdin"]), env=sb.env(), capture_output=True,
+                          text=True, timeout=60, cwd=sb.data, stdin=None, preexec_fn=lambda: os.close(0))
+    check(proc.returncode == 0 and proc.stdout == "no stdin\n", "sbx run with stdin closed", describe(proc))
     assert_no_leftovers(sb.helper)
 
 
