@@ -22,6 +22,8 @@
 
 #include <pthread.h>
 
+#include "placeholders.h"
+
 namespace sbx::trusted {
 
 const Rules* g_rules;
@@ -167,6 +169,9 @@ uint64_t without_umask(uint64_t mode) {
 // does not). Before Linux 6.9 only a process has a pidfd: then the
 // descriptor comes from the sandboxed process, whose threads share its
 // descriptor table. Checked again after: the id must still be the caller's.
+// A placeholder we handed out for an O_PATH descriptor of a symlink comes
+// back as that symlink (placeholders.h), so every call on a descriptor acts
+// on the link itself, checked by the rules like any other descriptor.
 int base_fd(const seccomp_notif& r, int64_t dirfd) {
   if (static_cast<int>(dirfd) == AT_FDCWD) return open(current_cwd().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
@@ -180,21 +185,27 @@ int base_fd(const seccomp_notif& r, int64_t dirfd) {
     errno = EBADF;
     return -1;
   }
-  return fd;
+  return without_placeholder(fd);
 }
 
 // Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
-// or the directory its descriptor refers to.
+// or the directory its descriptor refers to. A descriptor of anything but a
+// directory (a file, a symlink's placeholder, a pipe) is no base: ENOTDIR,
+// as natively; one that is not open, EBADF.
 bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
   if (static_cast<int>(dirfd) == AT_FDCWD) {
     *base = current_cwd();
     return true;
   }
   const int fd = base_fd(r, dirfd);
-  if (fd < 0) return false;
-  *base = real_path(fd);
+  if (fd < 0) return (errno = EBADF), false;
+  struct stat st;
+  const bool directory = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+  *base = directory ? real_path(fd) : "";
   close(fd);
-  return is_file_path(*base);
+  if (!directory) return (errno = ENOTDIR), false;
+  if (!is_file_path(*base)) return (errno = EBADF), false;
+  return true;
 }
 
 }  // namespace sbx::trusted

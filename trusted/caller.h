@@ -50,7 +50,8 @@ bool slow_way(int err);
 uint64_t without_umask(uint64_t mode);
 // The caller's descriptor dirfd (AT_FDCWD: our copy of its cwd), as one of ours.
 int base_fd(const seccomp_notif& r, int64_t dirfd);
-// Where a relative path of the caller starts.
+// Where a relative path of the caller starts; false with errno set (EBADF,
+// ENOTDIR) if dirfd is not a directory of the caller's.
 bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base);
 
 }  // namespace sbx::trusted

@@ -33,6 +33,7 @@
 #include <utility>
 
 #include "caller.h"
+#include "placeholders.h"
 
 namespace sbx::trusted {
 
@@ -107,7 +108,7 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
   if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
   if (raw.empty()) return (*refusal = fail(ENOENT)), false;
-  if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(EBADF)), false;
+  if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
   *path = normalize_path(base.empty() ? current_cwd() : base, raw);
   if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
   if (!allowed(*path, wanted, metadata)) return (*refusal = fail(EACCES)), false;
@@ -143,12 +144,12 @@ unsigned wanted_by(uint64_t flags) {
 // F_GETFL says O_RDONLY, read() works, and the open needs read permission
 // on the file itself (an O_PATH open needs none): EACCES without it. Every
 // use of an O_PATH descriptor (a base for *at calls, fstat, fchdir) works
-// as well on these. Nothing else has a descriptor we could give: a symlink
-// itself (O_PATH|O_NOFOLLOW) can only be opened O_PATH, and a FIFO, socket
-// or device would be opened for real, with effects an O_PATH open does not
-// have (a FIFO's reader, a tape's rewind). These answer EOPNOTSUPP, which
-// is what glibc's lchmod, the common user, answers for a symlink anyway.
-// `o` is closed here.
+// as well on these. A symlink itself (O_PATH|O_NOFOLLOW) can only be opened
+// O_PATH: the program gets a placeholder we know, and every call we answer
+// on it acts on our O_PATH descriptor of the link (placeholders.h). A FIFO,
+// socket or device would be opened for real, with effects an O_PATH open
+// does not have (a FIFO's reader, a tape's rewind): these answer
+// EOPNOTSUPP. `o` is closed here (or kept by the placeholder table).
 int without_o_path(int o) {
   struct stat st;
   int fd = -1;
@@ -157,6 +158,8 @@ int without_o_path(int o) {
     fd = open(fd_path(o).c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
   } else if (S_ISDIR(st.st_mode)) {
     fd = open(fd_path(o).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } else if (S_ISLNK(st.st_mode)) {
+    return placeholder_for(o);
   } else {
     errno = EOPNOTSUPP;
   }
@@ -332,13 +335,30 @@ Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, u
   return rc == 0 ? Answer{} : fail(err);
 }
 
+// readlink, readlinkat. With an empty path, the descriptor's own link, as
+// Linux reads it for an O_PATH descriptor of a symlink (ENOENT for anything
+// else): the link's path must show in the rules, as for readlink by path.
 Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t buf, uint64_t size) {
-  std::string path;
-  Answer refusal;
-  if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
-  // With O_PATH|O_NOFOLLOW, RESOLVE_NO_SYMLINKS still opens a symlink that
-  // is the last component: the link itself, at exactly the checked path.
-  const int o = open_checked(path, false, kPathRead, true);
+  if (static_cast<int>(size) <= 0) return fail(EINVAL);  // the kernel's bufsiz is an int
+  std::string raw;
+  int o = -1;
+  if (!read_string(r.pid, path_address, &raw)) return fail(EFAULT);
+  if (raw.empty()) {
+    o = base_fd(r, dirfd);
+    if (o < 0) return fail(errno);
+    const std::string real = real_path(o);
+    if (!is_file_path(real) || !allowed(real, kPathRead, true)) {
+      close(o);
+      return fail(EACCES);
+    }
+  } else {
+    std::string path;
+    Answer refusal;
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
+    // With O_PATH|O_NOFOLLOW, RESOLVE_NO_SYMLINKS still opens a symlink that
+    // is the last component: the link itself, at exactly the checked path.
+    o = open_checked(path, false, kPathRead, true);
+  }
   if (o < 0) return fail(errno);
   char target[PATH_MAX];
   const ssize_t n = readlinkat(o, "", target, sizeof(target));
@@ -447,7 +467,6 @@ bool changes_mode_or_owner(int o, const Change& c) {
 Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
   if (o < 0) return fail(errno);
   const std::string path = real_path(o);
-  struct stat st;
   int rc = -1;
   if (!is_file_path(path) || !path_allowed(*g_rules, path, kPathWrite)) {
     errno = EACCES;
@@ -460,11 +479,10 @@ Answer change_metadata(const seccomp_notif& r, int o, const Change& c) {
     rc = (c.mode & (S_ISUID | S_ISGID)) ? (errno = EPERM, -1) : chmod(fd_path(o).c_str(), c.mode);
   } else if (c.kind == Change::kOwner) {
     rc = fchownat(o, "", c.uid, c.gid, AT_EMPTY_PATH);
-  } else if (fstat(o, &st) != 0) {
-  } else if (S_ISLNK(st.st_mode)) {
-    errno = EOPNOTSUPP;  // the times of a symlink itself: not brokered
   } else {
-    rc = utimensat(AT_FDCWD, fd_path(o).c_str(), c.now ? nullptr : c.times, 0);
+    // On the file o is, a symlink itself too (lutimes, or an O_PATH
+    // descriptor of one): AT_EMPTY_PATH never follows.
+    rc = utimensat(o, "", c.now ? nullptr : c.times, AT_EMPTY_PATH);
   }
   const int err = errno;
   close(o);

@@ -24,6 +24,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include <string>
 
 #include "caller.h"
+#include "placeholders.h"
 #include "policy.h"
 #include "pool.h"
 #include "sandbox.h"
@@ -137,6 +139,10 @@ int main(int argc, char** argv) {
   // The caller's umask is applied by hand (without_umask): ours is 0.
   g_umask_at_start = umask(0);
   find_caller_status();
+  // Placeholders for O_PATH descriptors of symlinks hold two descriptors
+  // each; how many fit is read now, before our filter (no prlimit64 then).
+  rlimit files{};
+  set_placeholder_limit(getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur : 1024);
   confine_self();
   const int sock = sbx::kTrustedSocketFd;
   g_listener = take_listener(sock, g_sandboxed);

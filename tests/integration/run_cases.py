@@ -415,8 +415,10 @@ def case_o_path(name):
     O_PATH descriptor in the program (SECCOMP_IOCTL_NOTIF_ADDFD refuses
     them), so a file or directory comes opened read-only, never writable,
     whatever the flags; its O_CLOEXEC is kept; a symlink itself
-    (O_NOFOLLOW) or a FIFO answers EOPNOTSUPP (glibc's lchmod gives that
-    for a symlink anyway); the rules decide as for any read."""
+    (O_NOFOLLOW) comes as a placeholder the trusted process knows (fstat
+    shows the link: o-path-symlink); a FIFO answers EOPNOTSUPP; glibc's
+    lchmod answers EOPNOTSUPP for a symlink, as natively; the rules decide
+    as for any read."""
     sb = Sandbox(name)
     tool = sb.compile("o_path_opens.c")
     ro = sb.directory(os.path.join(sb.data, "ro"), [("f", "f\n")])
@@ -429,7 +431,7 @@ def case_o_path(name):
     os.symlink("g", os.path.join(rw, "l"))
     proc = sb.run("--allow-read", ro, "--allow-write", rw, tool, ro, rw, secret)
     expected = ["file: file", "file O_CLOEXEC: file cloexec", "dir: dir", "file O_DIRECTORY: ENOTDIR",
-                "symlink followed: file", "symlink itself: EOPNOTSUPP", "fifo: EOPNOTSUPP", "read rule O_RDWR: file",
+                "symlink followed: file", "symlink itself: other", "fifo: EOPNOTSUPP", "read rule O_RDWR: file",
                 "read rule O_WRONLY|O_TRUNC: file", "missing O_CREAT: ENOENT", "write rule O_RDWR: file",
                 "secret: EACCES", "symlink to the secret: EACCES", "openat2: file cloexec",
                 "openat2 RESOLVE_NO_SYMLINKS: file", "openat2 O_PATH|O_RDWR: EINVAL", "openat from an O_PATH dir: file",
@@ -438,6 +440,51 @@ def case_o_path(name):
           "O_PATH opens of allowed files and directories work, read-only; the rest say why", describe(proc))
     check(open(os.path.join(ro, "f")).read() == "f\n" and not os.path.exists(os.path.join(ro, "new")),
           "nothing was truncated or created")
+    assert_no_leftovers(sb.helper)
+
+
+def case_o_path_symlink(name):
+    """An O_PATH|O_NOFOLLOW descriptor of a symlink works as natively: fstat,
+    fstatat, statx and readlinkat of it describe the link, fchownat and
+    utimensat with AT_EMPTY_PATH change the link itself where the rules let
+    the program write, and as a base of relative paths it is no directory
+    (ENOTDIR). The program holds a placeholder the trusted process knows
+    (the kernel cannot install an O_PATH descriptor in it), so a memfd the
+    program makes to look the same is a memfd, nothing more."""
+    sb = Sandbox(name)
+    tool = sb.compile("o_path_symlink.c")
+    secret = sb.file("secret", "SECRET\n", owner=NOBODY, mode=0o600)
+    ro = sb.directory(os.path.join(sb.data, "ro"), [("f", "f\n")])
+    os.symlink("f", os.path.join(ro, "link"))
+    os.symlink("../secret", os.path.join(ro, "bad"))
+    rw = sb.directory(os.path.join(sb.data, "rw"), [("g", "g\n")], owner=NOBODY)
+    os.chown(os.path.join(rw, "g"), NOBODY, NOBODY)
+    os.symlink("g", os.path.join(rw, "l"))
+    os.lchown(os.path.join(rw, "l"), NOBODY, NOBODY)
+    proc = sb.run("--allow-read", ro, "--allow-write", rw, tool, ro, rw)
+    expected = ["open l O_PATH|O_NOFOLLOW: ok", "cloexec: yes", "fstat: symlink",
+                "fstatat: symlink, size 1, same inode as lstat", "statx: symlink", "readlinkat: g",
+                "readlinkat of a dup: g", "fchownat to its own ids: ok", "fchownat to root: EPERM", "utimensat: ok",
+                "link mtime: 1000000000, target mtime: unchanged", "openat from it: ENOTDIR",
+                "openat ../ from it: ENOTDIR", "fstatat from it: ENOTDIR", "mkdirat from it: ENOTDIR",
+                "fchdir to it: ENOTDIR", "read-only link readlinkat: f", "read-only link fchownat: EACCES",
+                "read-only link utimensat: EACCES", "link to the secret readlinkat: ../secret",
+                "link to the secret fstat: symlink", "O_PATH|O_NOFOLLOW of the secret: EACCES",
+                "300 links at once: 256 readable, 44 EACCES"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "an O_PATH descriptor of a symlink works on the link itself, as the rules allow", describe(proc))
+    check(os.lstat(os.path.join(rw, "l")).st_mtime == 1_000_000_000 and os.readlink(os.path.join(rw, "l")) == "g" and
+          os.stat(os.path.join(rw, "g")).st_mtime != 1_000_000_000, "on the host: the link's time changed, not g's")
+    check(sorted(os.listdir(rw)) == ["g", "l"], "nothing was created", str(os.listdir(rw)))
+    check(open(secret).read() == "SECRET\n", "(the secret is there)")
+    # A look-alike placeholder, under a policy that lets the program make
+    # memfds: it is taken for the memfd it is.
+    policy = sb.file("memfd.policy", "memfd_create: allow\nfcntl: allow if arg1 == 1033\ninclude builtin:default\n")
+    proc = sb.run("--policy", policy, "--allow-write", rw, tool, "forge")
+    expected = ["seal it: ok", "forged readlinkat: EACCES", "forged fstat: file", "forged fchownat: EACCES",
+                "forged openat ../..: ENOTDIR", "forged chmod through /proc: EACCES"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "a memfd made to look like a placeholder is no symlink", describe(proc))
     assert_no_leftovers(sb.helper)
 
 
