@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "caller.h"
@@ -101,9 +102,66 @@ int open_checked(const std::string& path, bool follow, unsigned wanted, bool met
   return o;
 }
 
+// What a path /proc/self/fd/N means to a call (take_path). Inside the
+// sandbox there is no /proc, but glibc names descriptors that way itself
+// (lchmod and fchmodat(AT_SYMLINK_NOFOLLOW) chmod "/proc/self/fd/N" of an
+// O_PATH descriptor; ttyname reads the link), and natively it means the
+// caller's descriptor N: the magic link is followed to the file the
+// descriptor is, whatever its name now.
+enum class ProcFd {
+  kPath,     // no such meaning (calls that do not follow a last symlink, and
+             // those that create or remove names): a path no rule names
+  kChecked,  // the caller's descriptor N, if the rules grant `wanted` on
+             // the file it is, as they would for that file's real path
+  kAsFstat,  // the caller's descriptor N, as fstat(N) sees it: stat gives
+             // no more than the program's own fstat of it, so no more checks
+};
+
+// N of a normalised path exactly "/proc/self/fd/N" or
+// "/proc/thread-self/fd/N", spelled as /proc spells it (decimal, no sign,
+// no leading zero, at most INT_MAX, so never one that wraps to another
+// descriptor); -1 for any other path.
+int proc_fd_number(const std::string& path) {
+  static constexpr std::string_view kPrefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/"};
+  for (const std::string_view prefix : kPrefixes) {
+    if (path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string_view n = std::string_view(path).substr(prefix.size());
+    if (n.empty() || n.size() > 10 || (n.size() > 1 && n[0] == '0')) return -1;
+    long long value = 0;
+    for (const char c : n) {
+      if (c < '0' || c > '9') return -1;
+      value = value * 10 + (c - '0');
+    }
+    return value <= INT_MAX ? static_cast<int>(value) : -1;
+  }
+  return -1;
+}
+
 // Reads the path argument, normalises it and checks `wanted` lexically.
+// With `proc` other than kPath, a normalised /proc/self/fd/N (and
+// /proc/thread-self/fd/N) is the caller's descriptor N instead: taken as
+// any descriptor-based call takes it (base_fd: from the calling thread's
+// table, a placeholder turned back into its symlink), returned in
+// *descriptor (ours, to close), with *path the file's real path, on which
+// the rules are checked exactly as for that path (kChecked; a descriptor
+// names a file that exists, so nothing is created: a read at least). Why
+// this gives nothing the rules do not:
+// - "/proc/self" is the caller's, never ours: the caller's string is never
+//   resolved by our /proc, and base_fd reaches only descriptors in the
+//   caller's own table. The listener is in none of them (the first stage
+//   closes its copy before the program starts); were it there, its path is
+//   "anon_inode:seccomp notify", no file, which kChecked refuses (and a
+//   stat of it shows an anonymous inode, nothing of ours).
+// - Every use is then decided on the file's real path, as opening that
+//   path would be: a reopen needs the rules' permission for its flags
+//   (open_found checks again), a change needs write (change_metadata). A
+//   descriptor the program inherited of a file outside the rules, or a
+//   pipe, is refused (EACCES), though the descriptor itself stays usable.
+// - A descriptor not open answers ENOENT, as /proc would; a name that is
+//   not exactly this form stays a path, and no rule names /proc (were one
+//   to, the kernel refuses the magic link: RESOLVE_NO_MAGICLINKS).
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
-               bool metadata = false) {
+               bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr) {
   std::string raw, base;
   if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
   if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
@@ -111,6 +169,18 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
   *path = normalize_path(base.empty() ? current_cwd() : base, raw);
   if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
+  if (const int n = proc == ProcFd::kPath ? -1 : proc_fd_number(*path); n >= 0) {
+    const int fd = base_fd(r, n);
+    if (fd < 0) return (*refusal = fail(ENOENT)), false;
+    *path = real_path(fd);
+    const unsigned needed = (wanted & ~kPathCreate) ? (wanted & ~kPathCreate) : kPathRead;
+    if (proc == ProcFd::kChecked && (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
+      close(fd);
+      return (*refusal = fail(EACCES)), false;
+    }
+    *descriptor = fd;
+    return true;
+  }
   if (!allowed(*path, wanted, metadata)) return (*refusal = fail(EACCES)), false;
   return true;
 }
@@ -240,7 +310,14 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   Answer refusal;
   // A path we may not read or write at all is refused before we look.
   const unsigned lexical = (flags & O_CREAT) ? kPathCreate : wanted;
-  if (!take_path(r, dirfd, path_address, lexical ? lexical : kPathRead, &path, &refusal)) return refusal;
+  // /proc/self/fd/N reopens the caller's descriptor N: the file it is,
+  // checked for these flags where it really is (open_found). O_NOFOLLOW
+  // would open the magic link itself, which is nothing we can give.
+  int descriptor = -1;
+  if (!take_path(r, dirfd, path_address, lexical ? lexical : kPathRead, &path, &refusal, false,
+                 (flags & O_NOFOLLOW) ? ProcFd::kPath : ProcFd::kChecked, &descriptor))
+    return refusal;
+  if (descriptor >= 0) return open_found(descriptor, flags, mode);
   const unsigned everything = wanted | ((flags & O_CREAT) ? unsigned{kPathCreate} : 0U);
   if (everything != 0 && path_allowed(*g_rules, path, everything)) {
     const int fd = open_exact(path, flags, mode);
@@ -304,8 +381,10 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   } else {
     std::string path;
     Answer refusal;
-    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
-    o = open_checked(path, !(flags & AT_SYMLINK_NOFOLLOW), kPathRead, true);
+    const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, follow ? ProcFd::kAsFstat : ProcFd::kPath, &o))
+      return refusal;
+    if (o < 0) o = open_checked(path, follow, kPathRead, true);
   }
   if (o < 0) return fail(errno);
   bool ok;
@@ -326,8 +405,11 @@ Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, u
   const unsigned wanted = (mode & W_OK) ? kPathWrite : kPathRead;
   std::string path;
   Answer refusal;
-  if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK)) return refusal;
-  const int o = open_checked(path, !(flags & AT_SYMLINK_NOFOLLOW), wanted, mode == F_OK);
+  const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  int o = -1;
+  if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK, follow ? ProcFd::kChecked : ProcFd::kPath, &o))
+    return refusal;
+  if (o < 0) o = open_checked(path, follow, wanted, mode == F_OK);
   if (o < 0) return fail(errno);
   const int rc = faccessat(AT_FDCWD, fd_path(o).c_str(), static_cast<int>(mode), 0);
   const int err = errno;
@@ -354,7 +436,15 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
   } else {
     std::string path;
     Answer refusal;
-    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true)) return refusal;
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, ProcFd::kChecked, &o)) return refusal;
+    // /proc/self/fd/N: the link's text is the path of the file the
+    // descriptor is (checked: the rules show it), as natively.
+    if (o >= 0) {
+      close(o);
+      const size_t copy = path.size() < size ? path.size() : size;
+      if (!write_to_caller(r, buf, path.data(), copy)) return fail(EFAULT);
+      return {0, static_cast<int64_t>(copy), -1, 0};
+    }
     // With O_PATH|O_NOFOLLOW, RESOLVE_NO_SYMLINKS still opens a symlink that
     // is the last component: the link itself, at exactly the checked path.
     o = open_checked(path, false, kPathRead, true);
@@ -506,8 +596,10 @@ Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, b
   }
   std::string path;
   Answer refusal;
-  if (!take_path(r, dirfd, path_address, kPathWrite, &path, &refusal)) return refusal;
-  return change_metadata(r, open_checked(path, !nofollow, kPathWrite, false), c);
+  int o = -1;
+  if (!take_path(r, dirfd, path_address, kPathWrite, &path, &refusal, false, nofollow ? ProcFd::kPath : ProcFd::kChecked, &o))
+    return refusal;
+  return change_metadata(r, o >= 0 ? o : open_checked(path, !nofollow, kPathWrite, false), c);
 }
 
 Change mode_change(uint64_t mode) {
@@ -560,8 +652,9 @@ Answer change_cwd(const seccomp_notif& r, int o) {
 Answer do_chdir(const seccomp_notif& r, uint64_t path_address) {
   std::string path;
   Answer refusal;
-  if (!take_path(r, AT_FDCWD, path_address, kPathRead, &path, &refusal, true)) return refusal;
-  return change_cwd(r, open_checked(path, true, kPathRead, true));
+  int o = -1;
+  if (!take_path(r, AT_FDCWD, path_address, kPathRead, &path, &refusal, true, ProcFd::kChecked, &o)) return refusal;
+  return change_cwd(r, o >= 0 ? o : open_checked(path, true, kPathRead, true));
 }
 
 Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size) {

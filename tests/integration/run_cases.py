@@ -488,6 +488,60 @@ def case_o_path_symlink(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_proc_self_fd(name):
+    """/proc/self/fd/N (and /proc/thread-self/fd/N) means the program's
+    descriptor N, as natively, though the sandbox has no /proc: glibc's
+    lchmod chmods "/proc/self/fd/N". chmod, chown, utimensat, stat, access,
+    readlink and open through it act on the file the descriptor is, and
+    the rules decide as for that file's path: a file opened for reading in
+    an --allow-write directory can be reopened for writing, one the rules
+    only let it read cannot, and a descriptor it inherited of a file outside
+    the rules (or a pipe) gives nothing more through /proc than it is."""
+    sb = Sandbox(name)
+    tool = sb.compile("proc_self_fd.c")
+    ro = sb.directory(os.path.join(sb.data, "ro"), [("f", "f\n")])
+    rw = sb.directory(os.path.join(sb.data, "rw"), [("g", "g\n")], owner=NOBODY)
+    os.chown(os.path.join(rw, "g"), NOBODY, NOBODY)
+    os.symlink("g", os.path.join(rw, "l"))
+    os.lchown(os.path.join(rw, "l"), NOBODY, NOBODY)
+    sb.directory(os.path.join(rw, "sub"), owner=NOBODY)
+    # uid 65534 owns the secret: natively it could reopen it for writing.
+    secret = sb.file("secret", "SECRET\n", owner=NOBODY, mode=0o644)
+    os.utime(secret, (1_500_000_000, 1_500_000_000))
+    fd = os.open(secret, os.O_RDONLY)
+    try:
+        proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-read", ro, "--allow-write", rw, tool, ro, rw, str(fd)]),
+                              env=sb.env(), capture_output=True, text=True, timeout=60, cwd=sb.data, pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    proc.stderr = without_sanitizer_notes(proc.stderr)
+    expected = [
+        "chmod: ok", "mode: 600", "fchmodat thread-self: ok", "mode: 640", "chmod set-user-ID: EPERM", "lchmod g: ok",
+        "mode: 604", "lchmod l: EOPNOTSUPP", "chown: ok", "utimensat: ok", "mtime: 1000000000", "stat: file, same inode",
+        "access W_OK: ok", "readlink: RW/g", "reopen O_RDWR: file read-write",
+        "reopen through a normalised path: file read-only", "reopen O_CREAT|O_EXCL: EEXIST",
+        "read-only file reopen O_RDONLY: file read-only", "read-only file reopen O_RDWR: EACCES",
+        "read-only file reopen O_WRONLY|O_TRUNC: EACCES", "read-only file chmod: EACCES",
+        "read-only file utimensat: EACCES", "read-only file access R_OK: ok", "read-only file access W_OK: EACCES",
+        "read-only file stat: file, same inode", "read-only file readlink: RO/f", "directory reopen: dir read-only",
+        "directory chmod: ok", "chdir to the directory: ok", "getcwd: RW/sub", "inherited read: ok", "inherited stat: file, same inode",
+        "inherited reopen O_RDONLY: EACCES", "inherited reopen O_RDWR: EACCES", "inherited chmod: EACCES",
+        "inherited chown: EACCES", "inherited utimensat: EACCES", "inherited access: EACCES",
+        "inherited readlink: EACCES", "pipe stat: fifo, same inode", "pipe reopen: EACCES", "pipe chmod: EACCES",
+        "symlink stat: symlink, same inode", "symlink readlink: RW/l", "symlink reopen O_RDONLY: ELOOP",
+        "symlink reopen O_PATH: symlink", "not open: ENOENT", "a number past int: EACCES", "a leading zero: EACCES",
+        "a component after it: EACCES", "another process's: EACCES"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "/proc/self/fd/N is the program's descriptor N, held to the rules for the file it is", describe(proc))
+    st = os.stat(secret)
+    check(open(secret).read() == "SECRET\n" and st.st_mode & 0o7777 == 0o644 and st.st_mtime == 1_500_000_000,
+          "on the host, the secret is untouched", f"{oct(st.st_mode)} {st.st_mtime}")
+    check(sb.data not in proc.stdout.replace(ro, "").replace(rw, ""), "no path outside the rules was shown", proc.stdout)
+    check(os.stat(os.path.join(rw, "g")).st_mode & 0o7777 == 0o604 and os.stat(os.path.join(ro, "f")).st_mode & 0o777 == 0o644,
+          "on the host: g is 0604, f still 0644")
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
