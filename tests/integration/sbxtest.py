@@ -60,7 +60,10 @@ def private_dir(name):
     base = os.path.join(build, "tests", "run")
     if not reachable_by_nobody(build):
         base = os.path.join("/var/tmp", "sbx-tests-" + hashlib.sha1(build.encode()).hexdigest()[:12])
-    path = os.path.join(base, name)
+    # Named by the suite's script too: run/o-path and hostile/o-path may run
+    # side by side.
+    suite = os.path.basename(sys.argv[0]).removesuffix(".py").removesuffix("_cases")
+    path = os.path.join(base, f"{suite}.{name}")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, mode=0o755)
     for d in (base, path):
