@@ -7,7 +7,7 @@
 //   sbx policy explain FILE               each rule as the kernel will apply it, and the BPF
 //   sbx policy test FILE SYSCALL [ARG...] what would happen to that call
 //
-// FILE is a path, or builtin:NAME (a bare NAME works when no such file exists).
+// FILE is a path, or builtin:NAME; a bare NAME of a built-in is always the built-in.
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "policy.h"
+#include "path_options.h"
 #include "precompiled.h"
 #include "sandbox.h"
 
@@ -57,9 +58,11 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
+// A bare NAME of a built-in (no '/') always means the built-in, whatever
+// files the working directory holds: a program run there earlier could have
+// written one called "stdio". A file of that name is ./NAME.
 std::string source_of(const std::string& arg) {
-  struct stat st;
-  if (arg.rfind("builtin:", 0) != 0 && stat(arg.c_str(), &st) != 0 && builtin_policy(arg) != nullptr)
+  if (arg.find('/') == std::string::npos && arg.rfind("builtin:", 0) != 0 && builtin_policy(arg) != nullptr)
     return "builtin:" + arg;
   return arg;
 }
@@ -239,29 +242,6 @@ bool interpreter_line(const std::string& path, std::string* interpreter, std::st
   return true;
 }
 
-// A path option resolved once: its real path, refused when the path itself
-// is a symlink. A link where a directory was is how a program run before
-// with --allow-write of the parent would point the next run's identical
-// option elsewhere; the user names the target instead, knowingly.
-bool resolve_option(const std::string& option, const std::string& path, std::string* real, std::string* why) {
-  struct stat lst;
-  if (lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
-    char target[PATH_MAX];
-    const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
-    *why = option + " " + path + ": it is a symlink" +
-           (n > 0 ? " (to " + std::string(target, static_cast<size_t>(n)) + ")" : std::string()) +
-           "; name what it points to, if that is what you mean";
-    return false;
-  }
-  char buf[PATH_MAX];
-  if (realpath(path.c_str(), buf) == nullptr) {
-    *why = "cannot allow " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  *real = buf;
-  return true;
-}
-
 // Landlock's ABI here (0: none); the first stage confines exec with it.
 int landlock_abi() {
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
@@ -347,13 +327,19 @@ int run_command(const std::vector<std::string>& args) {
   std::optional<Compiled> compiled;
   std::vector<PathRule> paths;
   for (const auto& [perms, path] : extra_paths) {
-    std::string r, why;
-    if (!resolve_option(perms & kPathWrite ? "--allow-write" : "--allow-read", path, &r, &why)) return refuse(why);
-    struct stat st;
-    stat(r.c_str(), &st);
-    paths.push_back({perms, S_ISDIR(st.st_mode) ? (r == "/" ? "/**" : r + "/**") : r, {}});
+    std::string real, why;
+    PathRule rule;
+    if (!sbx::cli::resolve_option(perms & kPathWrite ? "--allow-write" : "--allow-read", path, &real, &why) ||
+        !sbx::cli::rule_for(real, perms, &rule, &why))
+      return refuse(why + "; nothing was run");
+    paths.push_back(rule);
   }
-  for (const auto& file : readable) paths.push_back({kPathRead, file, {}});
+  for (const auto& file : readable) {
+    std::string why;
+    PathRule rule;
+    if (!sbx::cli::rule_for(file, kPathRead, &rule, &why)) return refuse(why + "; nothing was run");
+    paths.push_back(rule);
+  }
   if (const std::string* bytes = precompiled_builtin(policy_source)) {
     std::string why;
     compiled = deserialize(*bytes, &why);
@@ -399,6 +385,7 @@ int run_command(const std::vector<std::string>& args) {
 
   // The compiled policy, in a sealed memfd the first stage inherits.
   const std::string bytes = serialize(*compiled);
+  if (bytes.empty()) return refuse("the policy's path rules cannot be written down; nothing was run");
   const int fd = memfd_create("sbx-policy", MFD_ALLOW_SEALING);
   if (fd < 0 || write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
       fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)

@@ -275,23 +275,6 @@ std::string directory_of(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-bool valid_pattern(const std::string& p, std::string* why) {
-  if (p.empty() || p[0] != '/') return (*why = "a path must be absolute"), false;
-  if (p.size() > 1 && p.back() == '/') return (*why = "a path must not end with '/'"), false;
-  size_t start = 1;
-  while (start <= p.size()) {
-    size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    const std::string part = p.substr(start, end - start);
-    if (p.size() > 1 && part.empty()) return (*why = "empty path component ('//')"), false;
-    if (part == "." || part == "..") return (*why = "'.' and '..' are not allowed in paths"), false;
-    if (part.find('*') != std::string::npos && !(part == "**" && end == p.size()))
-      return (*why = "'**' is allowed only as the last component (a whole subtree); no other wildcards"), false;
-    start = end + 1;
-  }
-  return true;
-}
-
 void parse_text(State& st, const std::string& text, const std::string& file);
 
 void parse_include(State& st, LineParser& p, const std::string& file, const Location& where) {

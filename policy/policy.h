@@ -77,6 +77,9 @@ struct PathRule {
   std::string pattern;  // absolute; a final "/**" means the directory and everything below
   Location where;
 };
+// Whether p is a pattern a rule may have: absolute, normalised, no control
+// characters, '**' only as the whole last component.
+bool valid_pattern(const std::string& p, std::string* why);
 // Whether rules grant every permission in `wanted` on the absolute, normalised path.
 bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted);
 // Whether path is a directory on the way to something a rule grants ("/",
@@ -149,6 +152,7 @@ struct CompileOptions {
 CompileResult compile(const Policy& policy, const CompileOptions& options = {});
 
 // The compiled format ("SBXPOLICY 1"), documented in docs/policy.md.
+// Empty if a path pattern is not valid_pattern (it could not be one line).
 std::string serialize(const Compiled& compiled);
 std::optional<Compiled> deserialize(const std::string& bytes, std::string* why);
 // The compiled policy in a memfd sealed against writing and resizing (sbx

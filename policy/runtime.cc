@@ -19,6 +19,28 @@ namespace sbx::policy {
 
 // --- path rules ------------------------------------------------------------------
 
+bool valid_pattern(const std::string& p, std::string* why) {
+  if (p.empty() || p[0] != '/') return (*why = "a path must be absolute"), false;
+  if (p.size() > 1 && p.back() == '/') return (*why = "a path must not end with '/'"), false;
+  // One rule is one line of the compiled format: a newline in a name would
+  // start a rule of its own.
+  for (const unsigned char ch : p)
+    if (ch < 0x20 || ch == 0x7f) return (*why = "a path must not contain control characters (a newline, a tab...)"), false;
+  size_t start = 1;
+  while (start <= p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    const std::string part = p.substr(start, end - start);
+    if (p.size() > 1 && part.empty()) return (*why = "empty path component ('//')"), false;
+    if (part == "." || part == "..") return (*why = "'.' and '..' are not allowed in paths"), false;
+    if (part.find('*') != std::string::npos && !(part == "**" && end == p.size()))
+      return (*why = "'**' is allowed only as the last component (a whole subtree); no other wildcards"), false;
+    start = end + 1;
+  }
+  return true;
+}
+
+
 namespace {
 // Whether one rule's pattern covers path (both absolute, normalised).
 bool covers(std::string_view pattern, std::string_view path) {
@@ -119,6 +141,9 @@ std::optional<Action> parse_action_word(const std::string& w) {
 }  // namespace
 
 std::string serialize(const Compiled& c) {
+  std::string why;
+  for (const auto& p : c.paths)
+    if (!valid_pattern(p.pattern, &why)) return "";
   std::ostringstream out;
   out << "SBXPOLICY 1\n"
       << "default " << action_word(c.default_action) << "\n"
@@ -167,7 +192,8 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
         else return (*why = "bad path permissions"), std::nullopt;
       }
       r.pattern = l.substr(sp + 1);
-      if (r.pattern.empty() || r.pattern[0] != '/') return (*why = "bad path pattern"), std::nullopt;
+      std::string bad;
+      if (!valid_pattern(r.pattern, &bad)) return (*why = "bad path pattern (" + bad + ")"), std::nullopt;
       c.paths.push_back(r);
       continue;
     }

@@ -485,4 +485,93 @@ def case_o_path(name):
     assert_no_leftovers(h.sb.helper)
 
 
+# --- 7. what a run plants for the next one --------------------------------------------
+#
+# Run 1, a program with --allow-write W (python3, which a user might run on
+# data of their own), plants something in W; run 2 is what a user would type
+# next. What run 2 is given must not widen because of what run 1 left.
+
+PYTHON = "/usr/bin/python3"
+
+
+def plant(h, allowed, script):
+    proc = h.run("--allow-write", allowed, PYTHON, "-c", script)
+    check(proc.returncode == 0, "run 1 plants its files", describe(proc))
+    return proc
+
+
+def case_planted_option_symlink(name):
+    """A symlink planted where a directory could be, named by a later path
+    option in any spelling (the link itself, with '/' or '/.', or a file
+    below it), is refused: run 2 never reads the secret."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    plant(h, allowed, f"import os; os.symlink({h.secret_dir!r}, {allowed!r} + '/results')")
+    for option, spelling in (("--allow-read", "results"), ("--allow-read", "results/"), ("--allow-write", "results/."),
+                             ("--allow-read", "results/secret.txt")):
+        target = os.path.join(allowed, spelling)
+        proc = h.run(option, target, "/bin/cat", os.path.join(allowed, "results", "secret.txt"))
+        h.assert_held(proc, f"run 2 with {option} {spelling}")
+        check(proc.returncode == 126 and "symlink" in proc.stderr and h.secret_dir in proc.stderr,
+              f"{option} {spelling}: refused with a sentence naming the planted link and its target", describe(proc))
+    # The system's own links (root's) are still followed: /lib is usr/lib.
+    proc = h.run("--allow-read", "/lib/x86_64-linux-gnu", "/bin/true")
+    check(proc.returncode == 0, "a root-owned symlink on the way is followed", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_planted_newline_names(name):
+    """Names with a newline (one rule is one line of the compiled policy)
+    and '*' (a pattern) cannot smuggle a rule into run 2: as a path option,
+    as the program's real path, as a script's interpreter."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    evil = "q\npath rwc /**\npath r "
+    script = (
+        "import os, sys\n"
+        f"w = {allowed!r}\n"
+        f"evil = w + '/' + {evil!r}\n"
+        "os.makedirs(evil)\n"
+        f"tool = evil + '/tool'\n"
+        f"open(tool, 'w').write('#!/bin/sh\\ncat {h.secret}\\n')\n"
+        "os.chmod(tool, 0o755)\n"
+        "os.symlink(tool, w + '/tool')\n"
+        "os.symlink(tool, w + '/.cache-sh')\n"
+        "open(w + '/configure', 'w').write('#!' + w + '/.cache-sh\\n')\n"
+        "os.chmod(w + '/configure', 0o755)\n"
+        "os.makedirs(w + '/**')\n"
+        f"open(w + '/**/x', 'w').write('x')\n")
+    plant(h, allowed, script)
+    for args, what in (((os.path.join(allowed, "tool"),), "the program through a planted link"),
+                       ((os.path.join(allowed, "configure"),), "a script whose interpreter is planted"),
+                       (("--allow-read", os.path.join(allowed, "q\npath rwc /**\npath r "), "/bin/cat", h.secret),
+                        "a path option with a newline"),
+                       (("--allow-read", os.path.join(allowed, "**"), "/bin/cat", h.secret), "a path option with '*'")):
+        proc = h.run(*args)
+        h.assert_held(proc, what)
+        check(proc.returncode == 126 and "nothing was run" in proc.stderr, f"{what}: refused with a sentence",
+              describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_planted_policy(name):
+    """Policy files named like the built-ins, planted in the directory run 2
+    starts in, are not what `--policy stdio` or `--policy default` means."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    body = "default allow\npath read /**\npath write /**\npath create /**\n"
+    plant(h, allowed, f"for n in ('stdio', 'default'): open({allowed!r} + '/' + n, 'w').write({body!r})")
+    for policy in ("stdio", "default"):
+        proc = h.sb.run("--policy", policy, "/bin/cat", h.secret, cwd=allowed)
+        h.assert_held(proc, f"--policy {policy} beside a planted file")
+        check(proc.returncode == 1 and "Permission denied" in proc.stderr,
+              f"--policy {policy} is the built-in: the secret is refused", describe(proc))
+    # A file of that name is still usable, by a path (as the policy commands show).
+    for policy, default in (("stdio", "kill"), ("./stdio", "allow")):
+        proc = subprocess.run([h.sb.sbx, "policy", "explain", policy], capture_output=True, text=True, cwd=allowed)
+        check(proc.returncode == 0 and f"default: {default}" in proc.stdout,
+              f"sbx policy explain {policy}: default {default}", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
 main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})

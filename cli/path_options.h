@@ -1,0 +1,25 @@
+// How sbx run turns the paths it is given (--allow-read, --allow-write, the
+// program, its interpreter, the shim) into path rules, so that nothing a
+// program run before could have planted widens the rules of the next run.
+#pragma once
+
+#include <string>
+
+#include "policy.h"
+
+namespace sbx::cli {
+
+// Resolves a path option to the real path it names, following only
+// symlinks owned by root (the system's: /lib -> usr/lib, /etc/resolv.conf).
+// A symlink owned by anyone else on the way, the last component included,
+// is refused: a program run earlier as this user could have put it in
+// place of a directory that was there. False, with a sentence in why.
+bool resolve_option(const std::string& option, const std::string& path, std::string* real, std::string* why);
+
+// The rule granting `permissions` on real path `real` (a directory: all
+// below it). False, with a sentence in why, for a name a rule cannot carry
+// exactly: a '*' (a rule's pattern), a newline or other control character
+// (a compiled policy is one rule per line).
+bool rule_for(const std::string& real, unsigned permissions, policy::PathRule* rule, std::string* why);
+
+}  // namespace sbx::cli
