@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include <pthread.h>
 
@@ -37,22 +38,56 @@ namespace {
 // here and changed by its brokered chdir and fchdir. One for the whole
 // sandbox: its processes share it (a policy that allows fork gets one
 // working directory for all).
+//
+// It is an O_PATH descriptor of the directory, as the kernel keeps one (an
+// inode, not a name): the program may rename the directory it is in, or put
+// a symlink where it was, and it stays where it is, as natively. Kept as a
+// name, "" resolved from AT_FDCWD would reopen that name and follow the
+// program's symlink to a directory the rules never showed. Its path, for
+// relative paths and getcwd, is read from the descriptor each time (the
+// directory may have moved since). Every use of the descriptor is under the
+// lock: a worker that closes the one it replaces frees its number.
 pthread_mutex_t g_cwd_lock = PTHREAD_MUTEX_INITIALIZER;
-std::string g_cwd;
+int g_cwd = -1;
 
 }  // namespace
 
-std::string current_cwd() {
+bool current_cwd(std::string* path) {
+  struct stat st, named;
   pthread_mutex_lock(&g_cwd_lock);
-  std::string cwd = g_cwd;
+  *path = real_path(g_cwd);
+  bool removed = fstat(g_cwd, &st) != 0 || st.st_nlink == 0;
   pthread_mutex_unlock(&g_cwd_lock);
-  return cwd;
+  // A removed directory's path ends in " (deleted)" and names nothing (or
+  // another directory, which the program may make): in it, natively,
+  // getcwd answers ENOENT and no name is found or made. Its link count is
+  // 0; a directory really named so is that name's.
+  static constexpr std::string_view kDeleted = " (deleted)";
+  if (!removed && std::string_view(*path).ends_with(kDeleted))
+    removed = stat(path->c_str(), &named) != 0 || named.st_ino != st.st_ino || named.st_dev != st.st_dev;
+  if (removed || !is_file_path(*path)) {
+    path->clear();
+    errno = ENOENT;
+    return false;
+  }
+  return true;
 }
 
-void set_cwd(const std::string& cwd) {
+int cwd_descriptor() {
   pthread_mutex_lock(&g_cwd_lock);
-  g_cwd = cwd;
+  const int fd = fcntl(g_cwd, F_DUPFD_CLOEXEC, 0);
+  const int err = errno;
   pthread_mutex_unlock(&g_cwd_lock);
+  errno = err;
+  return fd;
+}
+
+void set_cwd(int fd) {
+  pthread_mutex_lock(&g_cwd_lock);
+  const int old = g_cwd;
+  g_cwd = fd;
+  pthread_mutex_unlock(&g_cwd_lock);
+  if (old >= 0) close(old);
 }
 
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
@@ -163,8 +198,8 @@ uint64_t without_umask(uint64_t mode) {
 }
 
 // The directory a path of the sandboxed process starts from, as an O_PATH
-// descriptor of ours: our copy of its cwd, or its descriptor taken over from
-// the calling thread (pidfd_getfd). The thread id is one of our PID
+// descriptor of ours: its working directory, or its descriptor taken over
+// from the calling thread (pidfd_getfd). The thread id is one of our PID
 // namespace, which the pidfd calls understand (our /proc is the host's and
 // does not). Before Linux 6.9 only a process has a pidfd: then the
 // descriptor comes from the sandboxed process, whose threads share its
@@ -173,7 +208,7 @@ uint64_t without_umask(uint64_t mode) {
 // back as that symlink (placeholders.h), so every call on a descriptor acts
 // on the link itself, checked by the rules like any other descriptor.
 int base_fd(const seccomp_notif& r, int64_t dirfd) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) return open(current_cwd().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (static_cast<int>(dirfd) == AT_FDCWD) return cwd_descriptor();
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
   const bool own = pidfd >= 0;
   if (!own && errno == EINVAL) pidfd = g_sandboxed;
@@ -188,15 +223,13 @@ int base_fd(const seccomp_notif& r, int64_t dirfd) {
   return without_placeholder(fd);
 }
 
-// Where a path of the sandboxed process starts: our cwd copy for AT_FDCWD,
-// or the directory its descriptor refers to. A descriptor of anything but a
-// directory (a file, a symlink's placeholder, a pipe) is no base: ENOTDIR,
-// as natively; one that is not open, EBADF.
+// Where a path of the sandboxed process starts: the path of its working
+// directory for AT_FDCWD (ENOENT if it was removed), or the directory its
+// descriptor refers to. A descriptor of anything but a directory (a file, a
+// symlink's placeholder, a pipe) is no base: ENOTDIR, as natively; one that
+// is not open, EBADF.
 bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) {
-    *base = current_cwd();
-    return true;
-  }
+  if (static_cast<int>(dirfd) == AT_FDCWD) return current_cwd(base);
   const int fd = base_fd(r, dirfd);
   if (fd < 0) return (errno = EBADF), false;
   struct stat st;

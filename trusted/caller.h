@@ -22,9 +22,16 @@ extern int g_sandboxed;       // a pidfd of the sandboxed process
 extern char g_caller_status[48];  // "/proc/PID/status" of the sandboxed process, as our /proc names it
 extern mode_t g_umask_at_start;
 
-// The sandboxed process's working directory (one for the whole sandbox).
-std::string current_cwd();
-void set_cwd(const std::string& cwd);
+// The sandboxed process's working directory (one for the whole sandbox),
+// kept as the kernel keeps one: a directory, not a name (caller.cc).
+// Its path now, which relative paths start from and getcwd answers; false
+// with errno set (ENOENT once the directory is removed).
+bool current_cwd(std::string* path);
+// A new O_PATH descriptor of it (ours, to close), or -1 with errno set.
+int cwd_descriptor();
+// Makes fd, our O_PATH descriptor of a directory, the working directory
+// (the table keeps it, and closes the one it replaces).
+void set_cwd(int fd);
 
 // Whether the notification is still pending: what we copied belongs to it.
 bool still_valid(const seccomp_notif& n);
@@ -48,7 +55,7 @@ bool slow_way(int err);
 
 // mode without the bits of the caller's current umask.
 uint64_t without_umask(uint64_t mode);
-// The caller's descriptor dirfd (AT_FDCWD: our copy of its cwd), as one of ours.
+// The caller's descriptor dirfd (AT_FDCWD: its working directory), as one of ours.
 int base_fd(const seccomp_notif& r, int64_t dirfd);
 // Where a relative path of the caller starts; false with errno set (EBADF,
 // ENOTDIR) if dirfd is not a directory of the caller's.

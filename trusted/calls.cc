@@ -167,7 +167,7 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
   if (raw.empty()) return (*refusal = fail(ENOENT)), false;
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
-  *path = normalize_path(base.empty() ? current_cwd() : base, raw);
+  *path = normalize_path(raw[0] == '/' ? "/" : base, raw);
   if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
   if (const int n = proc == ProcFd::kPath ? -1 : proc_fd_number(*path); n >= 0) {
     const int fd = base_fd(r, n);
@@ -626,7 +626,9 @@ Answer do_utimensat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
 
 // chdir and fchdir: to a directory the rules show (readable, or on the way
 // to a rule) and the caller could enter (search permission); the new working
-// directory is the path the kernel resolved. getcwd answers it.
+// directory is the directory checked, o itself (reopened O_PATH: a
+// descriptor taken from the caller shares its open file), never a name
+// looked up again. getcwd answers its path.
 Answer change_cwd(const seccomp_notif& r, int o) {
   if (o < 0) return fail(errno);
   struct stat st;
@@ -642,8 +644,10 @@ Answer change_cwd(const seccomp_notif& r, int o) {
     answer = fail(errno);
   } else if (!still_valid(r)) {
     answer = fail(EINTR);
+  } else if (const int cwd = open(fd_path(o).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); cwd < 0) {
+    answer = fail(errno);
   } else {
-    set_cwd(path);
+    set_cwd(cwd);
   }
   close(o);
   return answer;
@@ -658,7 +662,8 @@ Answer do_chdir(const seccomp_notif& r, uint64_t path_address) {
 }
 
 Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size) {
-  const std::string cwd = current_cwd();
+  std::string cwd;
+  if (!current_cwd(&cwd)) return fail(errno);
   if (size < cwd.size() + 1) return fail(ERANGE);
   if (!write_to_caller(r, buf, cwd.c_str(), cwd.size() + 1)) return fail(EFAULT);
   return {0, static_cast<int64_t>(cwd.size() + 1), -1, 0};

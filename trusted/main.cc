@@ -8,7 +8,8 @@
 // is statically linked, so it loads nothing at all by path. It starts with
 //   fd 3 (kTrustedSocketFd)  a SOCK_SEQPACKET socket to the first stage
 //   fd 4 (kTrustedPolicyFd)  the sealed, compiled policy
-//   argv[1]                  the working directory the program starts in
+//   argv[1]                  the working directory the program starts in (also
+//                            ours: we keep the directory itself, caller.cc)
 // and its parent is the first stage, which becomes the program. Start-up:
 //   1. not dumpable (the program, same uid, may not trace or read it);
 //   2. read the path rules from the sealed policy;
@@ -131,7 +132,12 @@ int main(int argc, char** argv) {
   if (!compiled) quit("policy", why.c_str());
   close(sbx::kTrustedPolicyFd);
   g_rules = &compiled->paths;
-  set_cwd(argv[1]);
+  // The program's working directory: ours, where the first stage started
+  // us (it is not chrooted); the directory itself, not its name (caller.cc).
+  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0) cwd = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0) quit(argv[1], std::strerror(errno));
+  set_cwd(cwd);
   // We end with the sandboxed process, seen through a pidfd of our parent
   // (the first stage, which becomes the program).
   g_sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));

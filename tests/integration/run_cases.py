@@ -259,6 +259,37 @@ def case_working_directory(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_cwd_renamed(name):
+    """The working directory is a directory, not a name: after the program
+    renames it and puts a symlink to a directory outside the rules where it
+    was, fstat of it (newfstatat(AT_FDCWD, "", AT_EMPTY_PATH)), stat of ".",
+    getcwd and relative paths are the renamed directory's, as natively (the
+    attack: they described the symlink's target). A removed one answers
+    ENOENT."""
+    sb = Sandbox(name)
+    tool = sb.compile("cwd_renamed.c")
+    work = sb.directory(os.path.join(sb.data, "w"), owner=NOBODY)
+    hidden = sb.directory(os.path.join(sb.data, "hidden"), [("h", "hidden\n")])
+    proc = sb.run("--allow-write", work, tool, work, str(os.stat(hidden).st_ino), cwd=work)
+    expected = ["mkdir d: ok", "chdir d: ok", "rename d e: ok", "symlink d -> hidden: ok"]
+    expected += [f"after the rename {how}: W/e" for how in ("fstat", "statx", "stat .", "open .", "getcwd")]
+    expected += ["relative open: in d", "relative openat2: in d", "relative create: in W/e", "mkdir sub: ok",
+                 "chdir sub: ok"]
+    expected += [f"in sub {how}: W/e/sub" for how in ("fstat", "statx", "stat .", "open .", "getcwd")]
+    expected += ["chdir ..: ok"]
+    expected += [f"back {how}: W/e" for how in ("fstat", "statx", "stat .", "open .", "getcwd")]
+    expected += ["mkdir p: ok", "fchdir p: ok", "rename p q: ok", "symlink p -> hidden: ok"]
+    expected += [f"after fchdir and rename {how}: W/q" for how in ("fstat", "statx", "stat .", "open .", "getcwd")]
+    expected += ["mkdir gone: ok", "chdir gone: ok", "rmdir gone: ok", "removed getcwd: ENOENT", "removed create: ENOENT",
+                 "chdir W: ok"]
+    expected += [f"at W {how}: W/." for how in ("fstat", "statx", "stat .", "open .")] + ["at W getcwd: W"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "the working directory stays the directory the program entered, wherever it is renamed", describe(proc))
+    check("HIDDEN" not in proc.stdout, "nothing of the directory outside the rules was shown", proc.stdout)
+    check(sorted(os.listdir(hidden)) == ["h"], "nothing was made outside the rules", str(os.listdir(hidden)))
+    assert_no_leftovers(sb.helper)
+
+
 def case_umask(name):
     """Files and directories the trusted process creates for the program get
     the program's umask, as natively: the one it started with, then the one it
