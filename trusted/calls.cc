@@ -669,7 +669,19 @@ Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size) {
   return {0, static_cast<int64_t>(cwd.size() + 1), -1, 0};
 }
 
+// rename, renameat, renameat2. The flags first, as the kernel checks them
+// before it looks at a path (its flags are an unsigned int): unknown ones,
+// and RENAME_EXCHANGE with either other, are EINVAL. RENAME_WHITEOUT is
+// refused (EPERM, the answer it had before Linux 5.8 without CAP_MKNOD): it
+// leaves a whiteout where the source was, a character device 0:0, and the
+// program may make no device node (mknod is never brokered). A whiteout is
+// only meaningful to overlayfs, which a program here has no use for.
 Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
+  constexpr unsigned kNoReplace = 1U << 0, kExchange = 1U << 1, kWhiteout = 1U << 2;  // RENAME_*, linux/fs.h
+  const unsigned how = static_cast<unsigned>(flags);
+  if ((how & ~(kNoReplace | kExchange | kWhiteout)) != 0) return fail(EINVAL);
+  if ((how & kExchange) && (how & (kNoReplace | kWhiteout))) return fail(EINVAL);
+  if (how & kWhiteout) return fail(EPERM);
   std::string from, to;
   Answer refusal;
   if (!take_path(r, olddir, oldpath, kPathWrite, &from, &refusal)) return refusal;
@@ -686,7 +698,7 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
     answer = fail(EACCES);
   } else if (anchors(real_from) || anchors(real_to)) {
     answer = fail(EBUSY);  // moved away, replaced, or exchanged (RENAME_EXCHANGE): see anchors()
-  } else if (syscall(SYS_renameat2, a, fn.c_str(), b, tn.c_str(), static_cast<unsigned>(flags)) != 0) {
+  } else if (syscall(SYS_renameat2, a, fn.c_str(), b, tn.c_str(), how) != 0) {
     answer = fail(errno);
   }
   if (a >= 0) close(a);

@@ -290,6 +290,27 @@ def case_cwd_renamed(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_rename_flags(name):
+    """renameat2's flags: RENAME_WHITEOUT is refused (EPERM), since it
+    leaves a character device 0:0 where the file was (the attack: it did,
+    in the --allow-write directory) and mknod is never brokered; unknown
+    flags and impossible mixes answer EINVAL, as the kernel does;
+    RENAME_NOREPLACE and RENAME_EXCHANGE work."""
+    sb = Sandbox(name)
+    tool = sb.compile("rename_flags.c")
+    work = sb.directory(os.path.join(sb.data, "w"), owner=NOBODY)
+    proc = sb.run("--allow-write", work, tool, work)
+    expected = ["RENAME_WHITEOUT a c: EPERM", "a: file a", "c: ENOENT", "RENAME_WHITEOUT|RENAME_NOREPLACE a c: EPERM",
+                "a: file a", "flag 8: EINVAL", "flag 1<<31: EINVAL", "RENAME_EXCHANGE|RENAME_NOREPLACE: EINVAL",
+                "RENAME_EXCHANGE|RENAME_WHITEOUT: EINVAL", "RENAME_NOREPLACE onto b: EEXIST", "RENAME_EXCHANGE a b: ok",
+                "a: file b", "b: file a", "RENAME_NOREPLACE a c: ok", "a: ENOENT", "c: file b"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "no whiteout is made; renameat2's flags are checked as the kernel checks them", describe(proc))
+    check(not any(stat.S_ISCHR(os.lstat(os.path.join(work, n)).st_mode) for n in os.listdir(work)),
+          "on the host: no character device in the directory", str(os.listdir(work)))
+    assert_no_leftovers(sb.helper)
+
+
 def case_umask(name):
     """Files and directories the trusted process creates for the program get
     the program's umask, as natively: the one it started with, then the one it
