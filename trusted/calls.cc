@@ -80,6 +80,20 @@ uint64_t creation_mode(uint64_t mode) { return without_umask(mode) & ~static_cas
 // never creates, truncates or asks for writing.
 constexpr uint64_t kPathOnlyFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
+// The open flags the kernel knows (VALID_OPEN_FLAGS, include/linux/fcntl.h).
+// open and openat drop any others silently (build_open_how); openat2
+// refuses them (EINVAL), and we answer as each does. O_LARGEFILE is
+// 0100000 to the kernel, though glibc spells it 0 on 64-bit systems
+// (O_SYNC is __O_SYNC|O_DSYNC).
+constexpr uint64_t kKernelLargeFile = 0100000;
+constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
+                                     FASYNC | O_DIRECT | kKernelLargeFile | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
+                                     O_CLOEXEC | O_SYNC | O_PATH | __O_TMPFILE;
+static_assert(kValidOpenFlags == 037777703, "the kernel's VALID_OPEN_FLAGS on x86-64");
+// And the resolve flags it knows (VALID_RESOLVE_FLAGS).
+constexpr uint64_t kValidResolveFlags =
+    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
+
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.
 bool allowed(const std::string& path, unsigned wanted, bool metadata) {
@@ -366,6 +380,38 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
   }
   close(base);
   return answer;
+}
+
+// openat2: its open_how checked as the kernel's openat2 checks it
+// (fs/open.c: do_sys_openat2, build_open_flags), in the same order and
+// before the path is looked at. Where open() ignores what it does not know,
+// openat2 refuses it: unknown flag or resolve bits, O_PATH with flags it
+// has no use for, a mode with more than permission bits or without a file
+// to create are mistakes (EINVAL), not something to ignore. A struct longer
+// than ours (a later version) must be zeros past it (E2BIG).
+Answer do_openat2(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t how_address, uint64_t size) {
+  open_how how{};
+  if (size < sizeof(how)) return fail(EINVAL);
+  if (size > 4096) return fail(E2BIG);  // PAGE_SIZE
+  if (!read_memory(r.pid, how_address, &how, sizeof(how))) return fail(EFAULT);
+  if (size > sizeof(how)) {
+    char rest[4096 - sizeof(open_how)];
+    const size_t more = size - sizeof(how);
+    if (!read_memory(r.pid, how_address + sizeof(how), rest, more)) return fail(EFAULT);
+    for (size_t i = 0; i < more; ++i)
+      if (rest[i] != 0) return fail(E2BIG);
+  }
+  const uint64_t flags = how.flags;
+  if ((flags & ~kValidOpenFlags) || (how.resolve & ~kValidResolveFlags)) return fail(EINVAL);
+  if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return fail(EINVAL);
+  if ((flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) return fail(EINVAL);
+  if ((flags & __O_TMPFILE) &&
+      ((flags & (__O_TMPFILE | O_DIRECTORY | O_CREAT)) != (__O_TMPFILE | O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY))
+    return fail(EINVAL);
+  if ((flags & O_PATH) && (flags & ~kPathOnlyFlags)) return fail(EINVAL);
+  if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | __O_TMPFILE))) return fail(EAGAIN);
+  if (how.resolve != 0) return do_open_resolved(r, dirfd, path_address, how);
+  return do_open(r, dirfd, path_address, flags, how.mode);
 }
 
 // stat, lstat, newfstatat, statx: the result is written into the caller's buffer.
@@ -712,23 +758,13 @@ Answer handle(const seccomp_notif& r) {
   const auto& a = r.data.args;
   const auto nr = r.data.nr;
   switch (nr) {
-    case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1], a[2]);
+    case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1] & kValidOpenFlags, a[2]);
     case SYS_chdir: return do_chdir(r, a[0]);
     case SYS_fchdir: return static_cast<int>(a[0]) < 0 ? fail(EBADF) : change_cwd(r, base_fd(r, static_cast<int64_t>(a[0])));
     case SYS_getcwd: return do_getcwd(r, a[0], a[1]);
     case SYS_creat: return do_open(r, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
-    case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
-    case SYS_openat2: {
-      open_how how{};
-      if (a[3] < sizeof(how)) return fail(EINVAL);
-      if (!read_memory(r.pid, a[2], &how, sizeof(how))) return fail(EFAULT);
-      // As the kernel's openat2: O_PATH with other flags, or a mode without
-      // a file to create, is a mistake, not something to ignore.
-      if ((how.flags & O_PATH) && (how.flags & ~kPathOnlyFlags)) return fail(EINVAL);
-      if (how.mode != 0 && !(how.flags & (O_CREAT | __O_TMPFILE))) return fail(EINVAL);
-      if (how.resolve != 0) return do_open_resolved(r, static_cast<int64_t>(a[0]), a[1], how);
-      return do_open(r, static_cast<int64_t>(a[0]), a[1], how.flags, how.mode);
-    }
+    case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2] & kValidOpenFlags, a[3]);
+    case SYS_openat2: return do_openat2(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_stat: return do_stat(r, AT_FDCWD, a[0], 0, a[1], false, 0);
     case SYS_lstat: return do_stat(r, AT_FDCWD, a[0], AT_SYMLINK_NOFOLLOW, a[1], false, 0);
     case SYS_newfstatat: return do_stat(r, static_cast<int64_t>(a[0]), a[1], a[3], a[2], false, 0);

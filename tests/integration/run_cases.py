@@ -173,6 +173,32 @@ def case_openat2(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_openat2_flags(name):
+    """openat2's open_how is checked as the kernel checks it, before the
+    path: flag or resolve bits the kernel does not know are EINVAL (the
+    attack: they were accepted, as open() would ignore them), and so are a
+    mode with other bits than the permissions, RESOLVE_BENEATH with
+    RESOLVE_IN_ROOT, a struct shorter than the first version; a longer one
+    must be zeros past it (E2BIG). open and openat still ignore unknown
+    bits, as the kernel's do."""
+    sb = Sandbox(name)
+    tool = sb.compile("openat2_flags.c")
+    work = sb.directory(os.path.join(sb.data, "w"), [("f", "f\n")], owner=NOBODY)
+    secret = sb.file("secret", "SECRET\n")
+    proc = sb.run("--allow-write", work, tool, work, secret)
+    expected = ["plain: ok", "flag 04: EINVAL", "flag 040: EINVAL", "flag 1<<31: EINVAL", "flag 1<<40: EINVAL",
+                "flag 1<<40 outside the rules: EINVAL", "flag 1<<40 with O_CREAT: EINVAL", "O_PATH with flag 04: EINVAL",
+                "resolve 0x40: EINVAL", "resolve 1<<40: EINVAL", "resolve 0x40 outside the rules: EINVAL",
+                "RESOLVE_BENEATH|RESOLVE_IN_ROOT: EINVAL", "RESOLVE_CACHED with O_CREAT: EAGAIN", "mode 010644: EINVAL",
+                "mode without O_CREAT: EINVAL", "O_TMPFILE read-only: EINVAL", "size 16: EINVAL",
+                "size 32, zeros past the struct: ok", "size 32, a byte past the struct: E2BIG", "size 4097: E2BIG",
+                "openat with flag 04: ok", "openat with flag 1<<30: ok", "created: - - -"]
+    check(proc.returncode == 0 and proc.stdout.splitlines() == expected,
+          "openat2 answers EINVAL for what the kernel's refuses, as natively", describe(proc))
+    check(sorted(os.listdir(work)) == ["f"], "nothing was created", str(os.listdir(work)))
+    assert_no_leftovers(sb.helper)
+
+
 def case_directory_descriptors(name):
     """Paths relative to a directory descriptor (openat, fstatat, mkdirat,
     unlinkat with a dirfd: fts, os.fwalk, shutil.rmtree) work from every
