@@ -144,13 +144,6 @@ std::string real_path(int fd) {
   return std::string(target, static_cast<size_t>(n));
 }
 
-int open_path(const std::string& path, bool follow, bool directory) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | (directory ? O_DIRECTORY : 0);
-  how.resolve = RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
-}
-
 // The fast way to a path that passed the lexical check: openat2 with
 // RESOLVE_NO_SYMLINKS fails (ELOOP) if any component is a symlink, so what
 // it opens is exactly the normalised path we checked, with nothing to read

@@ -46,8 +46,6 @@ std::string fd_path(int fd);
 std::string real_path(int fd);
 // Whether real_path gave a file's path (not "socket:[N]", "anon_inode:..." or "").
 bool is_file_path(const std::string& path);
-// An O_PATH descriptor of path (no magic links).
-int open_path(const std::string& path, bool follow, bool directory = false);
 // openat2 with RESOLVE_NO_SYMLINKS: exactly the checked path, or -1.
 int open_exact(const std::string& path, uint64_t flags, uint64_t mode);
 // Whether open_exact's failure means "resolve it the slow way".

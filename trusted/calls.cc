@@ -8,9 +8,10 @@
 //      touching the filesystem;
 //   3. open exactly that path (openat2 RESOLVE_NO_SYMLINKS: no component may
 //      be a symlink, so what opens is what was checked); if a symlink is on
-//      the way, open it O_PATH with RESOLVE_NO_MAGICLINKS instead and check
-//      the path the kernel actually resolved (symlinks re-checked, /proc
-//      tricks refused) against the rules again;
+//      the way, resolve it name by name (resolve.cc: the program's names
+//      looked up only where the rules show, magic links refused, EACCES
+//      wherever it leaves the rules, whether or not anything is there) and
+//      check the path of the file found against the rules again;
 //   4. act, and reply: a new descriptor is installed in the sandboxed
 //      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
 // A call is never answered by letting it continue: the sandboxed process's
@@ -35,6 +36,7 @@
 
 #include "caller.h"
 #include "placeholders.h"
+#include "resolve.h"
 
 namespace sbx::trusted {
 
@@ -102,8 +104,9 @@ bool allowed(const std::string& path, unsigned wanted, bool metadata) {
 }
 
 // An O_PATH descriptor of a path that passed the lexical check for
-// `wanted`: opened exactly, or (a symlink on the way) resolved and checked
-// again. -1 with errno set: EACCES if the resolved path is refused.
+// `wanted`: opened exactly, or (a symlink on the way) resolved name by name
+// (resolve.cc) and checked again. -1 with errno set: EACCES if the file
+// found is refused, or if the resolution left what the rules show.
 int open_checked(const std::string& path, bool follow, unsigned wanted, bool metadata) {
   int o = open_exact(path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
   if (o >= 0 || !slow_way(errno)) return o;
@@ -281,7 +284,7 @@ Answer opened(int fd, uint64_t flags) {
   return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
 }
 
-// The kernel resolved the file to open to O_PATH descriptor `o` (closed
+// The file to open was resolved to O_PATH descriptor `o` (closed
 // here): refused if it had to be new, or if the rules refuse it where it
 // really is; else reopened with the caller's flags (and mode: O_TMPFILE
 // makes a file in the directory found).
@@ -300,9 +303,9 @@ Answer open_found(int o, uint64_t flags, uint64_t mode) {
   return answer;
 }
 
-// A file to create, `name` in the directory the kernel resolved to O_PATH
-// descriptor `parent` (closed here; -1 with errno set if it failed): checked
-// where the parent really is.
+// A file to create, `name` in the directory resolved to O_PATH descriptor
+// `parent` (closed here; -1 with errno set if it failed): checked where the
+// parent really is.
 Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t mode) {
   if (parent < 0) return fail(errno);
   Answer answer;
@@ -314,6 +317,32 @@ Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t m
                     flags);
   close(parent);
   return answer;
+}
+
+// How an open with these flags (and openat2's resolve flags) resolves its
+// path the slow way. O_CREAT|O_EXCL never follows a last symlink: the name
+// is taken (EEXIST), whatever it points to.
+Walk walk_of(uint64_t flags, uint64_t resolve) {
+  Walk how;
+  how.follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+  how.directory = flags & O_DIRECTORY;
+  how.no_symlinks = resolve & RESOLVE_NO_SYMLINKS;
+  how.beneath = resolve & RESOLVE_BENEATH;
+  how.in_root = resolve & RESOLVE_IN_ROOT;
+  how.no_xdev = resolve & RESOLVE_NO_XDEV;
+  return how;
+}
+
+// An open resolved the slow way: the file found is checked where it really
+// is and reopened (open_found); a missing last name, with O_CREAT, is made
+// in the directory it would be in (create_in: a dangling link's target, as
+// natively); anything else answers resolve's errno (EACCES wherever the
+// resolution left what the rules show).
+Answer open_resolved(Found found, uint64_t flags, uint64_t mode) {
+  if (found.fd() >= 0) return open_found(found.take(), flags, mode);
+  if (found.error() == ENOENT && (flags & O_CREAT) && found.has_parent())
+    return create_in(found.take_parent(), found.name(), flags, mode);
+  return fail(found.error());
 }
 
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
@@ -337,19 +366,17 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     const int fd = open_exact(path, flags, mode);
     if (fd >= 0 || !slow_way(errno)) return opened(fd, flags);
   }
-  const int o = open_path(path, !(flags & O_NOFOLLOW));
-  if (o >= 0) return open_found(o, flags, mode);
-  if (errno != ENOENT || !(flags & O_CREAT)) return fail(errno);
-  // Create it: in a parent directory we resolve and check for real.
-  const auto [parent, name] = split_parent(path);
-  return create_in(open_path(parent, true, true), name, flags, mode);
+  return open_resolved(resolve(-1, "/", path, walk_of(flags, 0)), flags, mode);
 }
 
 // openat2 with resolve flags (RESOLVE_BENEATH, RESOLVE_IN_ROOT, ...): the
-// kernel resolves the path the caller's way, from the caller's directory,
-// to an O_PATH descriptor (no side effects); we check the file it reached
-// against the rules, then reopen it with the real flags. A file to create is
-// checked in its parent, reached the same way.
+// path is resolved the caller's way, from the caller's directory (its own
+// descriptor, or its working directory), by resolve() with those flags; the
+// file found is checked against the rules, then reopened with the real
+// flags. A file to create is checked in the directory it would be in. No
+// lexical check first: the names are the caller's, each looked up only
+// where the rules show (resolve.cc), so a directory outside the rules (the
+// one it was started in) gives nothing, even beneath itself.
 Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, const open_how& caller) {
   std::string raw;
   if (!read_string(r.pid, path_address, &raw)) return fail(EFAULT);
@@ -357,29 +384,23 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
   if (raw.empty()) return fail(ENOENT);
   const uint64_t flags = caller.flags;
   const uint64_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? creation_mode(caller.mode) : 0;
-  const int base = base_fd(r, dirfd);
-  if (base < 0) return fail(EBADF);
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY));
-  how.resolve = caller.resolve | RESOLVE_NO_MAGICLINKS;
-  Answer answer;
-  const int o = static_cast<int>(syscall(SYS_openat2, base, raw.c_str(), &how, sizeof(how)));
-  if (o >= 0) {
-    answer = open_found(o, flags, mode);
-  } else if (errno == ENOENT && (flags & O_CREAT)) {
-    const size_t slash = raw.rfind('/');
-    const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : raw.substr(0, slash);
-    const std::string name = slash == std::string::npos ? raw : raw.substr(slash + 1);
-    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    const int p = name.empty() || name == "." || name == ".."
-                      ? (errno = EISDIR, -1)
-                      : static_cast<int>(syscall(SYS_openat2, base, parent.c_str(), &how, sizeof(how)));
-    answer = create_in(p, name, flags, mode);
-  } else {
-    answer = fail(errno);
+  const Walk how = walk_of(flags, caller.resolve);
+  // The caller's directory, unless an absolute path ignores it.
+  int base = -1;
+  std::string base_path = "/";
+  if (raw[0] != '/' || how.beneath || how.in_root) {
+    base = base_fd(r, dirfd);
+    if (base < 0) return fail(EBADF);
+    struct stat st;
+    if (fstat(base, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      close(base);
+      return fail(ENOTDIR);
+    }
+    base_path = real_path(base);
   }
-  close(base);
-  return answer;
+  Found found = resolve(base, base_path, raw, how);
+  if (base >= 0) close(base);
+  return open_resolved(std::move(found), flags, mode);
 }
 
 // openat2: its open_how checked as the kernel's openat2 checks it
@@ -735,10 +756,11 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
   const auto [fp, fn] = split_parent(from);
   const auto [tp, tn] = split_parent(to);
   const int a = open_path(fp, true, true);
-  const int b = open_path(tp, true, true);
+  const int a_error = errno;
+  const int b = a < 0 ? -1 : open_path(tp, true, true);
   Answer answer;
   if (a < 0 || b < 0) {
-    answer = fail(errno);
+    answer = fail(a < 0 ? a_error : errno);
   } else if (const std::string real_from = child_of(real_path(a), fn), real_to = child_of(real_path(b), tn);
              !path_allowed(*g_rules, real_from, kPathWrite) || !path_allowed(*g_rules, real_to, kPathCreate | kPathWrite)) {
     answer = fail(EACCES);

@@ -620,6 +620,52 @@ def case_proc_self_fd(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_existence_oracle(name):
+    """Whether a host path exists cannot be learned through a symlink: with
+    W/l -> SECRET/X, a call the trusted process resolves for real (stat,
+    access, readlink, open, chdir, mkdir, unlink, rename, symlink, chmod,
+    utimensat, openat2, the parent of a file to create) answers EACCES
+    whether or not X exists (the attack: EACCES if it did, ENOENT if not),
+    and so does a resolution that only passes outside the rules (out by a
+    link, back by ".."), or a name looked up in a directory outside them
+    (the directory it was started in, root's link to one). A missing file inside
+    the rules is still ENOENT, and root's links through a directory outside
+    the rules back to an allowed file (as /etc/alternatives) still work."""
+    sb = Sandbox(name)
+    tool = sb.compile("existence_oracle.c")
+    work = sb.directory(os.path.join(sb.data, "w"), [("f", "f\n"), ("f2", "f2\n")], owner=NOBODY)
+    for f in ("f", "f2"):
+        os.chown(os.path.join(work, f), NOBODY, NOBODY)
+    secret = sb.directory(os.path.join(sb.data, "atk", "secret"), [("X", "X\n")])
+    sb.directory(os.path.join(secret, "XD"), [("x", "x\n")])
+    hidden2 = sb.directory(os.path.join(sb.data, "atk", "hidden2"))
+    ro = sb.directory(os.path.join(sb.data, "ro"), [("real", "real\n")])
+    os.symlink(os.path.join(hidden2, "alt"), os.path.join(ro, "alt"))
+    os.symlink(os.path.join(ro, "real"), os.path.join(hidden2, "alt"))
+    os.symlink(secret, os.path.join(ro, "dirlink"))
+    proc = sb.run("--allow-write", work, "--allow-read", ro, tool, work, secret, ro, cwd=secret)
+    calls = ["openat from the start directory", "fstatat from the start directory",
+             "openat2 RESOLVE_BENEATH from the start directory", "openat2 RESOLVE_IN_ROOT from the start directory", "stat", "lstat below", "statx", "access", "faccessat nofollow below", "readlink below", "open", "open O_PATH",
+             "open O_CREAT", "open O_CREAT below", "open O_CREAT|O_EXCL below", "openat2", "openat2 RESOLVE_NO_XDEV",
+             "openat2 O_CREAT below", "chdir", "mkdir below", "unlink below", "rmdir below", "symlink below",
+             "rename to below", "rename from below", "chmod", "chown", "utimensat", "out and back by ..",
+             "open out and back by ..", "a chain of links", "a name in root's link to a hidden directory",
+             "the program's link into a hidden directory"]
+    expected = [f"{call}: EACCES EACCES" for call in calls]
+    expected += ["missing: ENOENT", "missing below a file: ENOTDIR", "dangling link: ENOENT", "dangling link lstat: ok",
+                 "dangling link below: ENOENT", "missing through a link: ENOENT", "chdir through a link: ENOENT",
+                 "open through a link: ENOENT", "create through a dangling link: ok", "made: ok", "O_EXCL on a link: EEXIST",
+                 "mkdir through a link: ok", "openat2 through a link: ENOENT", "root's link through a hidden directory: ok real"]
+    lines = proc.stdout.splitlines()
+    differ = [line for line in lines if line.split(": ")[0] in calls and len(set(line.split(": ")[1].split())) != 1]
+    check(differ == [], "no call answers differently whether or not the host path exists", describe(proc))
+    check(proc.returncode == 0 and lines == expected,
+          "EACCES for any path the resolution takes out of the rules; ENOENT for a missing one inside", describe(proc))
+    check(sorted(os.listdir(secret)) == ["X", "XD"] and os.listdir(os.path.join(secret, "XD")) == ["x"],
+          "nothing was made or removed outside the rules", str(os.listdir(secret)))
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
