@@ -290,10 +290,11 @@ Answer opened(int fd, uint64_t flags) {
 // makes a file in the directory found).
 Answer open_found(int o, uint64_t flags, uint64_t mode) {
   const unsigned wanted = wanted_by(flags);
+  const std::string real = real_path(o);
   Answer answer;
   if ((flags & O_CREAT) && (flags & O_EXCL))
-    answer = fail(EEXIST);
-  else if (!path_allowed(*g_rules, real_path(o), wanted ? wanted : kPathRead))
+    answer = fail(rules_show(real) ? EEXIST : EACCES);  // natively EEXIST first; but only of what the rules show
+  else if (!path_allowed(*g_rules, real, wanted ? wanted : kPathRead))
     answer = fail(EACCES);
   else
     answer = opened(open(fd_path(o).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC,

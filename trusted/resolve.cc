@@ -84,12 +84,7 @@ using policy::kPathWrite;
 
 constexpr int kMaxLinks = 40;  // the kernel's MAXSYMLINKS
 
-// Whether the rules show path: grant anything on it, or lead through it.
-bool shown(const std::string& path) {
-  const Rules& rules = *g_rules;
-  return policy::path_allowed(rules, path, kPathRead) || policy::path_allowed(rules, path, kPathWrite) ||
-         policy::path_allowed(rules, path, kPathCreate) || policy::path_on_the_way(rules, path);
-}
+bool shown(const std::string& path) { return rules_show(path); }
 
 // Whether a link at path, of owner uid, is the program's to write: its
 // text is a name it chose.
@@ -217,6 +212,12 @@ RunResult try_run(Place* at, std::deque<Name>* names, const Walk& how) {
 }
 
 }  // namespace
+
+bool rules_show(const std::string& path) {
+  const Rules& rules = *g_rules;
+  return policy::path_allowed(rules, path, kPathRead) || policy::path_allowed(rules, path, kPathWrite) ||
+         policy::path_allowed(rules, path, kPathCreate) || policy::path_on_the_way(rules, path);
+}
 
 Found resolve(int start, const std::string& start_path, const std::string& path, const Walk& how) {
   Found out;

@@ -51,6 +51,10 @@ class Found {
 // leaves what the rules show: see resolve.cc.
 Found resolve(int start, const std::string& start_path, const std::string& path, const Walk& how);
 
+// Whether the rules show path (absolute, normalised): grant anything on it,
+// or lead through it. What the program may learn exists.
+bool rules_show(const std::string& path);
+
 // An O_PATH descriptor of an absolute path resolved that way from "/", or
 // -1 with errno set.
 int open_path(const std::string& path, bool follow, bool directory = false);

@@ -643,6 +643,8 @@ def case_existence_oracle(name):
     os.symlink(os.path.join(hidden2, "alt"), os.path.join(ro, "alt"))
     os.symlink(os.path.join(ro, "real"), os.path.join(hidden2, "alt"))
     os.symlink(secret, os.path.join(ro, "dirlink"))
+    for side in ("X", "Y"):
+        os.symlink(os.path.join(secret, side + "D"), os.path.join(ro, "dirlink_" + side))
     proc = sb.run("--allow-write", work, "--allow-read", ro, tool, work, secret, ro, cwd=secret)
     calls = ["openat from the start directory", "fstatat from the start directory",
              "openat2 RESOLVE_BENEATH from the start directory", "openat2 RESOLVE_IN_ROOT from the start directory", "stat", "lstat below", "statx", "access", "faccessat nofollow below", "readlink below", "open", "open O_PATH",
@@ -650,7 +652,7 @@ def case_existence_oracle(name):
              "openat2 O_CREAT below", "chdir", "mkdir below", "unlink below", "rmdir below", "symlink below",
              "rename to below", "rename from below", "chmod", "chown", "utimensat", "out and back by ..",
              "open out and back by ..", "a chain of links", "a name in root's link to a hidden directory",
-             "the program's link into a hidden directory"]
+             "the program's link into a hidden directory", "O_CREAT|O_EXCL of root's link to a hidden directory"]
     expected = [f"{call}: EACCES EACCES" for call in calls]
     expected += ["missing: ENOENT", "missing below a file: ENOTDIR", "dangling link: ENOENT", "dangling link lstat: ok",
                  "dangling link below: ENOENT", "missing through a link: ENOENT", "chdir through a link: ENOENT",

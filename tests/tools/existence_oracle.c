@@ -12,8 +12,9 @@
 // outside the rules holding the file X and the directory XD (no Y, no YD);
 // RO an --allow-read directory holding real (a file) and root's symlinks
 // alt -> HIDDEN2/alt (HIDDEN2, beside SECRET, outside the rules, holding
-// root's alt -> RO/real) and dirlink -> SECRET. The program is started in
-// SECRET: its working directory is a directory outside the rules.
+// root's alt -> RO/real), dirlink -> SECRET, dirlink_X -> SECRET/XD and
+// dirlink_Y -> SECRET/YD. The program is started in SECRET: its working
+// directory is a directory outside the rules.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +112,9 @@ static long c_up_open(const char* s) { return closed(open(in(w, "up_%s", s), O_R
 static long c_far(const char* s) { return stat(in(w, "far_%s", s), &st); }
 static long c_host_link(const char* s) { return stat(in(ro, "dirlink/%s", s), &st); }
 static long c_planted_alt(const char* s) { return stat(in(w, "alt_%s", s), &st); }
+static long c_host_dir_excl(const char* s) {
+  return openat2_call(AT_FDCWD, in(ro, "dirlink_%s/", s), O_WRONLY | O_CREAT | O_EXCL, 0644, RESOLVE_NO_XDEV);
+}
 static long c_cwd_openat(const char* s) { return closed(openat(AT_FDCWD, s, O_RDONLY)); }
 static long c_cwd_fstatat(const char* s) { return fstatat(AT_FDCWD, s, &st, 0); }
 static long c_cwd_beneath(const char* s) { return openat2_call(AT_FDCWD, s, O_RDONLY, 0, RESOLVE_BENEATH); }
@@ -181,6 +185,7 @@ int main(int argc, char** argv) {
   both("a chain of links", c_far);
   both("a name in root's link to a hidden directory", c_host_link);
   both("the program's link into a hidden directory", c_planted_alt);
+  both("O_CREAT|O_EXCL of root's link to a hidden directory", c_host_dir_excl);
 
   // Inside the rules: a missing file is ENOENT, however it is reached.
   printf("missing: %s\n", answer(stat(in(w, "missing", ""), &st)));
