@@ -53,18 +53,20 @@ int g_cwd = -1;
 }  // namespace
 
 bool current_cwd(std::string* path) {
-  struct stat st, named;
-  pthread_mutex_lock(&g_cwd_lock);
-  *path = real_path(g_cwd);
-  bool removed = fstat(g_cwd, &st) != 0 || st.st_nlink == 0;
-  pthread_mutex_unlock(&g_cwd_lock);
   // A removed directory's path ends in " (deleted)" and names nothing (or
   // another directory, which the program may make): in it, natively,
   // getcwd answers ENOENT and no name is found or made. Its link count is
-  // 0; a directory really named so is that name's.
+  // 0; a directory really named so is the one of that name.
   static constexpr std::string_view kDeleted = " (deleted)";
+  struct stat st, named;
+  bool removed = false;
+  pthread_mutex_lock(&g_cwd_lock);
+  *path = real_path(g_cwd);
+  if (std::string_view(*path).ends_with(kDeleted)) removed = fstat(g_cwd, &st) != 0;
+  pthread_mutex_unlock(&g_cwd_lock);
   if (!removed && std::string_view(*path).ends_with(kDeleted))
-    removed = stat(path->c_str(), &named) != 0 || named.st_ino != st.st_ino || named.st_dev != st.st_dev;
+    removed = st.st_nlink == 0 || stat(path->c_str(), &named) != 0 || named.st_ino != st.st_ino ||
+              named.st_dev != st.st_dev;
   if (removed || !is_file_path(*path)) {
     path->clear();
     errno = ENOENT;
