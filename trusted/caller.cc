@@ -154,7 +154,7 @@ std::string real_path(int fd) {
 int open_exact(const std::string& path, uint64_t flags, uint64_t mode) {
   open_how how{};
   how.flags = flags | O_CLOEXEC;
-  how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? (mode & 07777) : 0;
+  how.mode = creates(flags) ? (mode & 07777) : 0;
   how.resolve = RESOLVE_NO_SYMLINKS;
   return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
 }

@@ -3,6 +3,7 @@
 // of ours really names. Shared by the call handlers (calls.cc) and start-up.
 #pragma once
 
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/types.h>
 
@@ -50,6 +51,13 @@ bool is_file_path(const std::string& path);
 int open_exact(const std::string& path, uint64_t flags, uint64_t mode);
 // Whether open_exact's failure means "resolve it the slow way".
 bool slow_way(int err);
+
+// O_TMPFILE's own bit, the kernel's __O_TMPFILE. glibc's __O_TMPFILE (and
+// O_TMPFILE) hold O_DIRECTORY too, so `flags & __O_TMPFILE` is true of any
+// O_DIRECTORY open.
+constexpr uint64_t kTmpFileBit = 020000000;
+// Whether an open with these flags makes a file, and so takes a mode.
+constexpr bool creates(uint64_t flags) { return (flags & (O_CREAT | kTmpFileBit)) != 0; }
 
 // mode without the bits of the caller's current umask.
 uint64_t without_umask(uint64_t mode);

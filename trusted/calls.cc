@@ -90,7 +90,7 @@ constexpr uint64_t kPathOnlyFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXE
 constexpr uint64_t kKernelLargeFile = 0100000;
 constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
                                      FASYNC | O_DIRECT | kKernelLargeFile | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
-                                     O_CLOEXEC | O_SYNC | O_PATH | __O_TMPFILE;
+                                     O_CLOEXEC | O_SYNC | O_PATH | kTmpFileBit;
 static_assert(kValidOpenFlags == 037777703, "the kernel's VALID_OPEN_FLAGS on x86-64");
 // And the resolve flags it knows (VALID_RESOLVE_FLAGS).
 constexpr uint64_t kValidResolveFlags =
@@ -270,7 +270,7 @@ int without_set_id(int fd, uint64_t flags) {
   const uid_t we = static_cast<uid_t>(getauxval(AT_EUID));
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_ISUID | S_ISGID)) || st.st_uid != we) return fd;
   // An O_TMPFILE file is new and has no name yet ("/DIR/#N (deleted)").
-  if (!((flags & __O_TMPFILE) == __O_TMPFILE) && !path_allowed(*g_rules, real_path(fd), kPathWrite)) return fd;
+  if (!(flags & kTmpFileBit) && !path_allowed(*g_rules, real_path(fd), kPathWrite)) return fd;
   if (chmod(fd_path(fd).c_str(), st.st_mode & 07777 & ~static_cast<mode_t>(S_ISUID | S_ISGID)) == 0) return fd;
   const int err = errno;
   close(fd);
@@ -280,7 +280,7 @@ int without_set_id(int fd, uint64_t flags) {
 
 Answer opened(int fd, uint64_t flags) {
   if (fd >= 0 && (flags & O_PATH)) fd = without_o_path(fd);
-  if (fd >= 0 && (flags & (O_CREAT | __O_TMPFILE))) fd = without_set_id(fd, flags);
+  if (fd >= 0 && creates(flags)) fd = without_set_id(fd, flags);
   return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
 }
 
@@ -348,7 +348,7 @@ Answer open_resolved(Found found, uint64_t flags, uint64_t mode) {
 
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
   if (flags & O_PATH) flags &= kPathOnlyFlags;
-  mode = (flags & (O_CREAT | __O_TMPFILE)) ? creation_mode(mode) : 0;
+  mode = creates(flags) ? creation_mode(mode) : 0;
   const unsigned wanted = wanted_by(flags);
   std::string path;
   Answer refusal;
@@ -384,7 +384,7 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
   if (!still_valid(r)) return fail(EINTR);
   if (raw.empty()) return fail(ENOENT);
   const uint64_t flags = caller.flags;
-  const uint64_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? creation_mode(caller.mode) : 0;
+  const uint64_t mode = creates(flags) ? creation_mode(caller.mode) : 0;
   const Walk how = walk_of(flags, caller.resolve);
   // The caller's directory, unless an absolute path ignores it.
   int base = -1;
@@ -426,12 +426,12 @@ Answer do_openat2(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, 
   const uint64_t flags = how.flags;
   if ((flags & ~kValidOpenFlags) || (how.resolve & ~kValidResolveFlags)) return fail(EINVAL);
   if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return fail(EINVAL);
-  if ((flags & (O_CREAT | __O_TMPFILE)) ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) return fail(EINVAL);
-  if ((flags & __O_TMPFILE) &&
-      ((flags & (__O_TMPFILE | O_DIRECTORY | O_CREAT)) != (__O_TMPFILE | O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY))
+  if (creates(flags) ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) return fail(EINVAL);
+  if ((flags & kTmpFileBit) &&
+      ((flags & (kTmpFileBit | O_DIRECTORY | O_CREAT)) != (kTmpFileBit | O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY))
     return fail(EINVAL);
   if ((flags & O_PATH) && (flags & ~kPathOnlyFlags)) return fail(EINVAL);
-  if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | __O_TMPFILE))) return fail(EAGAIN);
+  if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | kTmpFileBit))) return fail(EAGAIN);
   if (how.resolve != 0) return do_open_resolved(r, dirfd, path_address, how);
   return do_open(r, dirfd, path_address, flags, how.mode);
 }

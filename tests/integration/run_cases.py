@@ -190,7 +190,8 @@ def case_openat2_flags(name):
                 "flag 1<<40 outside the rules: EINVAL", "flag 1<<40 with O_CREAT: EINVAL", "O_PATH with flag 04: EINVAL",
                 "resolve 0x40: EINVAL", "resolve 1<<40: EINVAL", "resolve 0x40 outside the rules: EINVAL",
                 "RESOLVE_BENEATH|RESOLVE_IN_ROOT: EINVAL", "RESOLVE_CACHED with O_CREAT: EAGAIN", "mode 010644: EINVAL",
-                "mode without O_CREAT: EINVAL", "O_TMPFILE read-only: EINVAL", "size 16: EINVAL",
+                "mode without O_CREAT: EINVAL", "O_TMPFILE read-only: EINVAL", "O_DIRECTORY: ok",
+                "O_DIRECTORY with RESOLVE_NO_XDEV: ok", "O_DIRECTORY with a mode: EINVAL", "size 16: EINVAL",
                 "size 32, zeros past the struct: ok", "size 32, a byte past the struct: E2BIG", "size 4097: E2BIG",
                 "openat with flag 04: ok", "openat with flag 1<<30: ok", "created: - - -"]
     check(proc.returncode == 0 and proc.stdout.splitlines() == expected,

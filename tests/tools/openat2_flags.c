@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   result("mode 010644", openat2(in(w, "new3"), O_WRONLY | O_CREAT, 010644, 0));
   result("mode without O_CREAT", openat2(f, O_RDONLY, 0644, 0));
   result("O_TMPFILE read-only", openat2(w, O_RDONLY | O_TMPFILE, 0600, 0));
+  result("O_DIRECTORY", openat2(w, O_RDONLY | O_DIRECTORY, 0, 0));
+  result("O_DIRECTORY with RESOLVE_NO_XDEV", openat2(w, O_RDONLY | O_DIRECTORY, 0, RESOLVE_NO_XDEV));
+  result("O_DIRECTORY with a mode", openat2(w, O_RDONLY | O_DIRECTORY, 0644, 0));
   result("size 16", openat2_sized(f, O_RDONLY, 0, 0, 16, 0));
   result("size 32, zeros past the struct", openat2_sized(f, O_RDONLY, 0, 0, 32, 0));
   result("size 32, a byte past the struct", openat2_sized(f, O_RDONLY, 0, 0, 32, 1));
