@@ -232,10 +232,17 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
   if (scoped && fstat(start, &root_st) != 0) return fail(errno);
   const uint64_t start_mount = how.no_xdev ? mount_of(path[0] == '/' && !scoped ? -1 : start) : 0;
   Place at;
+  // Whether the kernel would know its root yet (fs/namei.c: set for an
+  // absolute path, a scoped resolution, or once a ".." is met): with
+  // RESOLVE_NO_XDEV, an absolute link before that is EXDEV (nd_jump_root
+  // compares the mount with a root not set), and after it only if the mount
+  // changes.
+  bool root_known = path[0] == '/' || scoped;
   // Where "/" is, for an absolute path or link: the start (RESOLVE_IN_ROOT),
   // none (RESOLVE_BENEATH: EXDEV), or the root.
   auto jump_to_root = [&]() -> int {
-    if (how.beneath) return EXDEV;
+    if (how.beneath || (how.no_xdev && !root_known)) return EXDEV;
+    root_known = true;
     const int fd = how.in_root ? fcntl(start, F_DUPFD_CLOEXEC, 0) : root_fd();
     if (fd < 0) return errno;
     at.move_to(fd, how.in_root ? start_path : "/");
@@ -274,6 +281,7 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
     if (name.text == ".") continue;  // we are in a directory
     if (name.text == "..") {
       if (name.chosen && !shown(at.path)) return fail(EACCES);
+      root_known = true;
       if (at_scope_root()) {
         if (how.beneath) return fail(EXDEV);
         continue;  // RESOLVE_IN_ROOT: ".." of the root is the root

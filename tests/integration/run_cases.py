@@ -669,6 +669,74 @@ def case_existence_oracle(name):
     assert_no_leftovers(sb.helper)
 
 
+RESOLVE_SCRIPT = """
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class How(ctypes.Structure):
+    _fields_ = [('flags', ctypes.c_uint64), ('mode', ctypes.c_uint64), ('resolve', ctypes.c_uint64)]
+top = sys.argv[1]
+def openat2(dirfd, path, flags, resolve):
+    how = How(flags | os.O_CLOEXEC, 0, resolve)
+    fd = libc.syscall(437, dirfd, path.encode(), ctypes.byref(how), ctypes.sizeof(how))
+    if fd < 0:
+        return errno.errorcode[ctypes.get_errno()]
+    st = os.fstat(fd)
+    os.close(fd)
+    kind = {0o040000: 'dir', 0o120000: 'link', 0o100000: 'file'}.get(st.st_mode & 0o170000, 'other')
+    return f'{kind} {st.st_ino}'
+paths = ['t/a/b/f', 't/ab/f', 't/a/up', 't/abs/b/f', 't/loop1', 't/dang', 't/gslash', 't/a/bf', 't/dot/dot/dot/g',
+         't/ab/f/', 't/ab/', 't/g/', 't/g/.', 't/a/../g', 't/ab/../f', 't/ab/../../g', 't/dang/x', 't/a/b/f/x',
+         't/abs/../g', 't/missing/x', 't/a/missing', 't/./a/./b/./f', 't//a//b//f', 't/a/up/', 't/dot/../t/g',
+         't/proc/1', 't/proc/sys/kernel', 't/../t/abs/b/f', 't/a/b/../../abs/b/f', top + '/t/ab/f',
+         top + '/t/loop1/x', top + '/t/abs/b/f', top + '/t/proc/1', 't/deep/' + top[1:] + '/t/g']
+base = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+t = os.open(top + '/t', os.O_RDONLY | os.O_DIRECTORY)
+O_PATH = 0o10000000
+for flags, fname in ((os.O_RDONLY, 'RDONLY'), (O_PATH, 'PATH'), (O_PATH | os.O_NOFOLLOW, 'PATH|NOFOLLOW'),
+                     (os.O_RDONLY | os.O_DIRECTORY, 'DIRECTORY')):
+    for resolve, rname in ((2, 'NO_MAGICLINKS'), (1, 'NO_XDEV'), (4, 'NO_SYMLINKS'), (8, 'BENEATH'),
+                           (0x10, 'IN_ROOT')):
+        for p in paths:
+            print(fname, rname, p, openat2(base, p, flags, resolve))
+        for p in ['ab/f', 'abs/b/f', 'a/up', 'deep/x', '../t/g', 'dot/../g', 'a/../../t/g', '/g', '/a/b/f', 'abs']:
+            print(fname, rname, 'from t: ' + p, openat2(t, p, flags, resolve))
+"""
+
+
+def case_resolve_as_kernel(name):
+    """The trusted process resolves a path with symlinks name by name
+    (trusted/resolve.cc); where the rules show everything (--allow-read /),
+    it must answer exactly what the kernel answers for openat2 with each
+    resolve flag, which takes the caller's path as it is: links relative
+    and absolute, "..", loops, dangling links, trailing slashes, mount
+    crossings (/proc), the kernel's RESOLVE_NO_XDEV quirk for an absolute
+    link before the root is known. The same program runs natively as uid
+    65534, then sandboxed. (open, openat and openat2 without resolve flags
+    normalise the path first: ".." and a trailing "/" are lexical there.)"""
+    sb = Sandbox(name)
+    top = sb.directory(os.path.join(sb.data, "top"))
+    t = sb.directory(os.path.join(top, "t"))
+    sb.directory(os.path.join(t, "a", "b"), [("f", "f\n")])
+    sb.directory(os.path.join(t, "c"))
+    with open(os.path.join(t, "g"), "w") as f:
+        f.write("g\n")
+    os.chmod(os.path.join(t, "g"), 0o644)
+    os.chmod(os.path.join(t, "a"), 0o755)
+    for target, link in (("a/b", "ab"), ("../g", "a/up"), (os.path.join(t, "a"), "abs"), ("loop2", "loop1"),
+                         ("loop1", "loop2"), ("missing", "dang"), ("g/", "gslash"), ("b/f", "a/bf"), (".", "dot"),
+                         ("../" * 20, "deep"), ("/proc", "proc")):
+        os.symlink(target, os.path.join(t, link))
+    script = sb.file("resolve.py", RESOLVE_SCRIPT)
+    native = subprocess.run(as_nobody([PYTHON, script, top]), capture_output=True, text=True, timeout=60)
+    check(native.returncode == 0 and native.stdout, "the comparison runs natively", describe(native))
+    proc = sb.run("--allow-read", "/", PYTHON, script, top)
+    check(proc.returncode == 0, "it runs sandboxed", describe(proc))
+    differ = [f"native: {a}\nsbx:    {b}" for a, b in zip(native.stdout.splitlines(), proc.stdout.splitlines()) if a != b]
+    check(differ == [] and len(proc.stdout.splitlines()) == len(native.stdout.splitlines()),
+          f"every answer is the kernel's ({len(native.stdout.splitlines())} calls)", "\n".join(differ[:30]))
+    assert_no_leftovers(sb.helper)
+
+
 def case_path_calls(name):
     """mkdir, creat, rename, unlink, rmdir, readlink, lstat and access are
     brokered: what the rules grant happens on the host, what they do not fails
