@@ -110,7 +110,7 @@ bool allowed(const std::string& path, unsigned wanted, bool metadata) {
 int open_checked(const std::string& path, bool follow, unsigned wanted, bool metadata) {
   int o = open_exact(path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
   if (o >= 0 || !slow_way(errno)) return o;
-  o = open_path(path, follow);
+  o = walk_path(path, follow);
   if (o >= 0 && !allowed(real_path(o), wanted, metadata)) {
     close(o);
     errno = EACCES;

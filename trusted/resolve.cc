@@ -369,6 +369,10 @@ int open_path(const std::string& path, bool follow, bool directory) {
     const int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &o, sizeof(o)));
     if (fd >= 0 || errno != ELOOP) return fd;
   }
+  return walk_path(path, follow, directory);
+}
+
+int walk_path(const std::string& path, bool follow, bool directory) {
   Walk how;
   how.follow = follow;
   how.directory = directory;

@@ -55,8 +55,11 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
 // or lead through it. What the program may learn exists.
 bool rules_show(const std::string& path);
 
-// An O_PATH descriptor of an absolute path resolved that way from "/", or
-// -1 with errno set.
+// An O_PATH descriptor of an absolute, normalised path resolved that way
+// from "/" (with one openat2 if no link is on the way), or -1 with errno set.
 int open_path(const std::string& path, bool follow, bool directory = false);
+// The same, resolved name by name at once: for a path already tried as it
+// is (open_exact failed with ELOOP).
+int walk_path(const std::string& path, bool follow, bool directory = false);
 
 }  // namespace sbx::trusted
