@@ -103,9 +103,10 @@ def case_python_files(name):
     proc = sb.run("--allow-read", public, PYTHON, "-c", "print(open('public/ok.txt').read()); open('public/link.txt')")
     check(proc.returncode != 0 and "PermissionError" in proc.stderr and "OK" in proc.stdout and
           "SECRET" not in proc.stdout, "a symlink out of the rules is refused", describe(proc))
-    # A path option that is itself a symlink is refused, naming its target:
-    # resolving it again on every run is how a link planted by an earlier
-    # run would widen the next one.
+    # A path option that is itself a symlink of the user's (one a program run
+    # earlier could have planted) is refused, naming its target: resolving it
+    # again on every run is how a planted link would widen the next run.
+    os.lchown(os.path.join(public, "link.txt"), NOBODY, NOBODY)
     proc = sb.run("--allow-read", public + "/link.txt", PYTHON, "-c", "print(open('public/link.txt').read())")
     check(proc.returncode == 126 and "is a symlink (to " + secret + ")" in proc.stderr and "SECRET" not in proc.stdout,
           "a path option that is a symlink is refused with a sentence", describe(proc))
