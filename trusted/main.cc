@@ -36,6 +36,7 @@
 #include <string>
 
 #include "caller.h"
+#include "message.h"
 #include "placeholders.h"
 #include "policy.h"
 #include "pool.h"
@@ -61,12 +62,7 @@ using namespace sbx::trusted;
 // The first stage reports every failure of ours to the user (it stops the
 // program); a line here says what we saw.
 [[noreturn]] void quit(const char* what, const char* reason) {
-  char line[512];
-  const int n = std::snprintf(line, sizeof(line), "sbx-trusted: %s: %s\n", what, reason);
-  if (n > 0) {
-    ssize_t ignored = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
-    (void)ignored;
-  }
+  sbx::print_failure("sbx-trusted", what, reason);
   _exit(1);
 }
 

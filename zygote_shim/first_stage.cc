@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "landlock.h"
+#include "message.h"
 #include "policy.h"
 #include "sandbox.h"
 
@@ -61,12 +62,7 @@ using sbx::policy::Compiled;
 constexpr char kSystemLoader[] = "/lib64/ld-linux-x86-64.so.2";
 
 [[noreturn]] void die(const char* what, const char* reason) {
-  char line[768];
-  const int n = std::snprintf(line, sizeof(line), "sbx: %s: %s\n", what, reason);
-  if (n > 0) {
-    ssize_t ignored = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
-    (void)ignored;
-  }
+  sbx::print_failure("sbx", what, reason);
   _exit(sbx::kExitSandboxFailed);
 }
 
