@@ -3,72 +3,50 @@
 
 #include <limits.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
+#include <string>
+
+#include "root_links.h"
 
 namespace sbx::cli {
 
-namespace {
-
-std::deque<std::string> components(const std::string& path) {
-  std::deque<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) out.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 bool resolve_option(const std::string& option, const std::string& path, std::string* real, std::string* why) {
-  std::string start = path;
+  std::string absolute = path;
   if (path.empty() || path[0] != '/') {
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof(cwd)) == nullptr) return (*why = option + " " + path + ": getcwd: " + std::strerror(errno)), false;
-    start = std::string(cwd) + "/" + path;
+    absolute = std::string(cwd) + "/" + path;
   }
-  std::deque<std::string> todo = components(start);
-  std::string done;  // a real path with no symlink in it ("" is "/")
-  int links = 0;
-  while (!todo.empty()) {
-    const std::string part = todo.front();
-    todo.pop_front();
-    if (part == ".") continue;
-    if (part == "..") {  // `done` has no symlink in it: its parent is lexical
-      done.resize(done.rfind('/') == std::string::npos ? 0 : done.rfind('/'));
-      continue;
-    }
-    const std::string here = done + "/" + part;
-    struct stat st;
-    if (lstat(here.c_str(), &st) != 0) return (*why = "cannot allow " + path + ": " + std::strerror(errno)), false;
-    if (!S_ISLNK(st.st_mode)) {
-      done = here;
-      continue;
-    }
-    char target[PATH_MAX];
-    const ssize_t n = readlink(here.c_str(), target, sizeof(target) - 1);
-    if (n <= 0) return (*why = "cannot allow " + path + ": readlink " + here + ": " + std::strerror(errno)), false;
-    const std::string to(target, static_cast<size_t>(n));
-    if (st.st_uid != 0) {
-      *why = option + " " + path + ": " + here + " is a symlink (to " + to +
-             ") that is not root's, and a program you ran may have put it there; name what it points to, if that "
-             "is what you mean";
-      return false;
-    }
-    if (++links > 40) return (*why = "cannot allow " + path + ": " + std::strerror(ELOOP)), false;
-    std::deque<std::string> more = components(to);
-    todo.insert(todo.begin(), more.begin(), more.end());
-    if (to[0] == '/') done.clear();
+  const RootLinksResult found = open_through_root_links(absolute);
+  if (found.fd < 0 && !found.link.empty()) {
+    *why = option + " " + path + ": " + found.link + " is a symlink (to " + found.target +
+           ") that is not root's, and a program you ran may have put it there; name what it points to, if that "
+           "is what you mean";
+    return false;
   }
-  *real = done.empty() ? "/" : done;
+  if (found.fd < 0) return (*why = "cannot allow " + path + ": " + std::strerror(found.error)), false;
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(("/proc/self/fd/" + std::to_string(found.fd)).c_str(), buf, sizeof(buf) - 1);
+  close(found.fd);
+  if (n <= 0 || buf[0] != '/') return (*why = "cannot allow " + path + ": its real path cannot be read"), false;
+  real->assign(buf, static_cast<size_t>(n));
   return true;
+}
+
+bool rule_stands_on_root_links(const policy::PathRule& rule, std::string* why) {
+  const std::string root = rule.pattern == "/**" ? "/"
+                           : rule.pattern.ends_with("/**") ? rule.pattern.substr(0, rule.pattern.size() - 3)
+                                                           : rule.pattern;
+  const RootLinksResult found = open_through_root_links(root);
+  if (found.fd >= 0) close(found.fd);
+  if (found.link.empty()) return true;  // there, or not there (yet): either way no one else's link
+  *why = "the path rule " + rule.pattern + ": " + found.link + " is a symlink (to " + found.target +
+         ") that is not root's, and a program you ran may have put it there; name what it points to in the policy";
+  return false;
 }
 
 bool rule_for(const std::string& real, unsigned permissions, policy::PathRule* rule, std::string* why) {

@@ -16,6 +16,11 @@ namespace sbx::cli {
 // place of a directory that was there. False, with a sentence in why.
 bool resolve_option(const std::string& option, const std::string& path, std::string* real, std::string* why);
 
+// Whether a rule of a policy file stands only on root's symlinks (as a path
+// option must); false, with a sentence, if a link of anyone else's is on the
+// way to its root.
+bool rule_stands_on_root_links(const policy::PathRule& rule, std::string* why);
+
 // The rule granting `permissions` on real path `real` (a directory: all
 // below it). False, with a sentence in why, for a name a rule cannot carry
 // exactly: a '*' (a rule's pattern), a newline or other control character

@@ -355,6 +355,11 @@ int run_command(const std::vector<std::string>& args) {
     if (!result.compiled) return refuse("the policy " + policy_source + " does not compile; nothing was run");
     compiled = std::move(result.compiled);
   }
+  // Every rule stands on what it names, not on a link a program planted.
+  for (const auto& rule : compiled->paths) {
+    std::string why;
+    if (!sbx::cli::rule_stands_on_root_links(rule, &why)) return refuse(why + "; nothing was run");
+  }
   if (!allows_start(*compiled))
     return refuse("the policy " + policy_source + " refuses execveat, with which the program is started (add "
                   "'execveat: allow'; Landlock lets only the program's loader run); nothing was run");

@@ -1,6 +1,8 @@
 // The first stage's Landlock domains (see landlock.h).
 #include "landlock.h"
 
+#include "root_links.h"
+
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <sys/stat.h>
@@ -85,8 +87,12 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
     if (rule.permissions & kPathWrite) rights |= LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kRemove | LANDLOCK_ACCESS_FS_REFER;
     if (rule.permissions & kPathCreate) rights |= kMake | LANDLOCK_ACCESS_FS_REFER;
     // A path that does not exist (yet) gets no rule: the trusted process
-    // could not open it even if the program's rules allow it later.
-    const int fd = open(rule_root(rule.pattern).c_str(), O_PATH | O_CLOEXEC);
+    // could not open it even if the program's rules allow it later. Nor
+    // does one that stands on a symlink of anyone but root's: sbx run
+    // refused such a rule, so one now is a link planted since (by another
+    // sandbox sharing a directory), and the rule fails closed.
+    const sbx::RootLinksResult root = sbx::open_through_root_links(rule_root(rule.pattern));
+    const int fd = root.fd;
     if (fd < 0) continue;
     const bool ok = add_rule(ruleset, fd, rights, handled);
     close(fd);

@@ -574,4 +574,39 @@ def case_planted_policy(name):
     assert_no_leftovers(h.sb.helper)
 
 
+def case_planted_policy_rule(name):
+    """A rule of the user's own policy file whose path leads through a
+    symlink a program planted is refused (the rule's root would otherwise
+    open the Landlock layer wherever the link points)."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    plant(h, allowed, f"import os; os.symlink({h.secret_dir!r}, {allowed!r} + '/cache')")
+    policy = os.path.join(h.dir, "mine.policy")
+    with open(policy, "w") as f:
+        f.write(f"include builtin:default\npath read {allowed}/cache/**\n")
+    os.chmod(policy, 0o644)
+    proc = h.run("--policy", policy, "/bin/cat", os.path.join(allowed, "cache", "secret.txt"))
+    h.assert_held(proc, "a policy rule through a planted link")
+    check(proc.returncode == 126 and os.path.join(allowed, "cache") in proc.stderr and "symlink" in proc.stderr,
+          "refused with a sentence naming the planted link", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
+def case_start_directory(name):
+    """The directory sbx run is started in need not be one the rules show:
+    then the program cannot look at it (fstat of AT_FDCWD), though relative
+    paths start there."""
+    h = Hostile(name)
+    start = h.owned_dir("start", mode=0o751)
+    script = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nbuf = ctypes.create_string_buffer(144)\n"
+              "rc = libc.syscall(262, -100, b'', buf, 0x1000)\nprint('fstat-cwd', rc, ctypes.get_errno())\n")
+    proc = h.sb.run(PYTHON, "-c", script, cwd=start)
+    check(proc.returncode == 0 and proc.stdout.split() == ["fstat-cwd", "-1", "13"],
+          "fstat of a start directory no rule shows: EACCES", describe(proc))
+    proc = h.sb.run("--allow-read", start, PYTHON, "-c", script, cwd=start)
+    check(proc.returncode == 0 and proc.stdout.split() == ["fstat-cwd", "0", "0"],
+          "with a rule for it, fstat of the start directory works", describe(proc))
+    assert_no_leftovers(h.sb.helper)
+
+
 main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})

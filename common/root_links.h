@@ -1,0 +1,24 @@
+// Opening a path that names what a rule of the policy stands on, following
+// only root's symlinks (the system's own: /lib -> usr/lib). A symlink of
+// anyone else's on the way may have been planted by a program an earlier
+// sandbox ran as this user, in place of a directory that was there; sbx run
+// refuses it (cli/path_options.cc) and the first stage gives Landlock no
+// rule through it (zygote_shim/landlock.cc). Descriptor by descriptor, so
+// that what is checked is what is opened.
+#pragma once
+
+#include <string>
+
+namespace sbx {
+
+struct RootLinksResult {
+  int fd = -1;          // an O_PATH descriptor of what path names, or -1
+  int error = 0;        // errno when fd is -1 (ELOOP: a link of someone else's)
+  std::string link;     // with ELOOP from such a link: the link's path as walked,
+  std::string target;   // and its text
+};
+
+// `path` absolute.
+RootLinksResult open_through_root_links(const std::string& path);
+
+}  // namespace sbx
