@@ -444,8 +444,15 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   if ((flags & AT_EMPTY_PATH) && (path_address == 0 || (read_string(r.pid, path_address, &raw) && raw.empty()))) {
     // fstat: glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), and the
     // loader makes it before any handler of the shim exists. The caller
-    // holds the descriptor already; we stat our copy of it.
+    // holds the descriptor already; we stat our copy of it. AT_FDCWD names
+    // our descriptor of its working directory, which it does not hold: that
+    // one is shown only if the rules show it (it starts where sbx run was
+    // started, which no rule need name).
     o = base_fd(r, dirfd);
+    if (o >= 0 && static_cast<int>(dirfd) == AT_FDCWD && !allowed(real_path(o), kPathRead, true)) {
+      close(o);
+      return fail(EACCES);
+    }
   } else {
     std::string path;
     Answer refusal;
