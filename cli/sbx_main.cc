@@ -291,6 +291,9 @@ int run_command(const std::vector<std::string>& args) {
   if (found.empty() || access(found.c_str(), X_OK) != 0 || realpath(found.c_str(), real_program) == nullptr)
     return refuse(program_args[0] + ": no such program (or not executable)");
   std::string program = real_program;
+  struct stat pst;
+  if (stat(real_program, &pst) != 0 || !S_ISREG(pst.st_mode))
+    return refuse(program_args[0] + ": not a file; nothing was run");
   std::vector<std::string> run_args = {program_args[0]};
   std::vector<std::string> readable = {program};
   std::string interpreter, interpreter_arg;
@@ -298,6 +301,9 @@ int run_command(const std::vector<std::string>& args) {
     char real_interpreter[PATH_MAX];
     if (interpreter.empty() || realpath(interpreter.c_str(), real_interpreter) == nullptr)
       return refuse(program + ": its interpreter " + (interpreter.empty() ? "(none named)" : interpreter) + " cannot be found");
+    struct stat ist;
+    if (stat(real_interpreter, &ist) != 0 || !S_ISREG(ist.st_mode))
+      return refuse(program + ": its interpreter " + interpreter + " is not a file; nothing was run");
     run_args = {interpreter};
     if (!interpreter_arg.empty()) run_args.push_back(interpreter_arg);
     run_args.push_back(program);

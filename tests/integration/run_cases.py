@@ -1112,6 +1112,15 @@ def case_refusals(name):
     proc = sb.run(static)
     check(proc.returncode == 0 and "uid=65534 euid=65534" in proc.stdout, "a static program runs sandboxed",
           describe(proc))
+    # A directory is no program, nor a script's interpreter (it would become
+    # a rule for all below it).
+    proc = sb.run(sb.data)
+    check(proc.returncode == 126 and "not a file" in proc.stderr, "a directory as the program is refused",
+          describe(proc))
+    script = sb.file("dir-interpreter.sh", "#!" + sb.data + "\n", mode=0o755)
+    proc = sb.run(script)
+    check(proc.returncode == 126 and "is not a file" in proc.stderr, "a directory as a script's interpreter is refused",
+          describe(proc))
     proc = sb.run("/nonexistent/program")
     check(proc.returncode == 126 and "no such program" in proc.stderr, "a missing program", describe(proc))
     os.chmod(sb.helper, 0o755)  # the setuid bit gone
