@@ -116,9 +116,10 @@ int open_runnable(const char* program, bool* dynamic) {
 }
 
 // 4. The trusted process: a child that keeps only its socket, the policy and
-// stderr, and execs the trusted binary. Between fork and exec it runs only
-// this code; nothing of the program exists yet.
-pid_t start_trusted_process(const char* trusted, int policy_fd, int* sock) {
+// stderr, and executes the trusted binary from the descriptor the files
+// domain names (so what runs is what was opened). Between fork and exec it
+// runs only this code; nothing of the program exists yet.
+pid_t start_trusted_process(int trusted_fd, int policy_fd, int* sock) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) die_errno("socketpair for the trusted process");
   char cwd[PATH_MAX];
@@ -126,18 +127,24 @@ pid_t start_trusted_process(const char* trusted, int policy_fd, int* sock) {
   const pid_t pid = fork();
   if (pid < 0) die_errno("fork of the trusted process");
   if (pid == 0) {
-    // Descriptors 3 and 4 as sandbox.h says; the others closed.
-    if (dup2(sv[1], 100) < 0 || dup2(policy_fd, 101) < 0 || dup2(100, sbx::kTrustedSocketFd) < 0 ||
-        dup2(101, sbx::kTrustedPolicyFd) < 0)
+    // Descriptors 3 and 4 as sandbox.h says (through fresh numbers, so that
+    // neither overwrites the other); every other one closed at the exec.
+    // The binary's descriptor is moved out of the way as well: with the
+    // caller's stdin closed it may be 0, which is closed below.
+    const int socket_copy = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+    const int policy_copy = fcntl(policy_fd, F_DUPFD_CLOEXEC, 10);
+    const int binary = fcntl(trusted_fd, F_DUPFD_CLOEXEC, 10);
+    if (socket_copy < 0 || policy_copy < 0 || binary < 0 || dup2(socket_copy, sbx::kTrustedSocketFd) < 0 ||
+        dup2(policy_copy, sbx::kTrustedPolicyFd) < 0)
       die_errno("trusted process: dup2");
+    close_range(sbx::kTrustedPolicyFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
     // Not the caller's stdin and stdout either (stderr stays, for messages).
-    close_range(sbx::kTrustedPolicyFd + 1, ~0U, 0);
     close(STDIN_FILENO);
     close(STDOUT_FILENO);
     char* const argv[] = {const_cast<char*>("sbx-trusted"), cwd, nullptr};
     char* const envp[] = {nullptr};
-    execve(trusted, argv, envp);
-    die(trusted, std::strerror(errno));
+    syscall(SYS_execveat, binary, "", argv, envp, AT_EMPTY_PATH);
+    die_errno("starting the trusted process (execveat)");
   }
   close(sv[1]);
   *sock = sv[0];
@@ -227,9 +234,9 @@ int main(int argc, char** argv) {
 
   std::string why;
   if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, &why)) die("Landlock (files)", why.c_str());
-  close(trusted_fd);
   int sock = -1;
-  if (policy.uses_broker) start_trusted_process(trusted, policy_fd, &sock);
+  if (policy.uses_broker) start_trusted_process(trusted_fd, policy_fd, &sock);
+  close(trusted_fd);
   close(policy_fd);
   if (!sbx::zygote::restrict_exec(runnable, &why)) die("Landlock (exec)", why.c_str());
   chroot_me();
