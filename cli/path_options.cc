@@ -38,10 +38,7 @@ bool resolve_option(const std::string& option, const std::string& path, std::str
 }
 
 bool rule_stands_on_root_links(const policy::PathRule& rule, std::string* why) {
-  const std::string root = rule.pattern == "/**" ? "/"
-                           : rule.pattern.ends_with("/**") ? rule.pattern.substr(0, rule.pattern.size() - 3)
-                                                           : rule.pattern;
-  const RootLinksResult found = open_through_root_links(root);
+  const RootLinksResult found = open_through_root_links(policy::rule_root(rule.pattern));
   if (found.fd >= 0) close(found.fd);
   if (found.link.empty()) return true;  // there, or not there (yet): either way no one else's link
   *why = "the path rule " + rule.pattern + ": " + found.link + " is a symlink (to " + found.target +

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "policy.h"
+#include "landlock_abi.h"
 #include "path_options.h"
 #include "precompiled.h"
 #include "sandbox.h"
@@ -242,12 +243,6 @@ bool interpreter_line(const std::string& path, std::string* interpreter, std::st
   return true;
 }
 
-// Landlock's ABI here (0: none); the first stage confines exec with it.
-int landlock_abi() {
-  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
-  return abi < 0 ? 0 : static_cast<int>(abi);
-}
-
 // Whether the compiled filter lets the first stage start the program:
 // execveat(fd, "", ..., AT_EMPTY_PATH). Landlock, not the filter, decides
 // what may be executed.
@@ -380,7 +375,7 @@ int run_command(const std::vector<std::string>& args) {
     if (actions.find("user_notif") == std::string::npos)
       return refuse("this kernel has no seccomp user notification (Linux 5.14 or later is needed); nothing was run");
   }
-  if (landlock_abi() < 1)
+  if (sbx::landlock_abi() < 1)
     return refuse("this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= boot list), which "
                   "confines what the program may execute; nothing was run");
 
@@ -533,7 +528,7 @@ int doctor_command() {
     else
       d.line(Verdict::kOk, name, path);
   }
-  const int abi = landlock_abi();
+  const int abi = sbx::landlock_abi();
   if (abi < 1)
     d.line(Verdict::kError, "Landlock", "not available: sbx run cannot confine what the program executes",
            "use Linux 5.13 or later with landlock in its lsm= boot list");

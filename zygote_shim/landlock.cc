@@ -1,6 +1,7 @@
 // The first stage's Landlock domains (see landlock.h).
 #include "landlock.h"
 
+#include "landlock_abi.h"
 #include "root_links.h"
 
 #include <fcntl.h>
@@ -59,22 +60,11 @@ bool enforce(int ruleset, std::string* why) {
   return ok;
 }
 
-// The directory or file a rule's pattern starts at: "DIR/**" -> DIR.
-std::string rule_root(const std::string& pattern) {
-  if (pattern == "/**") return "/";
-  if (pattern.size() > 3 && pattern.ends_with("/**")) return pattern.substr(0, pattern.size() - 3);
-  return pattern;
-}
-
 }  // namespace
 
-int landlock_abi() {
-  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  return abi < 0 ? 0 : static_cast<int>(abi);
-}
 
 bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, std::string* why) {
-  const int abi = landlock_abi();
+  const int abi = sbx::landlock_abi();
   if (abi < 2) return true;  // see landlock.h: the trusted process's checks stand alone
   // Everything but executing (the exec domain's) is handled here.
   uint64_t handled = LANDLOCK_ACCESS_FS_WRITE_FILE | kRead | kRemove | kMake | LANDLOCK_ACCESS_FS_REFER;
@@ -91,7 +81,7 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
     // does one that stands on a symlink of anyone but root's: sbx run
     // refused such a rule, so one now is a link planted since (by another
     // sandbox sharing a directory), and the rule fails closed.
-    const sbx::RootLinksResult root = sbx::open_through_root_links(rule_root(rule.pattern));
+    const sbx::RootLinksResult root = sbx::open_through_root_links(policy::rule_root(rule.pattern));
     const int fd = root.fd;
     if (fd < 0) continue;
     const bool ok = add_rule(ruleset, fd, rights, handled);
@@ -108,7 +98,7 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
 }
 
 bool restrict_exec(int runnable, std::string* why) {
-  if (landlock_abi() < 1) return (*why = "this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)"), false;
+  if (sbx::landlock_abi() < 1) return (*why = "this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)"), false;
   const uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE;
   const int ruleset = create_ruleset(handled);
   if (ruleset < 0) return (*why = std::string("landlock_create_ruleset: ") + std::strerror(errno)), false;

@@ -24,9 +24,6 @@
 
 namespace sbx::zygote {
 
-// Landlock's ABI version here; 0 when the kernel has none (or it is off).
-int landlock_abi();
-
 // The files domain. `extra_read` are descriptors of files start-up must be
 // able to read (and so to execute): the loader, the trusted binary.
 bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, std::string* why);
