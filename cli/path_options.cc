@@ -14,26 +14,72 @@
 
 namespace sbx::cli {
 
-bool resolve_option(const std::string& option, const std::string& path, std::string* real, std::string* why) {
+namespace {
+
+std::string real_path_of(int fd) {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof(buf) - 1);
+  return n > 0 && buf[0] == '/' ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+std::string child_of(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
+
+}  // namespace
+
+bool option_rules(const std::string& option, const std::string& path, unsigned permissions,
+                  std::vector<policy::PathRule>* rules, std::string* note, std::string* why) {
   std::string absolute = path;
   if (path.empty() || path[0] != '/') {
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof(cwd)) == nullptr) return (*why = option + " " + path + ": getcwd: " + std::strerror(errno)), false;
     absolute = std::string(cwd) + "/" + path;
   }
-  const RootLinksResult found = open_through_root_links(absolute);
+  const RootLinksResult found = open_nearest_through_root_links(absolute);
   if (found.fd < 0 && !found.link.empty()) {
     *why = option + " " + path + ": " + found.link + " is a symlink (to " + found.target +
            ") that is not root's, and a program you ran may have put it there; name what it points to, if that "
            "is what you mean";
     return false;
   }
-  if (found.fd < 0) return (*why = "cannot allow " + path + ": " + std::strerror(found.error)), false;
-  char buf[PATH_MAX];
-  const ssize_t n = readlink(("/proc/self/fd/" + std::to_string(found.fd)).c_str(), buf, sizeof(buf) - 1);
-  close(found.fd);
-  if (n <= 0 || buf[0] != '/') return (*why = "cannot allow " + path + ": its real path cannot be read"), false;
-  real->assign(buf, static_cast<size_t>(n));
+  if (found.error == ENOTDIR) {
+    *why = "cannot allow " + path + ": " + found.reached + " is not a directory, so nothing can be made below it";
+    return false;
+  }
+  // What exists: its real path. What does not: the real path of the
+  // directory it would be made in, and the names below it.
+  const int fd = found.fd >= 0 ? found.fd : found.nearest;
+  if (fd < 0) return (*why = "cannot allow " + path + ": " + std::strerror(found.error)), false;
+  std::string real = real_path_of(fd);
+  close(fd);
+  if (real.empty()) return (*why = "cannot allow " + path + ": its real path cannot be read"), false;
+  std::vector<std::string> missing;
+  for (size_t start = 0; found.fd < 0 && start <= found.missing.size();) {
+    size_t end = found.missing.find('/', start);
+    if (end == std::string::npos) end = found.missing.size();
+    const std::string name = found.missing.substr(start, end - start);
+    start = end + 1;
+    if (name.empty() || name == ".") continue;
+    if (name == "..") {
+      *why = "cannot allow " + path + ": it does not exist, and its '..' is below a directory that does not either";
+      return false;
+    }
+    missing.push_back(name);
+  }
+  std::vector<std::string> between;  // the directories to make on the way
+  for (size_t i = 0; i < missing.size(); ++i) {
+    real = child_of(real, missing[i]);
+    if (i + 1 < missing.size()) between.push_back(real);
+  }
+  policy::PathRule rule;
+  if (!rule_for(real, permissions, &rule, why)) return false;  // (and so no name between is one a rule cannot carry)
+  // Those are only made (mkdir -p), never written: a create-only rule of
+  // each, exact.
+  if (permissions & policy::kPathCreate)
+    for (const auto& dir : between) rules->push_back(policy::PathRule{policy::kPathCreate, dir, {}});
+  rules->push_back(rule);
+  if (!missing.empty())
+    *note = option + " " + path + " does not exist yet; allowed if " +
+            (permissions & policy::kPathCreate ? "the program makes it" : "it is made");
   return true;
 }
 
@@ -51,8 +97,10 @@ bool rule_for(const std::string& real, unsigned permissions, policy::PathRule* r
     *why = real + ": a name with '*' cannot be told from a pattern in a path rule; rename it, or name a directory above it";
     return false;
   }
+  // A path that does not exist (yet) may be made as a file or a directory:
+  // DIR/** covers DIR itself as well as what is made below it.
   struct stat st;
-  const bool directory = stat(real.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  const bool directory = stat(real.c_str(), &st) == 0 ? S_ISDIR(st.st_mode) : errno == ENOENT;
   rule->permissions = permissions;
   rule->pattern = directory ? (real == "/" ? "/**" : real + "/**") : real;
   std::string bad;

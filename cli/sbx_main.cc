@@ -1,6 +1,6 @@
 // sbx: the unprivileged front end.
 //
-//   sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--] PROGRAM [ARGS...]
+//   sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--verbose] [--] PROGRAM [ARGS...]
 //   sbx doctor                            what this machine and installation offer, and what to fix
 //   sbx policy check FILE...              parse and compile; report every error with its line
 //   sbx policy compile FILE -o OUT        write the compiled policy (docs/policy.md, "Compiled format")
@@ -45,7 +45,7 @@ constexpr int kExitUsage = 2;
 constexpr int kExitMismatch = 3;
 
 const char kUsage[] =
-    "usage: sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--] PROGRAM [ARGS...]\n"
+    "usage: sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--verbose] [--] PROGRAM [ARGS...]\n"
     "       sbx doctor\n"
     "       sbx policy check FILE...\n"
     "       sbx policy compile FILE -o OUT\n"
@@ -259,6 +259,7 @@ bool allows_start(const Compiled& compiled) {
 int run_command(const std::vector<std::string>& args) {
   std::string policy_source = "builtin:default";
   std::vector<std::pair<unsigned, std::string>> extra_paths;
+  bool verbose = false;
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -271,6 +272,7 @@ int run_command(const std::vector<std::string>& args) {
     if (a == "--policy") policy_source = source_of(args[++i]);
     else if (a == "--allow-read") extra_paths.push_back({kPathRead, args[++i]});
     else if (a == "--allow-write") extra_paths.push_back({kPathRead | kPathWrite | kPathCreate, args[++i]});
+    else if (a == "--verbose") verbose = true;
     else if (!a.empty() && a[0] == '-') return usage_error("unknown option '" + a + "' for run");
     else break;
   }
@@ -328,12 +330,10 @@ int run_command(const std::vector<std::string>& args) {
   std::optional<Compiled> compiled;
   std::vector<PathRule> paths;
   for (const auto& [perms, path] : extra_paths) {
-    std::string real, why;
-    PathRule rule;
-    if (!sbx::cli::resolve_option(perms & kPathWrite ? "--allow-write" : "--allow-read", path, &real, &why) ||
-        !sbx::cli::rule_for(real, perms, &rule, &why))
+    std::string note, why;
+    if (!sbx::cli::option_rules(perms & kPathWrite ? "--allow-write" : "--allow-read", path, perms, &paths, &note, &why))
       return refuse(why + "; nothing was run");
-    paths.push_back(rule);
+    if (verbose && !note.empty()) std::cerr << "sbx: " << note << "\n";
   }
   for (const auto& file : readable) {
     std::string why;

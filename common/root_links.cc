@@ -32,9 +32,7 @@ RootLinksResult failed(int error, int dir) {
   return r;
 }
 
-}  // namespace
-
-RootLinksResult open_through_root_links(const std::string& path) {
+RootLinksResult walk(const std::string& path, bool nearest) {
   if (path.empty() || path[0] != '/') return failed(EINVAL, -1);
   int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return failed(errno, -1);
@@ -47,6 +45,19 @@ RootLinksResult open_through_root_links(const std::string& path) {
     todo.pop_front();
     if (part == ".") continue;
     const int next = openat(dir, part.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && nearest && (errno == ENOENT || errno == ENOTDIR)) {
+      RootLinksResult r;
+      r.error = errno;
+      r.reached = walked.empty() ? "/" : walked;
+      if (r.error == ENOTDIR) {
+        close(dir);
+        return r;
+      }
+      r.nearest = dir;
+      r.missing = part;
+      for (const auto& rest : todo) r.missing += "/" + rest;
+      return r;
+    }
     if (next < 0) return failed(errno, dir);
     struct stat st;
     if (fstat(next, &st) != 0) {
@@ -85,5 +96,11 @@ RootLinksResult open_through_root_links(const std::string& path) {
   r.fd = dir;
   return r;
 }
+
+}  // namespace
+
+RootLinksResult open_through_root_links(const std::string& path) { return walk(path, false); }
+
+RootLinksResult open_nearest_through_root_links(const std::string& path) { return walk(path, true); }
 
 }  // namespace sbx

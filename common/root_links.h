@@ -16,9 +16,20 @@ struct RootLinksResult {
   int error = 0;        // errno when fd is -1 (ELOOP: a link of someone else's)
   std::string link;     // with ELOOP from such a link: the link's path as walked,
   std::string target;   // and its text
+  // open_nearest_through_root_links only, when path does not exist (yet):
+  int nearest = -1;     // with ENOENT: an O_PATH descriptor of the nearest directory on the way that does exist,
+  std::string missing;  // and the names below it that do not ("a/b", as walked: a root link's target's own names)
+  std::string reached;  // with ENOENT or ENOTDIR: the path, as walked, of that directory, or of the file in the way
 };
 
 // `path` absolute.
 RootLinksResult open_through_root_links(const std::string& path);
+
+// The same walk, for a path that may not exist yet (a rule for a file or
+// directory the program is to make): when it does not, fd is -1 with ENOENT,
+// and `nearest` (closed by the caller) is the directory it would be made
+// in, reached through root's links only like the rest; ENOTDIR when a file
+// that is not a directory stands in the way.
+RootLinksResult open_nearest_through_root_links(const std::string& path);
 
 }  // namespace sbx

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 // Rights newer than Debian 12's headers.
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -60,6 +61,30 @@ bool enforce(int ruleset, std::string* why) {
   return ok;
 }
 
+// Calls add(rule, fd) with an O_PATH descriptor of each rule's root, opened
+// through root's symlinks only, as sbx run resolved it. One that stands on
+// a symlink of anyone but root's gets nothing: sbx run refused such a rule,
+// so one now is a link planted since (by another sandbox sharing a
+// directory), and the rule fails closed. A root that does not exist (yet)
+// gets nothing either, or, with `nearest`, the nearest directory on its way
+// that does (where it would be made: the trusted process, inside the files
+// domain, must be able to make it). False with why if an add failed.
+bool for_each_root(const std::vector<policy::PathRule>& rules, bool nearest,
+                   const std::function<bool(const policy::PathRule&, int)>& add, std::string* why) {
+  for (const auto& rule : rules) {
+    const std::string root = policy::rule_root(rule.pattern);
+    const sbx::RootLinksResult found =
+        nearest ? sbx::open_nearest_through_root_links(root) : sbx::open_through_root_links(root);
+    const int fd = found.fd >= 0 ? found.fd : found.nearest;
+    if (fd < 0) continue;
+    const bool ok = add(rule, fd);
+    const int err = errno;
+    close(fd);
+    if (!ok) return (*why = "landlock_add_rule for " + rule.pattern + ": " + std::strerror(err)), false;
+  }
+  return true;
+}
+
 }  // namespace
 
 
@@ -71,23 +96,17 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
   if (abi >= 3) handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
   const int ruleset = create_ruleset(handled);
   if (ruleset < 0) return (*why = std::string("landlock_create_ruleset: ") + std::strerror(errno)), false;
-  for (const auto& rule : rules) {
+  // A rule whose root does not exist yet gets its rights on the directory it
+  // would be made in, and so on all of that directory: the trusted
+  // process's own check stays exact (docs/SECURITY.md, known limits).
+  const bool added = for_each_root(rules, true, [&](const policy::PathRule& rule, int fd) {
     uint64_t rights = 0;
     if (rule.permissions & kPathRead) rights |= kRead;
     if (rule.permissions & kPathWrite) rights |= LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kRemove | LANDLOCK_ACCESS_FS_REFER;
     if (rule.permissions & kPathCreate) rights |= kMake | LANDLOCK_ACCESS_FS_REFER;
-    // A path that does not exist (yet) gets no rule: the trusted process
-    // could not open it even if the program's rules allow it later. Nor
-    // does one that stands on a symlink of anyone but root's: sbx run
-    // refused such a rule, so one now is a link planted since (by another
-    // sandbox sharing a directory), and the rule fails closed.
-    const sbx::RootLinksResult root = sbx::open_through_root_links(policy::rule_root(rule.pattern));
-    const int fd = root.fd;
-    if (fd < 0) continue;
-    const bool ok = add_rule(ruleset, fd, rights, handled);
-    close(fd);
-    if (!ok) return (*why = "landlock_add_rule for " + rule.pattern + ": " + std::strerror(errno)), close(ruleset), false;
-  }
+    return add_rule(ruleset, fd, rights, handled);
+  }, why);
+  if (!added) return close(ruleset), false;
   // The trusted process reads the program's umask in /proc.
   const int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   bool ok = proc >= 0 && add_rule(ruleset, proc, kRead, handled);
