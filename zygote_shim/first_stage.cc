@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   if (policy.uses_broker) start_trusted_process(trusted_fd, policy_fd, &sock);
   close(trusted_fd);
   close(policy_fd);
-  if (!sbx::zygote::restrict_exec(runnable, &why)) die("Landlock (exec)", why.c_str());
+  if (!sbx::zygote::restrict_exec(policy.paths, runnable, &why)) die("Landlock (exec)", why.c_str());
   chroot_me();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 

@@ -116,7 +116,7 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
   return enforce(ruleset, why);
 }
 
-bool restrict_exec(int runnable, std::string* why) {
+bool restrict_exec(const std::vector<policy::PathRule>& rules, int runnable, std::string* why) {
   if (sbx::landlock_abi() < 1) return (*why = "this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)"), false;
   const uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE;
   const int ruleset = create_ruleset(handled);
@@ -126,6 +126,12 @@ bool restrict_exec(int runnable, std::string* why) {
     close(ruleset);
     return false;
   }
+  // What the program may read it may execute (from a descriptor: its root
+  // is empty), and nothing else; a root that does not exist yet gives none.
+  const bool added = for_each_root(rules, false, [&](const policy::PathRule& rule, int fd) {
+    return !(rule.permissions & kPathRead) || add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_EXECUTE, handled);
+  }, why);
+  if (!added) return close(ruleset), false;
   return enforce(ruleset, why);
 }
 
