@@ -60,7 +60,9 @@ bool option_rules(const std::string& option, const std::string& path, unsigned p
     start = end + 1;
     if (name.empty() || name == ".") continue;
     if (name == "..") {
-      *why = "cannot allow " + path + ": it does not exist, and its '..' is below a directory that does not either";
+      std::string gone = real;
+      for (const auto& before : missing) gone = child_of(gone, before);
+      *why = "cannot allow " + path + ": " + gone + " does not exist, so the '..' after it names nothing";
       return false;
     }
     missing.push_back(name);
