@@ -251,6 +251,7 @@ bool allows_start(const Compiled& compiled) {
   data.nr = syscall_number("execveat");
   data.args[1] = 1;
   data.args[4] = AT_EMPTY_PATH;
+  data.args[5] = sbx::kShimCallMark;  // the first stage's execveat carries the shim's mark
   std::string why;
   const auto ret = run_bpf(compiled.bpf, data, &why);
   return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
@@ -363,7 +364,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   if (!allows_start(*compiled))
     return refuse("the policy " + policy_source + " refuses execveat, with which the program is started (add "
-                  "'execveat: allow'; Landlock lets only the program's loader run); nothing was run");
+                  "'execveat: allow if arg5 == SBX_SHIM_CALL'; Landlock lets only the program's loader run); nothing was run");
 
   // The kernel must have seccomp filters (and user notification if
   // brokering), and Landlock, which confines what may be executed.

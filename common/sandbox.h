@@ -22,9 +22,26 @@ inline constexpr char kEnvPolicyFd[] = "SBX_POLICY_FD";
 // stage, and the policy.
 inline constexpr int kTrustedSocketFd = 3;
 inline constexpr int kTrustedPolicyFd = 4;
-// On that socket: the first stage sends the number its listener will have
-// (an int); the trusted process answers this byte once it holds the listener.
+// On that socket: the first program's process (the first stage's child)
+// sends a ListenerAt; the trusted process answers this byte once it holds
+// the listener.
+struct ListenerAt {
+  int pid;     // the process that installed the filter, in the sandbox's PID namespace
+  int number;  // the descriptor number its listener has there
+};
 inline constexpr char kMsgListenerTaken = 'T';
+
+// --- the first stage and the shim (both inside the sandbox) ---
+// The shim's path, for the --preload of programs it executes; the first
+// stage sets it, the shim's constructor takes it out of the environment.
+inline constexpr char kEnvShim[] = "SBX_SHIM";
+// The system's loader for x86-64 programs, which runs every dynamic program.
+inline constexpr char kSystemLoader[] = "/lib64/ld-linux-x86-64.so.2";
+// In an argument register the call does not use: marks the shim's own
+// execveat and rt_sigaction(SIGSYS), which the filter lets through where it
+// traps the program's (for the shim to emulate). Not a boundary: a program
+// that sets it only reaches what the kernel, Landlock and the chroot allow.
+inline constexpr unsigned long long kShimCallMark = 0x5b78'5348'494d'0001ULL;  // "[xSHIM" 1
 
 // Exit statuses of sbx run (besides the program's own, and 128+N for a
 // program killed by signal N).

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <map>
 
 #include "policy.h"
+#include "../common/sandbox.h"
 
 namespace sbx::policy {
 
@@ -93,6 +95,11 @@ std::optional<uint64_t> named_constant(const std::string& name) {
       // seccomp user notification (the trusted process's own policy)
       SBX_NAME(SECCOMP_IOCTL_NOTIF_RECV), SBX_NAME(SECCOMP_IOCTL_NOTIF_SEND), SBX_NAME(SECCOMP_IOCTL_NOTIF_ID_VALID),
       SBX_NAME(SECCOMP_IOCTL_NOTIF_ADDFD), {"SECCOMP_IOCTL_NOTIF_SET_FLAGS", static_cast<long long>(SECCOMP_IOW(4, __u64))},
+      // signals (rt_sigaction, kill)
+      SBX_NAME(SIGHUP), SBX_NAME(SIGINT), SBX_NAME(SIGQUIT), SBX_NAME(SIGKILL), SBX_NAME(SIGTERM),
+      SBX_NAME(SIGCHLD), SBX_NAME(SIGSTOP), SBX_NAME(SIGSYS),
+      // the mark of the shim's own execveat and rt_sigaction (common/sandbox.h)
+      {"SBX_SHIM_CALL", static_cast<long long>(sbx::kShimCallMark)},
   };
   const auto it = kConstants.find(name);
   if (it != kConstants.end()) return static_cast<uint64_t>(it->second);  // negative values sign-extend

@@ -1,7 +1,7 @@
 // The sandboxed caller as the trusted process sees it: its memory (copied in
 // and out with process_vm_readv/writev, each checked against the pending
 // notification), its descriptors (taken with pidfd_getfd), its working
-// directory (kept here: its kernel one is the empty root) and its umask.
+// directory and its umask (the kernel's, read in our /proc: host_ids.cc).
 // Also our own view of a file: the path a descriptor of ours really names.
 #include "caller.h"
 
@@ -29,67 +29,49 @@ namespace sbx::trusted {
 
 const Rules* g_rules;
 int g_listener = -1;
-int g_sandboxed = -1;
 
-namespace {
+// The caller's working directory is its own, in the kernel: each process
+// of the sandbox has one, inherited at fork, changed by its own fchdir to a
+// directory descriptor the rules gave it (the shim turns chdir into an
+// open and an fchdir). We read it where our /proc shows it, for the calling
+// thread: a directory, not a name (the program may rename the directory it
+// is in, or put a symlink where it was, and it stays where it is, as
+// natively). Checked again after: the thread must still be in its call, so
+// its host id was still its own.
+int cwd_descriptor(const seccomp_notif& r) {
+  const std::string link = caller_proc(r, "cwd");
+  if (link.empty()) return -1;
+  const int fd = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 && !still_valid(r)) {
+    close(fd);
+    errno = ESRCH;
+    return -1;
+  }
+  return fd;
+}
 
-// The sandboxed process's working directory. Its kernel one is the empty
-// root after the chroot; this one, where its relative paths start, is kept
-// here and changed by its brokered chdir and fchdir. One for the whole
-// sandbox: its processes share it (a policy that allows fork gets one
-// working directory for all).
-//
-// It is an O_PATH descriptor of the directory, as the kernel keeps one (an
-// inode, not a name): the program may rename the directory it is in, or put
-// a symlink where it was, and it stays where it is, as natively. Kept as a
-// name, "" resolved from AT_FDCWD would reopen that name and follow the
-// program's symlink to a directory the rules never showed. Its path, for
-// relative paths and getcwd, is read from the descriptor each time (the
-// directory may have moved since). Every use of the descriptor is under the
-// lock: a worker that closes the one it replaces frees its number.
-pthread_mutex_t g_cwd_lock = PTHREAD_MUTEX_INITIALIZER;
-int g_cwd = -1;
-
-}  // namespace
-
-bool current_cwd(std::string* path) {
+bool current_cwd(const seccomp_notif& r, std::string* path) {
   // A removed directory's path ends in " (deleted)" and names nothing (or
   // another directory, which the program may make): in it, natively,
   // getcwd answers ENOENT and no name is found or made. Its link count is
   // 0; a directory really named so is the one of that name.
   static constexpr std::string_view kDeleted = " (deleted)";
+  path->clear();
+  const int fd = cwd_descriptor(r);
+  if (fd < 0) return false;
   struct stat st, named;
+  *path = real_path(fd);
   bool removed = false;
-  pthread_mutex_lock(&g_cwd_lock);
-  *path = real_path(g_cwd);
-  if (std::string_view(*path).ends_with(kDeleted)) removed = fstat(g_cwd, &st) != 0;
-  pthread_mutex_unlock(&g_cwd_lock);
-  if (!removed && std::string_view(*path).ends_with(kDeleted))
-    removed = st.st_nlink == 0 || stat(path->c_str(), &named) != 0 || named.st_ino != st.st_ino ||
-              named.st_dev != st.st_dev;
+  if (std::string_view(*path).ends_with(kDeleted))
+    removed = fstat(fd, &st) != 0 || st.st_nlink == 0 || stat(path->c_str(), &named) != 0 ||
+              named.st_ino != st.st_ino || named.st_dev != st.st_dev;
+  close(fd);
   if (removed || !is_file_path(*path)) {
     path->clear();
     errno = ENOENT;
     return false;
   }
   return true;
-}
-
-int cwd_descriptor() {
-  pthread_mutex_lock(&g_cwd_lock);
-  const int fd = fcntl(g_cwd, F_DUPFD_CLOEXEC, 0);
-  const int err = errno;
-  pthread_mutex_unlock(&g_cwd_lock);
-  errno = err;
-  return fd;
-}
-
-void set_cwd(int fd) {
-  pthread_mutex_lock(&g_cwd_lock);
-  const int old = g_cwd;
-  g_cwd = fd;
-  pthread_mutex_unlock(&g_cwd_lock);
-  if (old >= 0) close(old);
 }
 
 bool still_valid(const seccomp_notif& n) { return ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n.id) == 0; }
@@ -169,20 +151,14 @@ namespace {
 constexpr unsigned kPidfdThread = 0200;
 }  // namespace
 
-// The sandboxed process's umask, which its created files and directories
-// get, as natively: our own is 0, and we apply the caller's ourselves,
-// read fresh from its /proc status (it may have changed it; umask is its
-// own call). Our /proc is the host's, so its status is found through our
-// parent's id as the host sees it, taken at start. If it cannot be read,
-// the umask it had when it forked us.
-char g_caller_status[48];
-mode_t g_umask_at_start = 022;
-
-
-uint64_t without_umask(uint64_t mode) {
-  mode_t mask = g_umask_at_start;
+// The caller's umask, which its created files and directories get, as
+// natively: our own is 0, and we apply the caller's ourselves, read fresh
+// from its /proc status (umask is its own call). If it cannot be read, 022.
+uint64_t without_umask(const seccomp_notif& r, uint64_t mode) {
+  mode_t mask = 022;
   char text[2048];
-  const int fd = open(g_caller_status, O_RDONLY | O_CLOEXEC);
+  const std::string status = caller_proc(r, "status");
+  const int fd = status.empty() ? -1 : open(status.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     const ssize_t n = read(fd, text, sizeof(text) - 1);
     close(fd);
@@ -197,19 +173,18 @@ uint64_t without_umask(uint64_t mode) {
 // from the calling thread (pidfd_getfd). The thread id is one of our PID
 // namespace, which the pidfd calls understand (our /proc is the host's and
 // does not). Before Linux 6.9 only a process has a pidfd: then the
-// descriptor comes from the sandboxed process, whose threads share its
-// descriptor table. Checked again after: the id must still be the caller's.
+// descriptor comes from the calling thread's process, whose threads share
+// its descriptor table. Checked again after: the id must still be the caller's.
 // A placeholder we handed out for an O_PATH descriptor of a symlink comes
 // back as that symlink (placeholders.h), so every call on a descriptor acts
 // on the link itself, checked by the rules like any other descriptor.
 int base_fd(const seccomp_notif& r, int64_t dirfd) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) return cwd_descriptor();
+  if (static_cast<int>(dirfd) == AT_FDCWD) return cwd_descriptor(r);
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(r.pid), kPidfdThread));
-  const bool own = pidfd >= 0;
-  if (!own && errno == EINVAL) pidfd = g_sandboxed;
+  if (pidfd < 0 && errno == EINVAL) pidfd = static_cast<int>(syscall(SYS_pidfd_open, caller_process(r), 0));
   if (pidfd < 0) return -1;
   const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(dirfd), 0));
-  if (own) close(pidfd);
+  close(pidfd);
   if (fd >= 0 && !still_valid(r)) {
     close(fd);
     errno = EBADF;
@@ -224,7 +199,7 @@ int base_fd(const seccomp_notif& r, int64_t dirfd) {
 // symlink's placeholder, a pipe) is no base: ENOTDIR, as natively; one that
 // is not open, EBADF.
 bool base_of(const seccomp_notif& r, int64_t dirfd, std::string* base) {
-  if (static_cast<int>(dirfd) == AT_FDCWD) return current_cwd(base);
+  if (static_cast<int>(dirfd) == AT_FDCWD) return current_cwd(r, base);
   const int fd = base_fd(r, dirfd);
   if (fd < 0) return (errno = EBADF), false;
   struct stat st;

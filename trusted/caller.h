@@ -19,20 +19,21 @@ using Rules = std::vector<policy::PathRule>;
 
 extern const Rules* g_rules;  // the policy's path rules, fixed at start
 extern int g_listener;        // the sandbox's seccomp listener
-extern int g_sandboxed;       // a pidfd of the sandboxed process
-extern char g_caller_status[48];  // "/proc/PID/status" of the sandboxed process, as our /proc names it
-extern mode_t g_umask_at_start;
+extern pid_t g_first_stage_host;  // the first stage's pid as our /proc (the host's) names it
 
-// The sandboxed process's working directory (one for the whole sandbox),
-// kept as the kernel keeps one: a directory, not a name (caller.cc).
-// Its path now, which relative paths start from and getcwd answers; false
-// with errno set (ENOENT once the directory is removed).
-bool current_cwd(std::string* path);
-// A new O_PATH descriptor of it (ours, to close), or -1 with errno set.
-int cwd_descriptor();
-// Makes fd, our O_PATH descriptor of a directory, the working directory
-// (the table keeps it, and closes the one it replaces).
-void set_cwd(int fd);
+// The calling thread as our /proc names it (host_ids.cc): its host id, or
+// -1 with errno set; "/proc/HOST/ENTRY" of it, or "" ; and its process's
+// id in the sandbox (its thread-group id), or -1.
+pid_t host_thread(const seccomp_notif& r);
+std::string caller_proc(const seccomp_notif& r, const char* entry);
+pid_t caller_process(const seccomp_notif& r);
+
+// The calling process's working directory (its own, in the kernel): a new
+// O_PATH descriptor of it (ours, to close), or -1 with errno set; and its
+// path now, which relative paths start from and getcwd answers, false with
+// errno set (ENOENT once the directory is removed).
+int cwd_descriptor(const seccomp_notif& r);
+bool current_cwd(const seccomp_notif& r, std::string* path);
 
 // Whether the notification is still pending: what we copied belongs to it.
 bool still_valid(const seccomp_notif& n);
@@ -60,7 +61,7 @@ constexpr uint64_t kTmpFileBit = 020000000;
 constexpr bool creates(uint64_t flags) { return (flags & (O_CREAT | kTmpFileBit)) != 0; }
 
 // mode without the bits of the caller's current umask.
-uint64_t without_umask(uint64_t mode);
+uint64_t without_umask(const seccomp_notif& r, uint64_t mode);
 // The caller's descriptor dirfd (AT_FDCWD: its working directory), as one of ours.
 int base_fd(const seccomp_notif& r, int64_t dirfd);
 // Where a relative path of the caller starts; false with errno set (EBADF,

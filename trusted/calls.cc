@@ -75,7 +75,7 @@ bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rule
 // ignores both bits in mkdir's mode anyway; a directory still inherits
 // set-group-ID from its parent, which only passes the group on (no
 // privilege).
-uint64_t creation_mode(uint64_t mode) { return without_umask(mode) & ~static_cast<uint64_t>(S_ISUID | S_ISGID); }
+uint64_t creation_mode(const seccomp_notif& r, uint64_t mode) { return without_umask(r, mode) & ~static_cast<uint64_t>(S_ISUID | S_ISGID); }
 
 // What an O_PATH open (open, openat) keeps of its flags: the kernel ignores
 // the others, as we do (openat2 refuses them: EINVAL). So an O_PATH open
@@ -348,7 +348,7 @@ Answer open_resolved(Found found, uint64_t flags, uint64_t mode) {
 
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode) {
   if (flags & O_PATH) flags &= kPathOnlyFlags;
-  mode = creates(flags) ? creation_mode(mode) : 0;
+  mode = creates(flags) ? creation_mode(r, mode) : 0;
   const unsigned wanted = wanted_by(flags);
   std::string path;
   Answer refusal;
@@ -384,7 +384,7 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
   if (!still_valid(r)) return fail(EINTR);
   if (raw.empty()) return fail(ENOENT);
   const uint64_t flags = caller.flags;
-  const uint64_t mode = creates(flags) ? creation_mode(caller.mode) : 0;
+  const uint64_t mode = creates(flags) ? creation_mode(r, caller.mode) : 0;
   const Walk how = walk_of(flags, caller.resolve);
   // The caller's directory, unless an absolute path ignores it.
   int base = -1;
@@ -579,7 +579,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
 Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode) {
   const Answer answer = do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, creation_mode(mode));
+      [](int p, const char* n, uint64_t m) { return mkdirat(p, n, static_cast<mode_t>(m)); }, creation_mode(r, mode));
   if (answer.error != EACCES) return answer;
   std::string path;
   Answer refusal;
@@ -699,46 +699,12 @@ Answer do_utimensat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   return do_change(r, dirfd, path_address, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH, c);
 }
 
-// chdir and fchdir: to a directory the rules show (readable, or on the way
-// to a rule) and the caller could enter (search permission); the new working
-// directory is the directory checked, o itself (reopened O_PATH: a
-// descriptor taken from the caller shares its open file), never a name
-// looked up again. getcwd answers its path.
-Answer change_cwd(const seccomp_notif& r, int o) {
-  if (o < 0) return fail(errno);
-  struct stat st;
-  Answer answer;
-  const std::string path = real_path(o);
-  if (fstat(o, &st) != 0) {
-    answer = fail(errno);
-  } else if (!S_ISDIR(st.st_mode)) {
-    answer = fail(ENOTDIR);
-  } else if (!is_file_path(path) || !allowed(path, kPathRead, true)) {
-    answer = fail(EACCES);
-  } else if (faccessat(AT_FDCWD, fd_path(o).c_str(), X_OK, 0) != 0) {
-    answer = fail(errno);
-  } else if (!still_valid(r)) {
-    answer = fail(EINTR);
-  } else if (const int cwd = open(fd_path(o).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); cwd < 0) {
-    answer = fail(errno);
-  } else {
-    set_cwd(cwd);
-  }
-  close(o);
-  return answer;
-}
-
-Answer do_chdir(const seccomp_notif& r, uint64_t path_address) {
-  std::string path;
-  Answer refusal;
-  int o = -1;
-  if (!take_path(r, AT_FDCWD, path_address, kPathRead, &path, &refusal, true, ProcFd::kChecked, &o)) return refusal;
-  return change_cwd(r, o >= 0 ? o : open_checked(path, true, kPathRead, true));
-}
-
+// getcwd: the path of the calling process's own working directory (it
+// changes it itself, with fchdir: the shim turns chdir into a brokered open
+// and an fchdir), or ENOENT once it was removed.
 Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size) {
   std::string cwd;
-  if (!current_cwd(&cwd)) return fail(errno);
+  if (!current_cwd(r, &cwd)) return fail(errno);
   if (size < cwd.size() + 1) return fail(ERANGE);
   if (!write_to_caller(r, buf, cwd.c_str(), cwd.size() + 1)) return fail(EFAULT);
   return {0, static_cast<int64_t>(cwd.size() + 1), -1, 0};
@@ -789,8 +755,6 @@ Answer handle(const seccomp_notif& r) {
   const auto nr = r.data.nr;
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1] & kValidOpenFlags, a[2]);
-    case SYS_chdir: return do_chdir(r, a[0]);
-    case SYS_fchdir: return static_cast<int>(a[0]) < 0 ? fail(EBADF) : change_cwd(r, base_fd(r, static_cast<int64_t>(a[0])));
     case SYS_getcwd: return do_getcwd(r, a[0], a[1]);
     case SYS_creat: return do_open(r, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2] & kValidOpenFlags, a[3]);

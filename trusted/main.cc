@@ -66,11 +66,11 @@ using namespace sbx::trusted;
   _exit(1);
 }
 
-// The sandboxed process's /proc status, for its umask. Our /proc is the
-// host's: its pid there is our parent's as the host sees it, the fourth
-// field of our own /proc stat.
-void find_caller_status() {
-  long host_parent = 0;
+// Our parent, the first stage, as our /proc (the host's) names it: the
+// fourth field of our own /proc stat. The processes of the sandbox are its
+// descendants (host_ids.cc looks among them on kernels before 6.9).
+pid_t host_parent() {
+  long parent = -1;
   char stat_text[512];
   const int self = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   const ssize_t got = self >= 0 ? read(self, stat_text, sizeof(stat_text) - 1) : -1;
@@ -78,9 +78,9 @@ void find_caller_status() {
   if (got > 0) {
     stat_text[got] = '\0';
     const char* after_name = std::strrchr(stat_text, ')');  // "PID (NAME) STATE PPID ..."
-    if (after_name != nullptr) std::sscanf(after_name + 1, " %*c %ld", &host_parent);
+    if (after_name != nullptr) std::sscanf(after_name + 1, " %*c %ld", &parent);
   }
-  std::snprintf(g_caller_status, sizeof(g_caller_status), "/proc/%ld/status", host_parent);
+  return static_cast<pid_t>(parent);
 }
 
 // The trusted process's own filter (builtin:trusted-process, compiled at
@@ -94,19 +94,21 @@ void confine_self() {
     quit("installing its own filter", std::strerror(errno));
 }
 
-// The first stage says where the listener will be, installs the filter and
-// makes no further call but to wait for our answer; we take the listener
-// from it, and accept only a seccomp notification listener. The filter is
-// installed microseconds after the number arrives, so we yield the CPU
-// before we start sleeping. `sandboxed` is a pidfd of the first stage,
-// readable when it has ended.
-int take_listener(int sock, int sandboxed) {
-  int number = -1;
-  if (read(sock, &number, sizeof(number)) != sizeof(number) || number < 0) return -1;
+// The first program's process (the first stage's child) says which process
+// it is and where the listener will be, installs the filter and makes no
+// further call but to wait for our answer; we take the listener from it, and
+// accept only a seccomp notification listener. The filter is installed
+// microseconds after the message arrives, so we yield the CPU before we
+// start sleeping.
+int take_listener(int sock) {
+  sbx::ListenerAt at{};
+  if (read(sock, &at, sizeof(at)) != sizeof(at) || at.number < 0 || at.pid <= 0) return -1;
+  const int sandboxed = static_cast<int>(syscall(SYS_pidfd_open, at.pid, 0));
+  if (sandboxed < 0) return -1;
   for (int tries = 0; tries < 21000; ++tries) {  // 20 s at most
-    const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, sandboxed, number, 0));
+    const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, sandboxed, at.number, 0));
     if (fd >= 0) {
-      if (real_path(fd) == "anon_inode:seccomp notify") return fd;
+      if (real_path(fd) == "anon_inode:seccomp notify") return close(sandboxed), fd;
       close(fd);
     } else if (errno == ESRCH) {
       break;
@@ -114,6 +116,7 @@ int take_listener(int sock, int sandboxed) {
     if (tries < 1000) sched_yield();
     else usleep(1000);
   }
+  close(sandboxed);
   return -1;
 }
 
@@ -122,36 +125,31 @@ int take_listener(int sock, int sandboxed) {
 int main(int argc, char** argv) {
   // Let nobody (the sandboxed process included) trace us.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (argc != 2 || argv[1][0] != '/') quit("usage", "started by sbx's first stage only (sbx-trusted CWD)");
+  if (argc != 1) quit("usage", "started by sbx's first stage only (sbx-trusted)");
   std::string why;
   static const auto compiled = sbx::policy::read_sealed(sbx::kTrustedPolicyFd, &why);
   if (!compiled) quit("policy", why.c_str());
   close(sbx::kTrustedPolicyFd);
   g_rules = &compiled->paths;
-  // The program's working directory: ours, where the first stage started
-  // us (it is not chrooted); the directory itself, not its name (caller.cc).
-  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwd < 0) cwd = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwd < 0) quit(argv[1], std::strerror(errno));
-  set_cwd(cwd);
-  // We end with the sandboxed process, seen through a pidfd of our parent
-  // (the first stage, which becomes the program).
-  g_sandboxed = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
-  if (g_sandboxed < 0) quit("pidfd_open of the first stage", std::strerror(errno));
+  // We end with the sandbox, seen through a pidfd of our parent (the first
+  // stage, PID 1 of the sandbox: when it ends, the kernel ends every
+  // process of the namespace).
+  const int first_stage = static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0));
+  if (first_stage < 0) quit("pidfd_open of the first stage", std::strerror(errno));
+  g_first_stage_host = host_parent();
   // The caller's umask is applied by hand (without_umask): ours is 0.
-  g_umask_at_start = umask(0);
-  find_caller_status();
+  umask(0);
   // Placeholders for O_PATH descriptors of symlinks hold two descriptors
   // each; how many fit is read now, before our filter (no prlimit64 then).
   rlimit files{};
   set_placeholder_limit(getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur : 1024);
   confine_self();
   const int sock = sbx::kTrustedSocketFd;
-  g_listener = take_listener(sock, g_sandboxed);
+  g_listener = take_listener(sock);
   if (g_listener < 0) _exit(0);  // the first stage failed before its filter; it says why
   if (write(sock, &sbx::kMsgListenerTaken, 1) != 1) _exit(0);
   ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
   close(sock);
   if (!start_pool()) quit("starting a worker", std::strerror(errno));
-  watch(g_sandboxed);
+  watch(first_stage);
 }

@@ -12,12 +12,22 @@
 //   3  restrict_files         Landlock: files only as the rules say (landlock.h)
 //   4  start_trusted_process  fork, and exec the trusted binary: a fresh
 //                             process that never holds the program
-//   5  restrict_exec          Landlock: only the loader (or static program) runs
+//   5  restrict_exec          Landlock: only the loader, the static program
+//                             and what the rules let it read may run
 //   6  chroot_me              'C' on SBX_D; the helper answers 'O'
-//   7  install_filter         the policy's seccomp filter with its listener;
-//                             the trusted process takes the listener
-//   8  run_program            execveat(loader, "", {loader, --argv0 ARGV0,
-//                             --preload SHIM, PROGRAM, ARG...}, AT_EMPTY_PATH)
+//   7  fork                   the first program's process; we stay as the
+//                             sandbox's init (be_init)
+//   8  install_filter         (the child) the policy's seccomp filter with its
+//                             listener; the trusted process takes the listener
+//   9  execveat               (the child) execveat(loader, "", {loader, --argv0
+//                             ARGV0, --preload SHIM, PROGRAM, ARG...}, AT_EMPTY_PATH)
+//
+// As PID 1 we reap every orphan, pass the signals the helper's waiter hands
+// us to the program, and end when the program ends, with its status (128+N
+// for a signal): the kernel then ends every process left in the namespace.
+// If the trusted process ends first, the program could no longer be
+// served: we end the sandbox, and say so. We run none of the program's
+// code, cannot be traced (not dumpable), and run under builtin:sandbox-init.
 //
 // The loader (Debian's ld.so is static-pie, no PT_INTERP) runs from its
 // descriptor inside the empty root and loads the program named in its
@@ -37,6 +47,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,13 +64,15 @@
 #include "sandbox.h"
 
 extern char** environ;
+// builtin:sandbox-init, compiled at build time (policy/embed_bpf).
+extern const uint64_t kSandboxInitBpf[];
+extern const size_t kSandboxInitBpf_size;
 
 namespace {
 
 using sbx::policy::Compiled;
 
-// The system's loader for x86-64 programs.
-constexpr char kSystemLoader[] = "/lib64/ld-linux-x86-64.so.2";
+using sbx::kSystemLoader;
 
 [[noreturn]] void die(const char* what, const char* reason) {
   sbx::print_failure("sbx", what, reason);
@@ -122,8 +135,6 @@ int open_runnable(const char* program, bool* dynamic) {
 pid_t start_trusted_process(int trusted_fd, int policy_fd, int* sock) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) die_errno("socketpair for the trusted process");
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof(cwd)) == nullptr) die_errno("getcwd");
   const pid_t pid = fork();
   if (pid < 0) die_errno("fork of the trusted process");
   if (pid == 0) {
@@ -141,7 +152,7 @@ pid_t start_trusted_process(int trusted_fd, int policy_fd, int* sock) {
     // Not the caller's stdin and stdout either (stderr stays, for messages).
     close(STDIN_FILENO);
     close(STDOUT_FILENO);
-    char* const argv[] = {const_cast<char*>("sbx-trusted"), cwd, nullptr};
+    char* const argv[] = {const_cast<char*>("sbx-trusted"), nullptr};
     char* const envp[] = {nullptr};
     syscall(SYS_execveat, binary, "", argv, envp, AT_EMPTY_PATH);
     die_errno("starting the trusted process (execveat)");
@@ -165,7 +176,7 @@ void chroot_me() {
   close(sock);
 }
 
-// 7. The filter, with a listener the trusted process takes. After it is
+// 8. The filter, with a listener the trusted process takes. After it is
 // installed, the policy decides every call we make, so we make few: read
 // the trusted process's word, close our copy of the listener (the program
 // must never hold it, or it could answer its own calls), execveat.
@@ -177,8 +188,8 @@ void install_filter(const Compiled& policy, int sock) {
     listener = fcntl(sock, F_DUPFD, 0);
     if (listener < 0) die_errno("finding a free descriptor");
     close(listener);
-    if (write(sock, &listener, sizeof(listener)) != sizeof(listener))
-      die_errno("telling the trusted process where the listener goes");
+    const sbx::ListenerAt at{static_cast<int>(getpid()), listener};
+    if (write(sock, &at, sizeof(at)) != sizeof(at)) die_errno("telling the trusted process where the listener goes");
   }
   sock_fprog prog{static_cast<unsigned short>(policy.bpf.size()),
                   reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(policy.bpf.data()))};
@@ -204,17 +215,69 @@ void install_filter(const Compiled& policy, int sock) {
   close(sock);
 }
 
-// The program's environment: ours without the variables of the set-up.
-std::vector<char*> program_environment() {
+// The program's environment: ours without the variables of the set-up,
+// and the shim's path, which the shim takes out again (sandbox.h).
+std::vector<char*> program_environment(std::string* shim_entry, const char* shim) {
   std::vector<char*> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
     const std::string name = entry.substr(0, entry.find('='));
-    if (name == sbx::kEnvPolicyFd || name == sbx::kEnvDescriptor || name == sbx::kEnvHelperPid) continue;
+    if (name == sbx::kEnvPolicyFd || name == sbx::kEnvDescriptor || name == sbx::kEnvHelperPid || name == sbx::kEnvShim)
+      continue;
     env.push_back(*e);
+  }
+  if (shim[0] != '\0') {
+    *shim_entry = std::string(sbx::kEnvShim) + "=" + shim;
+    env.push_back(shim_entry->data());
   }
   env.push_back(nullptr);
   return env;
+}
+
+// Our own filter as init: waiting, reaping, passing signals on, ending.
+void confine_init() {
+  sock_fprog prog{static_cast<unsigned short>(kSandboxInitBpf_size),
+                  reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(kSandboxInitBpf))};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) die_errno("installing init's own filter");
+}
+
+// The signals init passes to the program. Caught (so the helper's waiter,
+// which reads our /proc status, hands them to us rather than end the
+// sandbox), but blocked: sigwaitinfo takes them.
+constexpr int kPassed[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGPIPE};
+
+void on_passed_signal(int) {}
+
+// 7. The sandbox's init, from the fork of the program's process to the end.
+[[noreturn]] void be_init(pid_t program, pid_t trusted) {
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program, our uid, may not trace us
+  sigset_t waited;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGCHLD);
+  struct sigaction sa {};
+  sa.sa_handler = on_passed_signal;
+  for (int sig : kPassed) {
+    sigaddset(&waited, sig);
+    sigaction(sig, &sa, nullptr);
+  }
+  sigprocmask(SIG_BLOCK, &waited, nullptr);
+  confine_init();
+  for (;;) {
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (reaped == program) _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+      if (reaped == trusted) {
+        static const char msg[] = "sbx: the trusted process ended; stopping the sandbox\n";
+        ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)ignored;
+        _exit(sbx::kExitSandboxFailed);
+      }
+    }
+    siginfo_t info;
+    const int sig = sigwaitinfo(&waited, &info);
+    if (sig > 0 && sig != SIGCHLD) kill(program, sig);
+  }
 }
 
 }  // namespace
@@ -231,11 +294,17 @@ int main(int argc, char** argv) {
   const int runnable = open_runnable(program, &dynamic);
   const int trusted_fd = open(trusted, O_PATH | O_CLOEXEC);
   if (trusted_fd < 0) die(trusted, std::strerror(errno));
+  // The program starts where sbx run was started: its own working
+  // directory, which the chroot does not move (the trusted process answers
+  // its relative paths from it, by the rules).
+  const int start_dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (start_dir < 0) die_errno("opening the working directory");
 
   std::string why;
   if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, &why)) die("Landlock (files)", why.c_str());
   int sock = -1;
-  if (policy.uses_broker) start_trusted_process(trusted_fd, policy_fd, &sock);
+  pid_t trusted_pid = -1;
+  if (policy.uses_broker) trusted_pid = start_trusted_process(trusted_fd, policy_fd, &sock);
   close(trusted_fd);
   close(policy_fd);
   if (!sbx::zygote::restrict_exec(policy.paths, runnable, &why)) die("Landlock (exec)", why.c_str());
@@ -253,9 +322,20 @@ int main(int argc, char** argv) {
   }
   for (int i = 5; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
-  std::vector<char*> env = program_environment();
+  std::string shim_entry;
+  std::vector<char*> env = program_environment(&shim_entry, shim);
 
-  install_filter(policy, sock);
-  syscall(SYS_execveat, runnable, "", args.data(), env.data(), AT_EMPTY_PATH);
-  die_errno("starting the program (execveat)");
+  const pid_t child = fork();
+  if (child < 0) die_errno("fork of the program's process");
+  if (child == 0) {
+    if (fchdir(start_dir) != 0) die_errno("fchdir to the working directory");
+    close(start_dir);
+    install_filter(policy, sock);
+    syscall(SYS_execveat, runnable, "", args.data(), env.data(), AT_EMPTY_PATH, sbx::kShimCallMark);
+    die_errno("starting the program (execveat)");
+  }
+  close(start_dir);
+  close(runnable);
+  if (sock >= 0) close(sock);
+  be_init(child, trusted_pid);
 }

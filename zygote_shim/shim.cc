@@ -1,15 +1,16 @@
 // libsbx-shim.so: the in-process layer, preloaded into the program by the
-// loader (--preload, from the first stage). It installs a SIGSYS handler for
-// calls the policy traps, and nothing else (the place where syscall
-// rewriting will go). The sandbox was complete before
-// the loader ran (first_stage.cc); nothing here is a boundary: the program
-// may overwrite all of it, and the kernel's filter and the trusted process
-// still hold.
+// loader (--preload, from the first stage, and from the shim itself for the
+// programs it executes). It installs a SIGSYS handler for calls the policy
+// traps, and nothing else (the place where syscall rewriting will go). The
+// sandbox was complete before the loader ran (first_stage.cc); nothing here
+// is a boundary: the program may overwrite all of it, and the kernel's
+// filter, Landlock, the chroot and the trusted process still hold.
 //
 // It calls nothing through an interposable symbol: no libc at all (it is
 // linked -nostdlib), only raw system calls, so a program that defines its
 // own malloc, getenv or sigaction gets exactly what it asked for, and the
 // shim never runs its code.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -17,32 +18,68 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "raw_syscall.h"
+#include "sandbox.h"
+
+namespace sbx::shim {
+
+char g_shim_entry[4096 + 16];
+
+bool is_shim_entry(const char* entry) {
+  const char* name = kEnvShim;
+  int i = 0;
+  while (name[i] != '\0' && entry[i] == name[i]) ++i;
+  return name[i] == '\0' && entry[i] == '=';
+}
+
+}  // namespace sbx::shim
+
 namespace {
+
+using sbx::shim::raw_syscall;
 
 // --- calls the policy traps ------------------------------------------------------
 //
-// The kernel stops the call and raises SIGSYS; the handler answers it with
-// -ENOSYS in the return register, so the program sees an ordinary failed
-// call instead of being killed. A policy traps only calls made after
-// start-up: the loader runs before this handler exists, and a call trapped
-// then kills the program. (The built-ins trap nothing: fstat, which the
-// filter cannot tell from a stat by path, is brokered.)
+// The kernel stops the call and raises SIGSYS. Three the built-ins trap,
+// because the kernel cannot do them inside the empty root, are done here
+// with what the trusted process gives: execve and execveat (exec.cc), and
+// chdir (a brokered open of the directory, then fchdir, which the filter
+// allows: each process keeps its own working directory in the kernel). Any
+// other trapped call is answered -ENOSYS in the return register, so the
+// program sees an ordinary failed call instead of being killed. A policy
+// traps only calls made after start-up: the loader runs before this
+// handler exists, and a call trapped then kills the program.
 
-long raw_syscall(long nr, long a, long b, long c, long d, long e) {
-  long ret;
-  register long r10 __asm__("r10") = d;
-  register long r8 __asm__("r8") = e;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
-  return ret;
+long emulate_chdir(const char* path) {
+  const long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fd;
+  const long rc = raw_syscall(SYS_fchdir, fd);
+  raw_syscall(SYS_close, fd);
+  return rc;
 }
 
 void on_sigsys(int, siginfo_t* info, void* context) {
   if (info->si_code != 1) return;  // SYS_SECCOMP
   auto* uc = static_cast<ucontext_t*>(context);
+  greg_t* r = uc->uc_mcontext.gregs;
+  long result = -ENOSYS;
+  switch (info->si_syscall) {
+    case SYS_execve:
+      result = sbx::shim::emulate_exec(AT_FDCWD, reinterpret_cast<const char*>(r[REG_RDI]),
+                                       reinterpret_cast<char* const*>(r[REG_RSI]), reinterpret_cast<char* const*>(r[REG_RDX]), 0);
+      break;
+    case SYS_execveat:
+      result = sbx::shim::emulate_exec(r[REG_RDI], reinterpret_cast<const char*>(r[REG_RSI]),
+                                       reinterpret_cast<char* const*>(r[REG_RDX]), reinterpret_cast<char* const*>(r[REG_R10]),
+                                       r[REG_R8]);
+      break;
+    case SYS_chdir:
+      result = emulate_chdir(reinterpret_cast<const char*>(r[REG_RDI]));
+      break;
+  }
   // The result goes where the call's would have.
-  uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+  r[REG_RAX] = result;
 }
-
 // rt_sigaction as the kernel takes it: the handler returns through
 // rt_sigreturn, which we name ourselves (libc's restorer is not ours to call).
 struct KernelSigaction {
@@ -55,9 +92,33 @@ constexpr unsigned long kSaRestorer = 0x04000000;
 extern "C" void sbx_shim_restore_rt();
 __asm__(".text\n.type sbx_shim_restore_rt,@function\nsbx_shim_restore_rt:\n  mov $15, %rax\n  syscall\n  hlt\n");
 
-__attribute__((constructor)) void sbx_shim_start() {
-  KernelSigaction sa{on_sigsys, SA_SIGINFO | kSaRestorer, sbx_shim_restore_rt, 0};
-  raw_syscall(SYS_rt_sigaction, SIGSYS, reinterpret_cast<long>(&sa), 0, sizeof(sa.mask), 0);
+// Takes the shim's path out of the environment (the first stage put it
+// there for us, sandbox.h): kept for the programs we execute, and gone
+// from the program's environment before its own code runs.
+void take_shim_path(char** envp) {
+  if (envp == nullptr) return;
+  for (char** e = envp; *e != nullptr; ++e) {
+    if (!sbx::shim::is_shim_entry(*e)) continue;
+    int n = 0;
+    for (const char* c = *e; *c != '\0' && n < static_cast<int>(sizeof(sbx::shim::g_shim_entry)) - 1; ++c)
+      sbx::shim::g_shim_entry[n++] = *c;
+    sbx::shim::g_shim_entry[n] = '\0';
+    char** to = e;
+    do *to = *(to + 1);
+    while (*to++ != nullptr);
+    --e;
+  }
+}
+
+// glibc calls a library's constructors with (argc, argv, envp).
+__attribute__((constructor)) void sbx_shim_start(int, char**, char** envp) {
+  take_shim_path(envp);
+  KernelSigaction sa{on_sigsys, SA_SIGINFO | kSaRestorer | SA_NODEFER, sbx_shim_restore_rt, 0};
+  // The mark lets this one through: the program's own rt_sigaction for
+  // SIGSYS is refused (EINVAL), so that no library resets the handler the
+  // sandbox's exec and chdir depend on (a vfork child resets every handler).
+  raw_syscall(SYS_rt_sigaction, SIGSYS, reinterpret_cast<long>(&sa), 0, sizeof(sa.mask),
+              static_cast<long>(sbx::kShimCallMark));
 }
 
 }  // namespace
