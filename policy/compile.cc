@@ -7,6 +7,8 @@
 // in disjunctive normal form. Then no two rules with different actions can
 // match the same call, rules whose action is the default can be left out
 // (libseccomp refuses them), and the kernel does exactly what the text says.
+// A clause no call can reach is an error, unless what shadows it are lines of
+// a file that includes its file: then it is overridden (include.cc).
 // libseccomp compares each argument at most once per rule: a conjunction that
 // needs several comparisons on one argument becomes several rules, each with
 // one comparison (intervals split into aligned blocks, each a masked
@@ -72,6 +74,26 @@ Dnf negate(const Dnf& d) {
     out = conjoin_bounded(out, not_c);
   }
   return out;
+}
+
+Dnf reduce(const Conjunction& c);
+
+// The calls clause i of rule decides: its condition, less those of the
+// earlier clauses with another action that `counts` accepts, as rules with
+// one comparison per argument. Empty if it decides none.
+template <typename Counts>
+Dnf decided_by(const SyscallRule& rule, size_t i, Counts counts) {
+  const Clause& clause = rule.clauses[i];
+  Dnf effective = clause.condition;
+  for (size_t j = 0; j < i; ++j)
+    if (!(rule.clauses[j].action == clause.action) && counts(rule.clauses[j]))
+      effective = conjoin_bounded(effective, negate(rule.clauses[j].condition));
+  Dnf reduced;
+  for (const auto& c : effective) {
+    Dnf r = reduce(c);
+    reduced.insert(reduced.end(), r.begin(), r.end());
+  }
+  return reduced;
 }
 
 // The set of values that satisfy all `atoms` on one argument, as a union of
@@ -242,15 +264,22 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
     for (size_t i = 0; i < rule.clauses.size(); ++i) {
       const Clause& clause = rule.clauses[i];
       try {
-        Dnf effective = clause.condition;
-        for (size_t j = 0; j < i; ++j)
-          if (!(rule.clauses[j].action == clause.action)) effective = conjoin_bounded(effective, negate(rule.clauses[j].condition));
-        Dnf reduced;
-        for (const auto& c : effective) {
-          Dnf r = reduce(c);
-          reduced.insert(reduced.end(), r.begin(), r.end());
+        // After an unconditional line of a file that includes this clause's
+        // file, the clause is never reached, whatever its action.
+        const auto by_includer = [&](const Clause& c) { return includes(policy, c.file, clause.file); };
+        if (std::any_of(rule.clauses.begin(), rule.clauses.begin() + static_cast<long>(i),
+                        [&](const Clause& c) { return by_includer(c) && c.condition == Dnf{{}}; })) {
+          compiled.overridden.push_back(clause.where);
+          continue;
         }
+        Dnf reduced = decided_by(rule, i, [](const Clause&) { return true; });
         if (reduced.empty()) {
+          // Dead. Without the lines of the files that include this clause's
+          // file, would it decide something? Then they override it.
+          if (!decided_by(rule, i, [&](const Clause& c) { return !by_includer(c); }).empty()) {
+            compiled.overridden.push_back(clause.where);
+            continue;
+          }
           throw CompileError{"this clause for " + rule.name + " can never apply: earlier clauses decide every call "
                              "it matches"};
         }

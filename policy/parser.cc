@@ -263,11 +263,13 @@ class LineParser {
 
 struct State {
   const FileReader& reader;
-  Policy policy;
+  Policy policy;  // its rules and default are set once the top file is arranged
   std::vector<Error> errors;
   std::vector<std::string> include_stack;
-  Location default_where;
-  int default_depth = 0;
+  // What each file being read says (the innermost last), and its number
+  // (an index into policy.includer).
+  std::vector<FileLines> lines;
+  std::vector<int> file_numbers;
 };
 
 std::string directory_of(const std::string& path) {
@@ -275,7 +277,7 @@ std::string directory_of(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-void parse_text(State& st, const std::string& text, const std::string& file);
+Arranged parse_text(State& st, const std::string& text, const std::string& file);
 
 void parse_include(State& st, LineParser& p, const std::string& file, const Location& where) {
   const Token& target = p.next();
@@ -299,7 +301,15 @@ void parse_include(State& st, LineParser& p, const std::string& file, const Loca
   if (std::find(st.include_stack.begin(), st.include_stack.end(), name) != st.include_stack.end())
     p.fail(target, "'" + name + "' includes itself (through " + file + ")");
   (void)where;
-  parse_text(st, body, name);
+  // The included file, arranged, joins this file's lines as included ones:
+  // arrange() puts this file's own lines before them (include.cc).
+  Arranged sub = parse_text(st, body, name);
+  FileLines& here = st.lines.back();
+  for (auto& rule : sub.rules) {
+    CallLines& call = lines_for(here, rule.name, rule.nr);
+    call.included.insert(call.included.end(), rule.clauses.begin(), rule.clauses.end());
+  }
+  if (sub.default_line) here.included_defaults.push_back(*sub.default_line);
 }
 
 void parse_statement(State& st, LineParser& p, const std::string& file, int line_no) {
@@ -320,31 +330,18 @@ void parse_statement(State& st, LineParser& p, const std::string& file, int line
       clause.condition = p.condition();
     }
     p.expect_end();
-    auto& rules = st.policy.rules;
-    auto it = std::find_if(rules.begin(), rules.end(), [&](const SyscallRule& r) { return r.nr == nr; });
-    if (it == rules.end()) {
-      rules.push_back(SyscallRule{first.text, nr, {}});
-      it = rules.end() - 1;
-    }
-    it->clauses.push_back(std::move(clause));
+    clause.file = st.file_numbers.back();
+    lines_for(st.lines.back(), first.text, nr).own.push_back(std::move(clause));
     return;
   }
   if (first.text == "default") {
     const Action action = p.action();
     p.expect_end();
     if (action.kind == ActionKind::kBroker) p.fail(first, "the default cannot be broker: name the calls to broker");
-    // A file's own default overrides those of the files it includes; two
-    // defaults at the same depth are an error.
-    const int depth = static_cast<int>(st.include_stack.size());
-    if (st.policy.has_default) {
-      if (depth == st.default_depth)
-        p.fail(first, "default already set at " + st.default_where.file + ":" + std::to_string(st.default_where.line));
-      if (depth > st.default_depth) return;
-    }
-    st.policy.default_action = action;
-    st.policy.has_default = true;
-    st.default_where = where;
-    st.default_depth = depth;
+    // One per file; it overrides those of the files it includes (include.cc).
+    auto& own = st.lines.back().own_default;
+    if (own) p.fail(first, "default already set at " + own->where.file + ":" + std::to_string(own->where.line));
+    own = DefaultLine{action, where};
     return;
   }
   if (first.text == "include") {
@@ -375,8 +372,12 @@ void parse_statement(State& st, LineParser& p, const std::string& file, int line
   p.fail(first, "expected ':' after the system call name '" + first.text + "' (or default, include, path)");
 }
 
-void parse_text(State& st, const std::string& text, const std::string& file) {
+// Reads one file (and those it includes) and arranges its lines.
+Arranged parse_text(State& st, const std::string& text, const std::string& file) {
   st.include_stack.push_back(file);
+  st.policy.includer.push_back(st.file_numbers.empty() ? -1 : st.file_numbers.back());
+  st.file_numbers.push_back(static_cast<int>(st.policy.includer.size()) - 1);
+  st.lines.emplace_back();
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
@@ -399,14 +400,23 @@ void parse_text(State& st, const std::string& text, const std::string& file) {
       st.errors.push_back({{file, line_no, f.column}, f.message});
     }
   }
+  Arranged arranged = arrange(st.lines.back(), file, &st.policy.overrides, &st.errors);
+  st.lines.pop_back();
+  st.file_numbers.pop_back();
   st.include_stack.pop_back();
+  return arranged;
 }
 
 }  // namespace
 
 ParseResult parse(const std::string& text, const std::string& file_name, const FileReader& reader) {
-  State st{reader, {}, {}, {}, {}, 0};
-  parse_text(st, text, file_name);
+  State st{reader, {}, {}, {}, {}, {}};
+  Arranged top = parse_text(st, text, file_name);
+  st.policy.rules = std::move(top.rules);
+  if (top.default_line) {
+    st.policy.default_action = top.default_line->action;
+    st.policy.has_default = true;
+  }
   if (st.errors.empty() && !st.policy.has_default)
     st.errors.push_back({{file_name, 1, 1}, "no default action: add a line such as 'default kill'"});
   ParseResult result;

@@ -61,10 +61,12 @@ struct Clause {
   Action action;
   Dnf condition;  // {{}} when the clause has no "if"
   Location where;
+  int file = 0;  // the file it was written in: an index into Policy::includer
 };
 
-// All clauses for one system call, in the order written: the first whose
-// condition holds decides; if none does, the policy's default applies.
+// All clauses for one system call, in the order they are tried (docs/policy.md,
+// "Includes"): the first whose condition holds decides; if none does, the
+// policy's default applies.
 struct SyscallRule {
   std::string name;
   int nr = -1;
@@ -102,12 +104,61 @@ bool path_anchors_rule(const std::vector<PathRule>& rules, const std::string& pa
 // ".." above "/" stays at "/". "" if there is none (empty, PATH_MAX or longer).
 std::string normalize_path(const std::string& base, const std::string& path);
 
+// A system call (or the default) for which a file's lines take precedence
+// over lines of the files it includes and change what they decide
+// (docs/policy.md, "Includes"), for sbx policy check to show.
+struct Override {
+  std::string name;                  // the system call, or "default"
+  Location line;                     // the including file's first line for it
+  size_t lines = 1;                  // how many lines it has for it
+  std::vector<Location> overridden;  // the included lines, in the order they are tried
+  bool replaces = true;  // an unconditional line: the included lines never apply
+};
+// "u.policy:2: clone: this file's rule overrides the ones from builtin:default (lines 84, 85) and builtin:stdio (line 68)"
+std::string format(const Override& o);
+
 struct Policy {
   Action default_action;
   bool has_default = false;
   std::vector<SyscallRule> rules;
   std::vector<PathRule> paths;
+  // The files it was read from, numbered as their reading started: file 0 is
+  // the top one; includer[i] is the file that included file i (-1 for file 0).
+  std::vector<int> includer;
+  std::vector<Override> overrides;
 };
+// Whether file a included file b, directly or through others.
+bool includes(const Policy& policy, int a, int b);
+
+// How the parser puts a file's lines and those of the files it includes
+// together (include.cc): for each system call, the file's own lines first,
+// in the order written, then the included files' lines. A file's default
+// overrides the included files' defaults.
+struct DefaultLine {
+  Action action;
+  Location where;
+};
+struct CallLines {  // one file's lines for one system call
+  std::string name;
+  int nr = -1;
+  std::vector<Clause> own;       // the file's own, in the order written
+  std::vector<Clause> included;  // the included files' (each already arranged), in the order of the includes
+};
+struct FileLines {  // what one file says, its includes already arranged
+  std::vector<CallLines> calls;  // in the order each call first appears, included files in place
+  std::optional<DefaultLine> own_default;
+  std::vector<DefaultLine> included_defaults;  // each included file's, in order
+};
+CallLines& lines_for(FileLines& lines, const std::string& name, int nr);
+struct Arranged {
+  std::vector<SyscallRule> rules;
+  std::optional<DefaultLine> default_line;
+};
+// The file's rules in the order they are tried, and its default; the
+// overrides it makes go to *overrides, a conflict between included defaults
+// to *errors.
+Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Override>* overrides,
+                 std::vector<Error>* errors);
 
 // Built-in policies by name ("stdio", "default"): their text, or nullptr.
 const char* builtin_policy(const std::string& name);
@@ -141,6 +192,9 @@ struct Compiled {
   std::vector<PathRule> paths;
   std::vector<uint64_t> bpf;  // sock_filter instructions, 8 bytes each
   bool uses_broker = false;
+  // Clauses that never apply because lines of a file that includes theirs
+  // decide every call they match (not kept in the compiled format).
+  std::vector<Location> overridden;
 };
 struct CompileResult {
   std::optional<Compiled> compiled;

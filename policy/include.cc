@@ -1,0 +1,109 @@
+// Includes: how a file's lines and the lines of the files it includes are
+// put together (docs/policy.md, "Includes"). The parser reads each file into
+// a FileLines, its includes already arranged, and arrange() puts it in the
+// order the clauses are tried.
+//
+// A file's lines take precedence over those it includes, so that
+// "include builtin:default" then "clone: allow" allows clone: for each
+// system call, the file's own clauses come first, in the order written, then
+// those of the files it includes (each arranged the same way, in the order of
+// the include lines). The first that holds decides, as ever. A clause that
+// earlier clauses of its own file (or of files that file includes) leave no
+// call to decide is still an error; one left none by the lines of a file
+// that includes its file is overridden, which the compiler tells apart
+// through Clause::file and Policy::includer.
+#include <algorithm>
+
+#include "policy.h"
+
+namespace sbx::policy {
+
+CallLines& lines_for(FileLines& lines, const std::string& name, int nr) {
+  auto it = std::find_if(lines.calls.begin(), lines.calls.end(), [&](const CallLines& c) { return c.nr == nr; });
+  if (it != lines.calls.end()) return *it;
+  lines.calls.push_back(CallLines{name, nr, {}, {}});
+  return lines.calls.back();
+}
+
+Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Override>* overrides,
+                 std::vector<Error>* errors) {
+  Arranged out;
+  const size_t first_override = overrides->size();
+  for (const auto& call : lines.calls) {
+    SyscallRule rule{call.name, call.nr, call.own};
+    rule.clauses.insert(rule.clauses.end(), call.included.begin(), call.included.end());
+    out.rules.push_back(std::move(rule));
+
+    // One line per call for sbx policy check, when the file's lines can
+    // change what an included line decides: one of them has another action.
+    // (With the same action, which goes first changes nothing.)
+    if (call.own.empty() || call.included.empty()) continue;
+    const bool differ = std::any_of(call.own.begin(), call.own.end(), [&](const Clause& mine) {
+      return std::any_of(call.included.begin(), call.included.end(),
+                         [&](const Clause& theirs) { return !(mine.action == theirs.action); });
+    });
+    if (!differ) continue;
+    Override o{call.name, call.own.front().where, call.own.size(), {}, false};
+    for (const auto& c : call.included) o.overridden.push_back(c.where);
+    // An unconditional line of its own leaves the included lines no call.
+    o.replaces = std::any_of(call.own.begin(), call.own.end(), [](const Clause& c) { return c.condition == Dnf{{}}; });
+    overrides->push_back(std::move(o));
+  }
+
+  // The file's default overrides the included ones. Without one of its own,
+  // two included files that both set one conflict: neither includes the
+  // other, so neither takes precedence.
+  if (lines.own_default) {
+    out.default_line = lines.own_default;
+    if (!lines.included_defaults.empty())
+      overrides->push_back({"default", lines.own_default->where, 1, {lines.included_defaults.front().where}, true});
+  } else if (!lines.included_defaults.empty()) {
+    out.default_line = lines.included_defaults.front();
+    for (size_t i = 1; i < lines.included_defaults.size(); ++i) {
+      const Location& first = lines.included_defaults.front().where;
+      errors->push_back({lines.included_defaults[i].where,
+                         "default already set at " + first.file + ":" + std::to_string(first.line) +
+                             " (both included by " + file + ", which sets none of its own to choose)"});
+    }
+  }
+  // This file's, in the order of its lines.
+  std::stable_sort(overrides->begin() + static_cast<long>(first_override), overrides->end(),
+                   [](const Override& a, const Override& b) { return a.line.line < b.line.line; });
+  return out;
+}
+
+bool includes(const Policy& policy, int a, int b) {
+  const int n = static_cast<int>(policy.includer.size());
+  if (b < 0 || b >= n) return false;
+  // The parser numbers a file after its includer; the count bounds a loop
+  // through a hand-made includer all the same.
+  int f = b;
+  for (int steps = 0; steps < n; ++steps) {
+    f = policy.includer[f];
+    if (f < 0 || f >= n) return false;
+    if (f == a) return true;
+  }
+  return false;
+}
+
+std::string format(const Override& o) {
+  // The overridden lines, file by file in the order they are tried:
+  // "builtin:default (lines 84, 85) and builtin:stdio (line 68)".
+  std::string from;
+  for (size_t i = 0; i < o.overridden.size();) {
+    const std::string& file = o.overridden[i].file;
+    std::string numbers;
+    size_t count = 0;
+    for (; i < o.overridden.size() && o.overridden[i].file == file; ++i, ++count)
+      numbers += (count ? ", " : "") + std::to_string(o.overridden[i].line);
+    from += (from.empty() ? "" : " and ") + file + (count == 1 ? " (line " : " (lines ") + numbers + ")";
+  }
+  const std::string text = o.line.file + ":" + std::to_string(o.line.line) + ": " + o.name + ": ";
+  const std::string theirs = o.overridden.size() == 1 ? "the one from " : "the ones from ";
+  if (o.name == "default") return text + "this file's default overrides " + theirs + from;
+  const std::string mine = o.lines == 1 ? "this file's rule " : "this file's rules ";
+  if (o.replaces) return text + mine + (o.lines == 1 ? "overrides " : "override ") + theirs + from;
+  return text + mine + (o.lines == 1 ? "is" : "are") + " tried before " + theirs + from;
+}
+
+}  // namespace sbx::policy
