@@ -92,6 +92,12 @@ int check(const std::vector<std::string>& files) {
       status = kExitPolicyError;
       continue;
     }
+    // Where the file's lines take precedence over included ones (docs/policy.md,
+    // "Includes"), one line per call. The built-ins' own (default's over
+    // stdio's) are part of what they are, and not the user's to read here.
+    for (const auto& o : loaded->first.overrides)
+      if (o.line.file.rfind("builtin:", 0) != 0 || source_of(f).rfind("builtin:", 0) == 0)
+        std::cout << format(o) << "\n";
     std::cout << source_of(f) << ": ok: " << loaded->first.rules.size() << " system call rules, "
               << loaded->second.kernel_rules.size() << " kernel rules, " << loaded->second.paths.size()
               << " path rules, default " << to_string(loaded->first.default_action) << ", "
@@ -124,12 +130,20 @@ int explain(const std::string& file) {
   const auto& [policy, compiled] = *loaded;
   std::cout << "policy " << source_of(file) << " (x86-64; calls of any other architecture, x32 included, kill "
             << "the process)\n\ndefault: " << to_string(policy.default_action) << "\n\n";
-  std::cout << "rules as written (the first clause that holds decides):\n";
+  // A file's lines come before those of the files it includes; an included
+  // line they leave no call to decide is shown as overridden.
+  std::cout << "rules as written, in the order they are tried (the first clause that holds decides; a file's own "
+               "before those it includes):\n";
+  const auto overridden = [&](const Location& w) {
+    for (const auto& o : compiled.overridden)
+      if (o.file == w.file && o.line == w.line) return true;
+    return false;
+  };
   for (const auto& rule : policy.rules)
     for (const auto& c : rule.clauses)
       std::cout << "  " << rule.name << " (" << rule.nr << "): " << to_string(c.action)
                 << (c.condition == Dnf{{}} ? "" : " if " + to_string(c.condition)) << "    [" << c.where.file << ":"
-                << c.where.line << "]\n";
+                << c.where.line << (overridden(c.where) ? ", overridden" : "") << "]\n";
   std::cout << "\nrules as the kernel applies them (exclusive; calls matching none get the default):\n";
   for (const auto& r : compiled.kernel_rules)
     std::cout << "  " << r.syscall << " (" << r.nr << "): " << to_string(r.action)
