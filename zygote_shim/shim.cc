@@ -12,6 +12,7 @@
 // shim never runs its code.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -43,18 +44,36 @@ using sbx::shim::raw_syscall;
 // The kernel stops the call and raises SIGSYS. Three the built-ins trap,
 // because the kernel cannot do them inside the empty root, are done here
 // with what the trusted process gives: execve and execveat (exec.cc), and
-// chdir (a brokered open of the directory, then fchdir, which the filter
-// allows: each process keeps its own working directory in the kernel). Any
+// chdir (the trusted process checks the directory and passes a descriptor
+// of it, then fchdir, which the filter allows: each process keeps its own
+// working directory in the kernel). Any
 // other trapped call is answered -ENOSYS in the return register, so the
 // program sees an ordinary failed call instead of being killed. A policy
 // traps only calls made after start-up: the loader runs before this
 // handler exists, and a call trapped then kills the program.
 
 long emulate_chdir(const char* path) {
-  const long fd = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fd;
-  const long rc = raw_syscall(SYS_fchdir, fd);
-  raw_syscall(SYS_close, fd);
+  // The trusted process checks the directory and answers with a socket
+  // that holds a descriptor of it (its chdir handler, reached by our marked
+  // call; trusted/calls.cc says why a socket).
+  const long sock = raw_syscall(SYS_chdir, reinterpret_cast<long>(path), static_cast<long>(sbx::kShimCallMark));
+  if (sock < 0) return sock;
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  long rc = raw_syscall(SYS_recvmsg, sock, reinterpret_cast<long>(&msg), MSG_CMSG_CLOEXEC);
+  raw_syscall(SYS_close, sock);
+  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (rc < 0) return rc;
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) return -EIO;
+  const int dir = *reinterpret_cast<const int*>(CMSG_DATA(c));
+  rc = raw_syscall(SYS_fchdir, dir);
+  raw_syscall(SYS_close, dir);
   return rc;
 }
 

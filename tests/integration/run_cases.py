@@ -1097,7 +1097,7 @@ def case_corrupted_shim(name):
     secret = sb.file("secret.txt", "SECRET\n")
     proc = sb.run(tool, secret)
     check(proc.returncode == 0, "the corrupting program ran", describe(proc))
-    for attempt in ("socket", "open-forbidden", "execve", "ptrace", "chroot", "seccomp-off"):
+    for attempt in ("sigsys-handler", "socket", "open-forbidden", "execve", "ptrace", "chroot", "seccomp-off"):
         check(f"{attempt} refused" in proc.stdout, f"{attempt} is refused by the kernel's filter", describe(proc))
     check("ALLOWED" not in proc.stdout, "nothing was allowed", describe(proc))
     check("open-fds:\n" in proc.stdout, "no descriptor of the sandbox (listener, SBX_D, policy) is left in the program",
