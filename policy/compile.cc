@@ -267,12 +267,9 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
         // After an unconditional line of a file that includes this clause's
         // file, the clause is never reached, whatever its action.
         const auto by_includer = [&](const Clause& c) { return includes(policy, c.file, clause.file); };
-        if (std::any_of(rule.clauses.begin(), rule.clauses.begin() + static_cast<long>(i),
-                        [&](const Clause& c) { return by_includer(c) && c.condition == Dnf{{}}; })) {
-          compiled.overridden.push_back(clause.where);
-          continue;
-        }
-        Dnf reduced = decided_by(rule, i, [](const Clause&) { return true; });
+        const bool unreached = std::any_of(rule.clauses.begin(), rule.clauses.begin() + static_cast<long>(i),
+                                           [&](const Clause& c) { return by_includer(c) && c.condition == Dnf{{}}; });
+        Dnf reduced = unreached ? Dnf{} : decided_by(rule, i, [](const Clause&) { return true; });
         if (reduced.empty()) {
           // Dead. Without the lines of the files that include this clause's
           // file, would it decide something? Then they override it.
