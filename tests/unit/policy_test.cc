@@ -10,6 +10,7 @@
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include <climits>
 
@@ -126,6 +127,185 @@ TEST_CASE("includes: files relative to the includer, built-ins, cycles, defaults
   r = parse("include builtin:stdio\n", "u.policy");
   REQUIRE(r.errors.empty());
   CHECK(r.policy->default_action.kind == ActionKind::kKill);  // an included default applies when the top has none
+}
+
+namespace {
+// A policy read from in-memory files ("/p/NAME"), compiled; every call it is
+// asked about is decided by the compiled program and by the text, which
+// must agree.
+struct Included {
+  std::map<std::string, std::string> files;
+  ParseResult parsed;
+  CompileResult compiled;
+
+  Included(std::map<std::string, std::string> f, const std::string& top) : files(std::move(f)) {
+    FileReader reader = [this](const std::string& path, std::string* text) {
+      auto it = files.find(path);
+      if (it == files.end()) return false;
+      *text = it->second;
+      return true;
+    };
+    parsed = parse(files.at(top), top, reader);
+    if (parsed.policy) compiled = compile(*parsed.policy);
+  }
+  // The first error, or "ok".
+  std::string error() const {
+    if (!parsed.errors.empty()) return format(parsed.errors[0]);
+    return compiled.errors.empty() ? "ok" : format(compiled.errors[0]);
+  }
+  Action says(const char* call, uint64_t arg0 = 0, uint64_t arg1 = 0) const {
+    REQUIRE(error() == "ok");
+    const uint64_t args[6] = {arg0, arg1, 0, 0, 0, 0};
+    const Action text = evaluate(*parsed.policy, syscall_number(call), args);
+    CHECK(kernel_says(*compiled.compiled, syscall_number(call), args) == text);
+    return text;
+  }
+  // The overrides the in-memory files make (not default's over stdio's).
+  std::vector<std::string> overrides() const {
+    std::vector<std::string> out;
+    for (const auto& o : parsed.policy->overrides)
+      if (o.line.file.rfind("builtin:", 0) != 0) out.push_back(format(o));
+    return out;
+  }
+  bool overridden(const std::string& file, int line) const {
+    for (const auto& w : compiled.compiled->overridden)
+      if (w.file == file && w.line == line) return true;
+    return false;
+  }
+};
+const Action kAllow{ActionKind::kAllow, 0};
+Action fails(int e) { return {ActionKind::kErrno, e}; }
+}  // namespace
+
+TEST_CASE("includes: the including file's rule for a call overrides the included unconditional one", "[policy][include]") {
+  // The built-in refuses clone unless it makes no namespaces; a user relaxes it.
+  Included allow({{"/p/u.policy", "include builtin:default\nclone: allow\n"}}, "/p/u.policy");
+  CHECK(allow.says("clone", CLONE_NEWNET) == kAllow);
+  CHECK(allow.says("clone", 0) == kAllow);
+  REQUIRE(allow.overrides().size() == 1);
+  CHECK(allow.overrides()[0].rfind("/p/u.policy:2: clone: this file's rule overrides the ones from builtin:default (line", 0) == 0);
+  // Every included clone line is overridden: none reaches the kernel.
+  for (const auto& rule : allow.parsed.policy->rules)
+    if (rule.name == "clone")
+      for (const auto& c : rule.clauses) CHECK((c.where.file == "/p/u.policy") != allow.overridden(c.where.file, c.where.line));
+
+  // ... or refuses it with another error, threads included.
+  Included refuse({{"/p/v.policy", "include builtin:default\nclone: errno(EACCES)\n"}}, "/p/v.policy");
+  CHECK(refuse.says("clone", CLONE_NEWNET) == fails(EACCES));
+  CHECK(refuse.says("clone", CLONE_VM | CLONE_THREAD | CLONE_SIGHAND) == fails(EACCES));
+
+  // The same with an in-memory base, to read every word of the report.
+  Included base({{"/p/base.policy", "default kill\nsocket: errno(EACCES)\n"},
+                 {"/p/top.policy", "include \"base.policy\"\nsocket: errno(EPERM)\n"}},
+                "/p/top.policy");
+  CHECK(base.says("socket", AF_INET) == fails(EPERM));
+  CHECK(base.overrides() ==
+        std::vector<std::string>{"/p/top.policy:2: socket: this file's rule overrides the one from /p/base.policy (line 2)"});
+  CHECK(base.overridden("/p/base.policy", 2));
+  // Where the include line is does not matter: the file's own lines go first.
+  Included after({{"/p/base.policy", "default kill\nsocket: errno(EACCES)\n"},
+                  {"/p/top.policy", "socket: allow\ninclude \"base.policy\"\n"}},
+                 "/p/top.policy");
+  CHECK(after.says("socket", AF_INET) == kAllow);
+}
+
+TEST_CASE("includes: a conditional rule goes before the included ones, which still decide the rest", "[policy][include]") {
+  Included fionbio({{"/p/u.policy", "include builtin:stdio\nioctl: allow if arg1 == FIONBIO\n"}}, "/p/u.policy");
+  CHECK(fionbio.says("ioctl", 0, FIONBIO) == kAllow);       // this file's
+  CHECK(fionbio.says("ioctl", 0, TCGETS) == kAllow);        // stdio's conditional line
+  CHECK(fionbio.says("ioctl", 0, TIOCSTI) == fails(ENOTTY));  // stdio's unconditional one, after
+  // The report names stdio's ioctl lines, wherever they are in the built-in.
+  std::string stdio_lines;
+  for (const auto& rule : fionbio.parsed.policy->rules)
+    if (rule.name == "ioctl")
+      for (const auto& c : rule.clauses)
+        if (c.where.file == "builtin:stdio") {
+          stdio_lines += (stdio_lines.empty() ? "" : ", ") + std::to_string(c.where.line);
+          CHECK_FALSE(fionbio.overridden(c.where.file, c.where.line));
+        }
+  CHECK(fionbio.overrides() ==
+        std::vector<std::string>{"/p/u.policy:2: ioctl: this file's rule is tried before the ones from builtin:stdio (lines " +
+                                 stdio_lines + ")"});
+
+  // A conditional line can also take away what the included file allows.
+  Included narrower({{"/p/base.policy", "default kill\nioctl: allow if arg1 == TCGETS || arg1 == FIONBIO\nioctl: errno(ENOTTY)\n"},
+                     {"/p/top.policy", "include \"base.policy\"\nioctl: errno(EPERM) if arg1 == FIONBIO\n"}},
+                    "/p/top.policy");
+  CHECK(narrower.says("ioctl", 0, FIONBIO) == fails(EPERM));
+  CHECK(narrower.says("ioctl", 0, TCGETS) == kAllow);
+  CHECK(narrower.says("ioctl", 0, TIOCSTI) == fails(ENOTTY));
+  CHECK(narrower.overrides() ==
+        std::vector<std::string>{"/p/top.policy:2: ioctl: this file's rule is tried before the ones from /p/base.policy (lines 2, 3)"});
+  // Lines of the same action change nothing: no report.
+  Included same({{"/p/base.policy", "default kill\nfcntl: allow if arg1 == F_GETFD\n"},
+                 {"/p/top.policy", "include \"base.policy\"\nfcntl: allow if arg1 == F_SETFD\n"}},
+                "/p/top.policy");
+  CHECK(same.says("fcntl", 0, F_GETFD) == kAllow);
+  CHECK(same.says("fcntl", 0, F_SETFD) == kAllow);
+  CHECK(same.overrides().empty());
+}
+
+TEST_CASE("includes: precedence applies at every level", "[policy][include]") {
+  const std::map<std::string, std::string> files = {
+      {"/p/base.policy", "default kill\nclone: allow if arg0 & CLONE_THREAD == CLONE_THREAD\nclone: errno(EPERM)\n"
+                         "read: allow\n"},
+      {"/p/mid.policy", "include \"base.policy\"\ndefault errno(ENOSYS)\nclone: errno(EACCES)\n"},
+      {"/p/top.policy", "include \"mid.policy\"\nclone: allow if arg0 == 0\ndefault log\n"},
+  };
+  Included mid(files, "/p/mid.policy");
+  CHECK(mid.says("clone", CLONE_THREAD) == fails(EACCES));  // mid overrides base, threads included
+  CHECK(mid.parsed.policy->default_action == fails(ENOSYS));
+  Included top(files, "/p/top.policy");
+  CHECK(top.says("clone", 0) == kAllow);                    // top's
+  CHECK(top.says("clone", CLONE_THREAD) == fails(EACCES));  // mid's, which overrides base's
+  CHECK(top.says("read") == kAllow);                        // base's, untouched
+  CHECK(top.says("getpid").kind == ActionKind::kLog);       // top's default
+  CHECK(top.overridden("/p/base.policy", 2));
+  CHECK(top.overridden("/p/base.policy", 3));
+  CHECK(top.overrides() == std::vector<std::string>{
+                               "/p/mid.policy:2: default: this file's default overrides the one from /p/base.policy (line 1)",
+                               "/p/mid.policy:3: clone: this file's rule overrides the ones from /p/base.policy (lines 2, 3)",
+                               "/p/top.policy:2: clone: this file's rule is tried before the ones from /p/mid.policy (line 3) "
+                               "and /p/base.policy (lines 2, 3)",
+                               "/p/top.policy:3: default: this file's default overrides the one from /p/mid.policy (line 2)",
+                           });
+}
+
+TEST_CASE("includes: the including file's default overrides; two included ones conflict", "[policy][include]") {
+  Included over({{"/p/u.policy", "include builtin:default\ndefault kill\n"}}, "/p/u.policy");
+  CHECK(over.says("getpid").kind == ActionKind::kAllow);
+  CHECK(over.says("mount").kind == ActionKind::kKill);
+  const std::map<std::string, std::string> files = {
+      {"/p/a.policy", "default kill\n"},
+      {"/p/b.policy", "default allow\n"},
+      {"/p/both.policy", "include \"a.policy\"\ninclude \"b.policy\"\n"},
+      {"/p/chooses.policy", "include \"a.policy\"\ninclude \"b.policy\"\ndefault errno(EPERM)\n"},
+  };
+  CHECK(Included(files, "/p/both.policy").error() ==
+        "/p/b.policy:1:1: error: default already set at /p/a.policy:1 (both included by /p/both.policy, which sets "
+        "none of its own to choose)");
+  Included chooses(files, "/p/chooses.policy");
+  CHECK(chooses.says("getpid") == fails(EPERM));
+}
+
+TEST_CASE("includes: a clause dead within its own file is still an error", "[policy][include][errors]") {
+  const std::map<std::string, std::string> files = {
+      {"/p/dead.policy", "include builtin:default\nclone: allow\nclone: errno(EPERM) if arg0 == 3\n"},
+      {"/p/base.policy", "default kill\nsocket: errno(EACCES)\nsocket: allow if arg0 == AF_UNIX\n"},
+      {"/p/top.policy", "include \"base.policy\"\nsocket: allow\n"},
+      {"/p/a.policy", "default kill\nsocket: errno(EACCES)\n"},
+      {"/p/b.policy", "socket: allow if arg0 == AF_UNIX\n"},
+      {"/p/siblings.policy", "include \"a.policy\"\ninclude \"b.policy\"\n"},
+  };
+  const std::string dead = ": error: this clause for socket can never apply: earlier clauses decide every call it matches";
+  CHECK(Included(files, "/p/dead.policy").error() ==
+        "/p/dead.policy:3:1: error: this clause for clone can never apply: earlier clauses decide every call it matches");
+  // Dead in the included file itself: overriding the call does not hide it.
+  CHECK(Included(files, "/p/top.policy").error() == "/p/base.policy:3:1" + dead);
+  // Two included files, neither including the other: in the order of the
+  // includes, as before; a line of the second the first leaves nothing to
+  // decide is an error.
+  CHECK(Included(files, "/p/siblings.policy").error() == "/p/b.policy:1:1" + dead);
 }
 
 TEST_CASE("compile errors: a clause that can never apply", "[policy][errors]") {
