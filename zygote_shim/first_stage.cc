@@ -328,6 +328,9 @@ int main(int argc, char** argv) {
   const pid_t child = fork();
   if (child < 0) die_errno("fork of the program's process");
   if (child == 0) {
+    // Yama may require the tracee to name who may read its memory (a
+    // ptracer named by our parent, init, is not inherited).
+    if (trusted_pid > 0) prctl(PR_SET_PTRACER, trusted_pid, 0, 0, 0);
     if (fchdir(start_dir) != 0) die_errno("fchdir to the working directory");
     close(start_dir);
     install_filter(policy, sock);
