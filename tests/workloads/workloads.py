@@ -324,7 +324,10 @@ def compare(wl, native, other):
             lines.append(f"{other.mode} stderr (last {min(len(err), 15)} of {len(err)} lines):")
             lines += ["  " + l for l in err[-15:]]
             if verdict == "fails":
-                evidence += f"; stderr: `{err[0][:120]}`"
+                # A Python traceback ends with what went wrong; a script's
+                # first complaint is usually the cause.
+                line = err[-1] if err[0].startswith("Traceback") else err[0]
+                evidence += f"; stderr: `{line[:120]}`"
     return verdict, "\n".join(lines), evidence
 
 
@@ -388,8 +391,11 @@ def test(name):
 # ---------------------------------------------------------------- the report
 
 def git_head():
+    """The commit the report is of, and whether the tree had changes of its own."""
     proc = subprocess.run(["git", "-C", SOURCE, "log", "-1", "--format=%h"], capture_output=True, text=True)
-    return proc.stdout.strip() or "unknown"
+    head = proc.stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", SOURCE, "diff", "--quiet", "HEAD", "--", ".", ":!docs/COMPATIBILITY.md"])
+    return head + (" (with uncommitted changes)" if dirty.returncode == 1 else "")
 
 
 def md(text):
@@ -445,12 +451,14 @@ def report(build):
             details.append(f"- not compared: {', '.join(f'`{g}`' for g in wl.ignore)}: {wl.ignore_why}")
         print(f"{name:24} native {cells['native']:8} sbx {cells['sbx']:8} bwrap {cells['bwrap']:8} "
               + " ".join(f"{m} {r.seconds:.2f}s" for m, r in runs.items()))
-        rows.append(f"| [`{name}`](#{name}) | {md(wl.description)} | {cells['native']} | {cells['sbx']} | "
-                    f"{cells['bwrap']} |")
-        sbx_argv = ["sbx run"] + [f"--allow-read {p}" for p in SBX_READ + wl.allow_read] + \
-            ["--allow-write W"] + [f"--allow-write {p}" for p in wl.allow_write] + wl.command
-        notes += [f"### {name}", "", f"`{' '.join(sbx_argv)}`" + (f" < `{wl.stdin}`" if wl.stdin else ""), ""]
-        notes += details + ([""] if details else [])
+        if wl.allow_read or wl.allow_write:
+            extra = [f"--allow-read {p}" for p in wl.allow_read] + [f"--allow-write {p}" for p in wl.allow_write]
+            details.insert(0, f"- sbx run also gets `{' '.join(extra)}`")
+        link = f"[`{name}`](#{name})" if details else f"`{name}`"
+        rows.append(f"| {link} | {md(wl.description)} | {cells['native']} | {cells['sbx']} | {cells['bwrap']} |")
+        if details:
+            notes += [f"### {name}", "", f"`{' '.join(wl.command)}`" + (f" < `{wl.stdin}`" if wl.stdin else ""),
+                      "", *details, ""]
     total = len(names)
     text = [
         "# Compatibility", "",
@@ -475,8 +483,8 @@ def report(build):
         "its sbx result is the native one.", "",
         "| workload | what | native | sbx | bwrap |", "| --- | --- | --- | --- | --- |",
         *rows, "", "## Per workload", "",
-        "The sbx command line (W is the work directory), what is not compared and why, and for each difference "
-        "its reason and the first difference seen.", "", *notes]
+        "For each workload with something to say: its command, what is not compared and why, and for each "
+        "difference its reason (the workload's `reason` file) and the first difference seen.", "", *notes]
     with open(os.path.join(SOURCE, "docs", "COMPATIBILITY.md"), "w") as f:
         f.write("\n".join(text).rstrip() + "\n")
     print(f"sbx: {counts['sbx']}/{total} same; bwrap: {counts['bwrap']}/{total} same; wrote docs/COMPATIBILITY.md")

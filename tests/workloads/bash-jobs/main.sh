@@ -15,7 +15,7 @@ for code in 0 3 5; do ( sleep 0.1; exit "$code" ) & pids+=($!); done
 for pid in "${pids[@]}"; do wait "$pid"; echo "status $?"; done
 
 echo "== wait -n"
-( sleep 0.5; exit 4 ) &
+( sleep 1; exit 4 ) &
 ( sleep 0.05; exit 2 ) &
 wait -n; echo "first to end: $?"
 wait -n; echo "second to end: $?"
