@@ -1,15 +1,16 @@
 // libsbx-shim.so: the in-process layer, preloaded into the program by the
 // loader (--preload, from the first stage, and from the shim itself for the
 // programs it executes). It installs a SIGSYS handler for calls the policy
-// traps, and nothing else (the place where syscall rewriting will go). The
+// traps, and exports chdir (below); nothing else (the place where syscall
+// rewriting will go). The
 // sandbox was complete before the loader ran (first_stage.cc); nothing here
 // is a boundary: the program may overwrite all of it, and the kernel's
 // filter, Landlock, the chroot and the trusted process still hold.
 //
-// It calls nothing through an interposable symbol: no libc at all (it is
-// linked -nostdlib), only raw system calls, so a program that defines its
-// own malloc, getenv or sigaction gets exactly what it asked for, and the
-// shim never runs its code.
+// It links no libc (-nostdlib) and makes raw system calls, so a program
+// that defines its own malloc, getenv or sigaction gets exactly what it
+// asked for, and the shim never runs its code; the one exception is
+// __errno_location, for a failed chdir of the program's own.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -99,6 +100,23 @@ void on_sigsys(int, siginfo_t* info, void* context) {
   // The result goes where the call's would have.
   r[REG_RAX] = result;
 }
+// chdir for the program's calls through libc's symbol, without the trap: a
+// vfork child with every signal blocked (Python's subprocess with cwd=,
+// before it restores its mask) would be killed by a trapped call, since a
+// blocked SIGSYS is not delivered but fatal. The one symbol the shim
+// exports (shim.map); a program that defines its own chdir keeps it. On
+// failure, errno is set through libc's __errno_location, the only libc
+// function the shim calls, after start-up and only for the program's own
+// call.
+extern "C" int* __errno_location();
+
+extern "C" __attribute__((visibility("default"))) int chdir(const char* path) {
+  const long rc = emulate_chdir(path);
+  if (rc >= 0) return 0;
+  *__errno_location() = static_cast<int>(-rc);
+  return -1;
+}
+
 // rt_sigaction as the kernel takes it: the handler returns through
 // rt_sigreturn, which we name ourselves (libc's restorer is not ours to call).
 struct KernelSigaction {
