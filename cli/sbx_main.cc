@@ -34,6 +34,7 @@
 #include "path_options.h"
 #include "precompiled.h"
 #include "sandbox.h"
+#include "../launcher/protocol.h"
 
 namespace {
 
@@ -413,6 +414,12 @@ int run_command(const std::vector<std::string>& args) {
     return refuse(std::string("cannot prepare the policy: ") + std::strerror(errno));
   setenv(sbx::kEnvPolicyFd, std::to_string(fd).c_str(), 1);
   setenv("SBX_CHROME_API_RQ", "1", 1);
+  // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
+  // its "unsecure" list: the program gets them back through the helper,
+  // which restores SANDBOX_<NAME> as <NAME> (Chromium's launcher does the
+  // same). What they name is still held to the rules.
+  for (const char* const* name = sbx::helper::kUnsecureEnvironment; *name != nullptr; ++name)
+    if (const char* value = std::getenv(*name)) setenv((std::string(sbx::helper::kSavedPrefix) + *name).c_str(), value, 1);
 
   // sbx-helper runs the first stage in the program's place:
   //   sbx-helper sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]
