@@ -604,6 +604,50 @@ Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd
       reinterpret_cast<uint64_t>(&target), AtAnchor::kLink);
 }
 
+// mknod and mknodat: a FIFO (a shell's mkfifo) or an empty regular file,
+// made where the rules let the program create, with its umask. No device
+// and no socket: EPERM, as for an unprivileged process (a device) or a
+// program that has no business binding names (a socket).
+Answer do_mknod(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t dev) {
+  const mode_t type = static_cast<mode_t>(mode) & S_IFMT;
+  if (type != S_IFIFO && type != S_IFREG && type != 0) return fail(EPERM);
+  const uint64_t made = (type == 0 ? S_IFREG : type) | creation_mode(r, mode & 07777);
+  (void)dev;  // ignored for a FIFO or a file, as natively
+  return do_in_parent(
+      r, dirfd, path_address, kPathCreate,
+      [](int p, const char* n, uint64_t m) { return mknodat(p, n, static_cast<mode_t>(m), 0); }, made, AtAnchor::kLink);
+}
+
+// link and linkat: a new name for a file the rules let the program write
+// (a hard link is another way to write it: read-only by the rules must stay
+// so), made where they let it create. The file linked is the one we opened
+// and checked (through /proc/self/fd with AT_SYMLINK_FOLLOW, which links
+// what the descriptor is: the symlink itself when the call does not follow
+// one). The kernel's own checks (protected_hardlinks, the same filesystem)
+// still apply. AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH natively: ENOENT.
+Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
+  if ((flags & ~static_cast<uint64_t>(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) != 0) return fail(EINVAL);
+  if (flags & AT_EMPTY_PATH) return fail(ENOENT);
+  std::string from;
+  Answer refusal;
+  if (!take_path(r, olddir, oldpath, kPathWrite, &from, &refusal)) return refusal;
+  const int o = open_checked(from, (flags & AT_SYMLINK_FOLLOW) != 0, kPathWrite, false);
+  if (o < 0) return fail(errno);
+  struct stat st;
+  if (fstat(o, &st) == 0 && S_ISDIR(st.st_mode)) return close(o), fail(EPERM);
+  const std::string real_from = real_path(o);
+  if (!is_file_path(real_from) || !path_allowed(*g_rules, real_from, kPathWrite)) return close(o), fail(EACCES);
+  const std::string source = fd_path(o);
+  const Answer answer = do_in_parent(
+      r, newdir, newpath, kPathCreate,
+      [](int p, const char* n, uint64_t from_fd) {
+        return linkat(AT_FDCWD, reinterpret_cast<const std::string*>(from_fd)->c_str(), p, n, AT_SYMLINK_FOLLOW);
+      },
+      reinterpret_cast<uint64_t>(&source), AtAnchor::kLink);
+  close(o);
+  return answer;
+}
+
 // chmod, chown and utimens, on a path or a descriptor. The file must be one
 // the rules let the program write: a descriptor it holds may have been
 // opened for reading only, and these calls do not ask for a writable one.
@@ -834,6 +878,10 @@ Answer handle(const seccomp_notif& r) {
                           [](int p, const char* n, uint64_t f) { return unlinkat(p, n, static_cast<int>(f & AT_REMOVEDIR)); },
                           a[2], AtAnchor::kRemove);
     case SYS_symlink: return do_symlink(r, a[0], AT_FDCWD, a[1]);
+    case SYS_mknod: return do_mknod(r, AT_FDCWD, a[0], a[1], a[2]);
+    case SYS_mknodat: return do_mknod(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
+    case SYS_link: return do_link(r, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
+    case SYS_linkat: return do_link(r, static_cast<int64_t>(a[0]), a[1], static_cast<int64_t>(a[2]), a[3], a[4]);
     case SYS_symlinkat: return do_symlink(r, a[0], static_cast<int64_t>(a[1]), a[2]);
     case SYS_chmod: return do_change(r, AT_FDCWD, a[0], false, false, mode_change(a[1]));
     case SYS_fchmod: return do_change(r, static_cast<int64_t>(a[0]), 0, false, true, mode_change(a[1]));
