@@ -63,6 +63,7 @@ import importlib.util
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -403,6 +404,12 @@ def git_head():
     return head + (" (with uncommitted changes)" if dirty.returncode == 1 else "")
 
 
+def shown(argv):
+    """A command line for the report: a long inline script is only named."""
+    return " ".join(f"'<a script of {a.count(chr(10)) + 1} lines>'" if "\n" in a or len(a) > 80 else shlex.quote(a)
+                    for a in argv)
+
+
 def md(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -462,7 +469,7 @@ def report(build):
         link = f"[`{name}`](#{name})" if details else f"`{name}`"
         rows.append(f"| {link} | {md(wl.description)} | {cells['native']} | {cells['sbx']} | {cells['bwrap']} |")
         if details:
-            notes += [f"### {name}", "", f"`{' '.join(wl.command)}`" + (f" < `{wl.stdin}`" if wl.stdin else ""),
+            notes += [f"### {name}", "", f"`{shown(wl.command)}`" + (f" < `{wl.stdin}`" if wl.stdin else ""),
                       "", *details, ""]
     total = len(names)
     text = [
