@@ -37,6 +37,7 @@
 
 #include "caller.h"
 #include "placeholders.h"
+#include "shm.h"
 #include "resolve.h"
 
 namespace sbx::trusted {
@@ -849,6 +850,7 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
 Answer handle(const seccomp_notif& r) {
   const auto& a = r.data.args;
   const auto nr = r.data.nr;
+  if (const auto shm = shm_call(r)) return *shm;  // the sandbox's own /dev/shm (shm.h)
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1] & kValidOpenFlags, a[2]);
     case SYS_chdir: return do_chdir(r, a[0]);

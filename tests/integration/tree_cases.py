@@ -233,5 +233,32 @@ def case_tree_signals(name):
     check(p.returncode == 3 and out == "handled\n", "the program's SIGTERM handler ran", p.returncode, out, err)
 
 
+def case_tree_private_shm(name):
+    """/dev/shm is the sandbox's own: POSIX semaphores and shared memory work
+    among its processes (multiprocessing), a file in the host's /dev/shm is
+    not seen inside, and nothing made inside appears on the host."""
+    sb = Sandbox(name)
+    work = work_dir(sb)
+    host_file = f"/dev/shm/sbx-test-{os.getpid()}"
+    with open(host_file, "w") as f:
+        f.write("host\n")
+    os.chown(host_file, NOBODY, NOBODY)
+    inside = f"sbx-inside-{os.getpid()}"
+    code = ("import multiprocessing as mp, os\n"
+            "def sq(x): return x * x\n"
+            "if __name__ == '__main__':\n"
+            "    with mp.Pool(2) as p: print(p.map(sq, range(5)))\n"
+            f"    print('host file seen:', os.path.exists({host_file!r}))\n"
+            f"    fd = os.open('/dev/shm/{inside}', os.O_CREAT | os.O_RDWR, 0o600); os.write(fd, b'x')\n"
+            f"    print('own file:', os.read(os.open('/dev/shm/{inside}', os.O_RDONLY), 1))\n")
+    try:
+        proc = sb.run("--allow-write", work, PYTHON, "-c", code, cwd=work)
+        check(proc.returncode == 0 and proc.stdout == "[0, 1, 4, 9, 16]\nhost file seen: False\nown file: b'x'\n",
+              "multiprocessing works on the sandbox's own /dev/shm", describe(proc))
+        check(not os.path.exists(f"/dev/shm/{inside}"), "nothing made inside appears in the host's /dev/shm")
+    finally:
+        os.unlink(host_file)
+
+
 if __name__ == "__main__":
     main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})
