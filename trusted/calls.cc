@@ -527,6 +527,13 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
     o = open_checked(path, false, kPathRead, true);
   }
   if (o < 0) return fail(errno);
+  // A file that is no symlink, by path: EINVAL, as natively (realpath and
+  // readlink -f ask every name). Of a descriptor (an empty path): ENOENT.
+  struct stat st;
+  if (!raw.empty() && fstat(o, &st) == 0 && !S_ISLNK(st.st_mode)) {
+    close(o);
+    return fail(EINVAL);
+  }
   char target[PATH_MAX];
   const ssize_t n = readlinkat(o, "", target, sizeof(target));
   const int err = errno;
