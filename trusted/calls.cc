@@ -98,6 +98,16 @@ static_assert(kValidOpenFlags == 037777703, "the kernel's VALID_OPEN_FLAGS on x8
 constexpr uint64_t kValidResolveFlags =
     RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
 
+// The path of `name` in directory `parent` (both as the kernel gives them).
+std::string child_of(const std::string& parent, const std::string& name) {
+  return (parent == "/" ? "" : parent) + "/" + name;
+}
+
+std::pair<std::string, std::string> split_parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.
 bool allowed(const std::string& path, unsigned wanted, bool metadata) {
@@ -105,18 +115,60 @@ bool allowed(const std::string& path, unsigned wanted, bool metadata) {
          (metadata && wanted == kPathRead && policy::path_on_the_way(*g_rules, path));
 }
 
+// What a refusal answers, as the kernel would under a view of the host
+// that has only what the rules show (bubblewrap's binds). A path the rules
+// do not show looks absent: ENOENT, whether or not anything is there, so
+// the answer tells nothing of the host; but making a name in a directory
+// they show is refused (EACCES: the directory is there, and refuses it),
+// also whether or not the name is there. A path they show that is there is
+// refused, EACCES (a write to a file they only let the program read); the
+// callers below give the kernel's answer for one that is not (ENOENT).
+// `real` is absolute and normalised: as the kernel resolved it, or as the
+// program named it.
+int refusal_at(const std::string& real, bool creates) {
+  if (rules_show(real)) return EACCES;
+  return creates && rules_show(split_parent(real).first) ? EACCES : ENOENT;
+}
+
+// The same for `name` in our directory descriptor `dir`, whose path is
+// real's parent: a name the rules show but refuse is looked up, so a
+// missing one answers as natively (ENOENT).
+int refusal_in(int dir, const std::string& real, const std::string& name, bool creates) {
+  const int refused = refusal_at(real, creates);
+  struct stat st;
+  if (refused == EACCES && !creates && fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  return refused;
+}
+
+// The same for a path refused by the lexical check (take_path), before
+// anything was looked up: a shown one is looked up, there the rules let the
+// program see (EACCES if there; else the kernel's answer, ENOENT), and the
+// file found is judged where it really is (root's links lead anywhere).
+int lexical_refusal(const std::string& path, unsigned wanted, bool follow) {
+  const bool creates = wanted & kPathCreate;
+  if (creates || !rules_show(path)) return refusal_at(path, creates);
+  const int o = open_path(path, follow);
+  if (o < 0) return errno;
+  const std::string real = real_path(o);
+  close(o);
+  return refusal_at(real, false);
+}
+
 // An O_PATH descriptor of a path that passed the lexical check for
 // `wanted`: opened exactly, or (a symlink on the way) resolved name by name
 // (resolve.cc) and checked again. -1 with errno set: EACCES if the file
-// found is refused, or if the resolution left what the rules show.
+// found is refused where the rules show it, ENOENT where they do not, or if
+// the resolution left what the rules show (refusal_at).
 int open_checked(const std::string& path, bool follow, unsigned wanted, bool metadata) {
   int o = open_exact(path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
   if (o >= 0 || !slow_way(errno)) return o;
   o = walk_path(path, follow);
-  if (o >= 0 && !allowed(real_path(o), wanted, metadata)) {
-    close(o);
-    errno = EACCES;
-    return -1;
+  if (o >= 0) {
+    if (const std::string real = real_path(o); !allowed(real, wanted, metadata)) {
+      close(o);
+      errno = refusal_at(real, false);
+      return -1;
+    }
   }
   return o;
 }
@@ -179,6 +231,7 @@ int proc_fd_number(const std::string& path) {
 // - A descriptor not open answers ENOENT, as /proc would; a name that is
 //   not exactly this form stays a path, and no rule names /proc (were one
 //   to, the kernel refuses the magic link: RESOLVE_NO_MAGICLINKS).
+// Any other path the rules refuse answers as lexical_refusal says.
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
                bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr) {
   std::string raw, base;
@@ -200,18 +253,9 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
     *descriptor = fd;
     return true;
   }
-  if (!allowed(*path, wanted, metadata)) return (*refusal = fail(EACCES)), false;
+  if (!allowed(*path, wanted, metadata))
+    return (*refusal = fail(lexical_refusal(*path, wanted, proc != ProcFd::kPath))), false;
   return true;
-}
-
-// The path of `name` in directory `parent` (both as the kernel gives them).
-std::string child_of(const std::string& parent, const std::string& name) {
-  return (parent == "/" ? "" : parent) + "/" + name;
-}
-
-std::pair<std::string, std::string> split_parent(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
 }
 
 // What an open with these flags does to the file: read, write (or both).
@@ -295,9 +339,9 @@ Answer open_found(int o, uint64_t flags, uint64_t mode) {
   const std::string real = real_path(o);
   Answer answer;
   if ((flags & O_CREAT) && (flags & O_EXCL))
-    answer = fail(rules_show(real) ? EEXIST : EACCES);  // natively EEXIST first; but only of what the rules show
+    answer = fail(rules_show(real) ? EEXIST : ENOENT);  // natively EEXIST first; but only of what the rules show
   else if (!path_allowed(*g_rules, real, wanted ? wanted : kPathRead))
-    answer = fail(EACCES);
+    answer = fail(refusal_at(real, false));
   else
     answer = opened(open(fd_path(o).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC,
                          static_cast<mode_t>(mode)),
@@ -312,8 +356,8 @@ Answer open_found(int o, uint64_t flags, uint64_t mode) {
 Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t mode) {
   if (parent < 0) return fail(errno);
   Answer answer;
-  if (!path_allowed(*g_rules, child_of(real_path(parent), name), kPathCreate | wanted_by(flags)))
-    answer = fail(EACCES);
+  if (const std::string real = child_of(real_path(parent), name); !path_allowed(*g_rules, real, kPathCreate | wanted_by(flags)))
+    answer = fail(refusal_at(real, true));
   else
     answer = opened(openat(parent, name.c_str(), static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC,
                            static_cast<mode_t>(mode)),
@@ -565,7 +609,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   int refused = 0;
   struct stat st;
   if (!path_allowed(*g_rules, real, wanted))
-    refused = EACCES;
+    refused = refusal_in(p, real, name, wanted & kPathCreate);
   else if (at_anchor == AtAnchor::kRemove && anchors(real))
     refused = EBUSY;
   else if (at_anchor == AtAnchor::kLink && anchors(real))
@@ -841,7 +885,8 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
     answer = fail(a < 0 ? a_error : errno);
   } else if (const std::string real_from = child_of(real_path(a), fn), real_to = child_of(real_path(b), tn);
              !path_allowed(*g_rules, real_from, kPathWrite) || !path_allowed(*g_rules, real_to, kPathCreate | kPathWrite)) {
-    answer = fail(EACCES);
+    answer = fail(!path_allowed(*g_rules, real_from, kPathWrite) ? refusal_in(a, real_from, fn, false)
+                                                                 : refusal_in(b, real_to, tn, true));
   } else if (anchors(real_from) || anchors(real_to)) {
     answer = fail(EBUSY);  // moved away, replaced, or exchanged (RENAME_EXCHANGE): see anchors()
   } else if (syscall(SYS_renameat2, a, fn.c_str(), b, tn.c_str(), how) != 0) {

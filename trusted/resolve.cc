@@ -6,14 +6,17 @@
 //
 // Why not let the kernel resolve it and check only what it found: the
 // program learns more than the file. With W/l -> SECRET/X, the kernel
-// found X and the rules refused it (EACCES) if X existed, and failed
-// (ENOENT) if not: whether any host path exists, one bit per call. And with
+// found X and the rules refused it if X existed, and failed (ENOENT) if
+// not: whether any host path exists, one bit per call. And with
 // W/l -> SECRET/D/../../W/f, it found W/f, which the rules allow, only if
 // SECRET/D existed. So an answer may depend only on places the rules show
 // (`shown`: granted anything, or on the way to a rule):
 //
 // - A name the program chose is looked up only in a shown directory, and
-//   only if the place it names is shown too; else EACCES, before looking.
+//   only if the place it names is shown too; else ENOENT, before looking:
+//   what the rules do not show looks absent, as under a view that does not
+//   bind it. (A file to create there is refused by calls.cc, EACCES, when
+//   the directory is shown: the name is handed back unlooked-at.)
 //   It chose every name of its path, and the text of every link it could
 //   have written: one where the rules let it create or write, or one not
 //   owned by root (a link it made in an earlier run, with other rules).
@@ -23,19 +26,13 @@
 //   wherever they lead, as the kernel would: the program cannot change
 //   them, and reaching them it learns nothing it could not by opening the
 //   shown link itself. What the resolution ends at is checked as before
-//   (calls.cc: its real path against the rules).
+//   (calls.cc: its real path against the rules; where they do not show
+//   it, ENOENT, as if it were not there).
 // - A resolution that fails (no such name, not a directory, too many
-//   links...) at a place the rules do not show answers EACCES, whether or
+//   links...) at a place the rules do not show answers ENOENT, whether or
 //   not anything is there; at a shown place, the kernel's answer (a missing
 //   file inside the rules is ENOENT, as programs expect).
 //
-// Magic links (/proc/PID/fd/N, /proc/PID/root...) are refused (ELOOP), as
-// openat2's RESOLVE_NO_MAGICLINKS refuses them: a link on /proc is tried
-// with it (no rule normally shows /proc at all).
-// The places' paths are built name by name from the start's real path:
-// what the directory held was found by that name, so that is its path (a
-// rename that moves it meanwhile keeps it where the rules show it: renames
-// need the rules' permission at both ends).
 #include "resolve.h"
 
 #include <fcntl.h>
@@ -280,7 +277,7 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
     const bool last = names.empty();
     if (name.text == ".") continue;  // we are in a directory
     if (name.text == "..") {
-      if (name.chosen && !shown(at.path)) return fail(EACCES);
+      if (name.chosen && !shown(at.path)) return fail(ENOENT);
       root_known = true;
       if (at_scope_root()) {
         if (how.beneath) return fail(EXDEV);
@@ -289,14 +286,23 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
       const int up = openat(at.fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (up < 0) return fail(errno);
       at.move_to(up, parent(at.path));
-      if (how.no_xdev && mount_of(at.fd) != start_mount) return fail(shown(at.path) ? EXDEV : EACCES);
+      if (how.no_xdev && mount_of(at.fd) != start_mount) return fail(shown(at.path) ? EXDEV : ENOENT);
       continue;
     }
     const std::string here = child(at.path, name.text);
-    if (name.chosen && (!shown(at.path) || !shown(here))) return fail(EACCES);
+    if (name.chosen && (!shown(at.path) || !shown(here))) {
+      // Not looked up: absent. A last name in a shown directory is handed
+      // back with it, unlooked-at, for calls.cc to refuse making it there
+      // (the rules refuse it: EACCES, whether or not it is there).
+      if (last && shown(at.path)) {
+        out.parent_ = at.take();
+        out.name_ = name.text;
+      }
+      return fail(ENOENT);
+    }
     // From here on, an error at a place the rules do not show (reached by
     // root's links) says nothing of it either.
-    auto fail_here = [&](int err) { return fail(shown(here) ? err : EACCES); };
+    auto fail_here = [&](int err) { return fail(shown(here) ? err : ENOENT); };
     // A name with more after it is a directory (opened as one, nothing more
     // to ask), or a link, or a mistake (ENOTDIR either way: then we look).
     // Right after a run of names failed, the first is likely the link.
