@@ -38,6 +38,7 @@
 #include "caller.h"
 #include "placeholders.h"
 #include "shm.h"
+#include "proc_view.h"
 #include "resolve.h"
 
 namespace sbx::trusted {
@@ -186,7 +187,15 @@ enum class ProcFd {
              // the file it is, as they would for that file's real path
   kAsFstat,  // the caller's descriptor N, as fstat(N) sees it: stat gives
              // no more than the program's own fstat of it, so no more checks
+  kLinkText, // readlink: the caller's descriptor N as kChecked; and the
+             // program's /proc (proc_view.h) sees the last link itself
 };
+
+// How the program's /proc (proc_view.h) takes a path's last name.
+Look look_of(ProcFd proc) {
+  if (proc == ProcFd::kPath) return Look::kNoFollow;
+  return proc == ProcFd::kLinkText ? Look::kReadLink : Look::kFollow;
+}
 
 // N of a normalised path exactly "/proc/self/fd/N" or
 // "/proc/thread-self/fd/N", spelled as /proc spells it (decimal, no sign,
@@ -231,9 +240,16 @@ int proc_fd_number(const std::string& path) {
 // - A descriptor not open answers ENOENT, as /proc would; a name that is
 //   not exactly this form stays a path, and no rule names /proc (were one
 //   to, the kernel refuses the magic link: RESOLVE_NO_MAGICLINKS).
-// Any other path the rules refuse answers as lexical_refusal says.
+// The rest of the program's /proc (proc_view.h) comes first: a path
+// through /proc/self/root, /proc/self/cwd or /proc/self/fd/N/ is rewritten
+// to the path it stands for and checked like any; /proc/self/exe followed
+// is its file, held to the rules on its real path (metadata too) as
+// kChecked holds a descriptor's; an entry of the view, or one of its links
+// itself, goes to the caller in *view if it takes one, and is never
+// written, made or removed (EACCES: it is there). Any other path the rules
+// refuse answers as lexical_refusal says.
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
-               bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr) {
+               bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr, ProcView* view = nullptr) {
   std::string raw, base;
   if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
   if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
@@ -241,12 +257,33 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
   *path = normalize_path(raw[0] == '/' ? "/" : base, raw);
   if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
-  if (const int n = proc == ProcFd::kPath ? -1 : proc_fd_number(*path); n >= 0) {
-    const int fd = base_fd(r, n);
+  ProcView seen = proc_view(r, path, look_of(proc));
+  if (seen.kind == ProcView::kRefused) return (*refusal = fail(seen.error)), false;
+  if (seen.kind == ProcView::kEntry || seen.kind == ProcView::kLink) {
+    if (view == nullptr || (wanted & (kPathWrite | kPathCreate))) return (*refusal = fail(EACCES)), false;
+    *view = std::move(seen);
+    return true;
+  }
+  const bool exe = seen.kind == ProcView::kFile;
+  if (exe && descriptor == nullptr) return (*refusal = fail(EACCES)), false;
+  if (const int n = exe || proc == ProcFd::kPath ? -1 : proc_fd_number(*path); exe || n >= 0) {
+    const int fd = exe ? seen.take() : base_fd(r, n);
     if (fd < 0) return (*refusal = fail(ENOENT)), false;
     *path = real_path(fd);
     const unsigned needed = (wanted & ~kPathCreate) ? (wanted & ~kPathCreate) : kPathRead;
-    if (proc == ProcFd::kChecked && (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
+    // readlink of a descriptor that is no file (a pipe, a socket), or an
+    // entry of the program's own /proc: the kernel's text, which names
+    // nothing of the host ("pipe:[N]", "/proc/PID/fd": proc_view.h).
+    bool text_only = false;
+    if (proc == ProcFd::kLinkText && !exe) {
+      if (!is_file_path(*path)) {
+        text_only = true;
+      } else if (std::string own = own_proc_name(r, *path); !own.empty()) {
+        *path = std::move(own);
+        text_only = true;
+      }
+    }
+    if (!text_only && (exe || proc != ProcFd::kAsFstat) && (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
       close(fd);
       return (*refusal = fail(EACCES)), false;
     }
@@ -254,7 +291,7 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
     return true;
   }
   if (!allowed(*path, wanted, metadata))
-    return (*refusal = fail(lexical_refusal(*path, wanted, proc != ProcFd::kPath))), false;
+    return (*refusal = fail(lexical_refusal(*path, wanted, look_of(proc) == Look::kFollow))), false;
   return true;
 }
 
@@ -404,9 +441,14 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   // checked for these flags where it really is (open_found). O_NOFOLLOW
   // would open the magic link itself, which is nothing we can give.
   int descriptor = -1;
+  ProcView view;
   if (!take_path(r, dirfd, path_address, lexical ? lexical : kPathRead, &path, &refusal, false,
-                 (flags & O_NOFOLLOW) ? ProcFd::kPath : ProcFd::kChecked, &descriptor))
+                 (flags & O_NOFOLLOW) ? ProcFd::kPath : ProcFd::kChecked, &descriptor, &view))
     return refusal;
+  if (view.kind != ProcView::kNone) {
+    const int fd = open_view(&view, flags);
+    return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
+  }
   if (descriptor >= 0) return open_found(descriptor, flags, mode);
   const unsigned everything = wanted | ((flags & O_CREAT) ? unsigned{kPathCreate} : 0U);
   if (everything != 0 && path_allowed(*g_rules, path, everything)) {
@@ -503,8 +545,11 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     std::string path;
     Answer refusal;
     const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
-    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, follow ? ProcFd::kAsFstat : ProcFd::kPath, &o))
+    ProcView view;
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, follow ? ProcFd::kAsFstat : ProcFd::kPath, &o,
+                   &view))
       return refusal;
+    if (view.kind != ProcView::kNone) o = view.take();  // an entry of the program's /proc, or a link of it
     if (o < 0) o = open_checked(path, follow, kPathRead, true);
   }
   if (o < 0) return fail(errno);
@@ -528,8 +573,11 @@ Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, u
   Answer refusal;
   const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
   int o = -1;
-  if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK, follow ? ProcFd::kChecked : ProcFd::kPath, &o))
+  ProcView view;
+  if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK, follow ? ProcFd::kChecked : ProcFd::kPath, &o,
+                 &view))
     return refusal;
+  if (view.kind != ProcView::kNone) o = view.take();  // never for writing (take_path)
   if (o < 0) o = open_checked(path, follow, wanted, mode == F_OK);
   if (o < 0) return fail(errno);
   const int rc = faccessat(AT_FDCWD, fd_path(o).c_str(), static_cast<int>(mode), 0);
@@ -557,11 +605,16 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
   } else {
     std::string path;
     Answer refusal;
-    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, ProcFd::kChecked, &o)) return refusal;
+    ProcView view;
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, ProcFd::kLinkText, &o, &view)) return refusal;
+    // The program's /proc: a link's text (/proc/self/cwd, exe, root...);
+    // an entry is no link.
+    if (view.kind == ProcView::kEntry) return fail(EINVAL);
+    if (view.kind == ProcView::kLink) path = view.text;
     // /proc/self/fd/N: the link's text is the path of the file the
     // descriptor is (checked: the rules show it), as natively.
-    if (o >= 0) {
-      close(o);
+    if (o >= 0 || view.kind == ProcView::kLink) {
+      if (o >= 0) close(o);
       const size_t copy = path.size() < size ? path.size() : size;
       if (!write_to_caller(r, buf, path.data(), copy)) return fail(EFAULT);
       return {0, static_cast<int64_t>(copy), -1, 0};

@@ -609,4 +609,62 @@ def case_start_directory(name):
     assert_no_leftovers(h.sb.helper)
 
 
+# --- 8. the program's own /proc, and what refusals tell -------------------------------
+
+def case_proc_view(name):
+    """/proc/self, /proc/thread-self, /proc/<its PID> answer the program's
+    own entries (tests/hostile/proc_view.c): through /proc/self/cwd (started
+    in the secret's directory), /proc/self/root, /proc/self/fd/N/..., the
+    /proc/self/fd directory as a base or working directory, /proc/1 and the
+    sandbox's other PIDs, links planted into /proc, writes to its entries and
+    a path flipped while it is opened, nothing of the secret or of another
+    process comes back; and no refusal depends on whether a hidden path
+    exists."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    program = h.compile("proc_view", ["proc_view.c"], "-pthread", allowed_dir=allowed)
+    proc = h.sb.run("--allow-write", allowed, program, cwd=h.secret_dir, timeout=120)
+    h.assert_held(proc, "the program's own /proc")
+    h.assert_ran_sandboxed(proc, "the program's own /proc")
+    out = proc.stdout.splitlines()
+    bad = [l for l in out if "LEAK" in l or "OTHER" in l or "DIFFERENT" in l]
+    check(not bad, "nothing of the secret or of another process, and no answer that tells whether a path exists",
+          "\n".join(bad), describe(proc))
+    answers = dict(l.split(": ", 1) for l in out if ": " in l)
+    expected = {
+        # Its own: the working directory it was started in, its status.
+        "getcwd is the secret's directory": "yes", "readlink /proc/self/cwd is it": "yes",
+        "own status": "yes", "a child's own status": "yes",
+        # The ways out, all absent.
+        "relative": "ENOENT", "/proc/self/cwd/SECRET": "ENOENT", "/proc/thread-self/cwd/SECRET": "ENOENT",
+        "/proc/PID/cwd/SECRET": "ENOENT", "/proc/self/task/TID/cwd/SECRET": "ENOENT",
+        "/proc/self/root/SECRET": "ENOENT", "/proc/self/root x3 /SECRET": "ENOENT", "/proc/PID/root/SECRET": "ENOENT",
+        "readlink /proc/self/root": "/", "/proc/self/root/etc/passwd (allowed)": "ok",
+        "/proc/self/root/etc/shadow": "ENOENT", "/proc/1/root/SECRET": "ENOENT", "/proc/1/cwd/SECRET": "ENOENT",
+        "/proc/1/status": "ENOENT", "/proc/1/cmdline": "ENOENT", "/proc/self/task/1/status": "ENOENT",
+        "/proc/self/environ": "ENOENT", "/proc/self/mem": "ENOENT", "/proc/self/cgroup": "ENOENT",
+        "stat /proc/self/cwd": "ENOENT", "chdir /proc/self/cwd": "ENOENT",
+        # Its entries are never written, removed or renamed.
+        "write /proc/self/comm": "EACCES", "write /proc/self/status": "EACCES", "write /proc/self/exe": "EACCES",
+        "chmod /proc/self/status": "EACCES", "unlink /proc/self/status": "EACCES",
+        "rename /proc/self/maps": "EACCES",
+        # The fd directory lists, and leads nowhere.
+        "open /proc/self/fd": "ok", "openat(fd dir, ../root/SECRET)": "ENOENT",
+        "openat(fd dir, ../cwd/SECRET)": "ENOENT", "openat(fd dir, ../status)": "ENOENT",
+        "openat(fd dir, ../../1/status)": "ENOENT", "after fchdir to /proc/self/fd, ../cwd/SECRET": "ENOENT",
+        "after fchdir to /proc/self/fd, ../root/SECRET": "ENOENT", "chdir /proc/self/fd": "EACCES",
+        "open the secret's directory": "ENOENT", "/proc/self/fd/N/link-to-SECRET": "ENOENT",
+        # Links into /proc lead nowhere.
+        "link to /proc/self/root/SECRET": "ENOENT", "link to /proc/self/cwd/SECRET": "ENOENT",
+        "link to /proc/self, then root/SECRET": "ENOENT", "link to /proc/1, then status": "ENOENT",
+        "link to /proc/self/status": "ENOENT", "link to /proc/PID/root/SECRET": "ENOENT",
+    }
+    wrong = [f"{k}: {answers.get(k)!r}, expected {v!r}" for k, v in expected.items() if answers.get(k) != v]
+    if not answers.get("race", "").endswith(" opens, 0 leaked"):
+        wrong.append(f"race: {answers.get('race')!r}, expected no leak")
+    check(not wrong, "each attempt answers as expected", "\n".join(wrong), describe(proc))
+    print("\n".join(l for l in out if l.startswith("oracle ") and l.endswith(("EACCES", "ok"))))
+    assert_no_leftovers(h.sb.helper)
+
+
 main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})
