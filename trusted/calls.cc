@@ -9,9 +9,10 @@
 //   3. open exactly that path (openat2 RESOLVE_NO_SYMLINKS: no component may
 //      be a symlink, so what opens is what was checked); if a symlink is on
 //      the way, resolve it name by name (resolve.cc: the program's names
-//      looked up only where the rules show, magic links refused, EACCES
+//      looked up only where the rules show, magic links refused, ENOENT
 //      wherever it leaves the rules, whether or not anything is there) and
-//      check the path of the file found against the rules again;
+//      check the path of the file found against the rules again
+//      (refusal_at: what they do not show looks absent);
 //   4. act, and reply: a new descriptor is installed in the sandboxed
 //      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
 // A call is never answered by letting it continue: the sandboxed process's
