@@ -26,7 +26,8 @@
 // us to the program, and end when the program ends, with its status (128+N
 // for a signal): the kernel then ends every process left in the namespace.
 // If the trusted process ends first, the program could no longer be
-// served: we end the sandbox, and say so. We run none of the program's
+// served: we end the sandbox, and say so; if it is stopped, we continue
+// it. No core dumps (the hard limit is 0). We run none of the program's
 // code, cannot be traced (not dumpable), and run under builtin:sandbox-init.
 //
 // The loader (Debian's ld.so is static-pie, no PT_INTERP) runs from its
@@ -44,6 +45,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -265,8 +267,16 @@ void on_passed_signal(int) {}
   for (;;) {
     int status = 0;
     pid_t reaped;
-    while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
+    while ((reaped = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+      if (reaped == program && WIFSTOPPED(status)) continue;
       if (reaped == program) _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+      if (reaped == trusted && WIFSTOPPED(status)) {
+        // Stopped: by the program (of our uid), which would hang every
+        // call, or by job control (Ctrl-Z stops us all, and we only run
+        // again once continued). Either way it goes on.
+        kill(trusted, SIGCONT);
+        continue;
+      }
       if (reaped == trusted) {
         static const char msg[] = "sbx: the trusted process ended; stopping the sandbox\n";
         ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -310,6 +320,13 @@ int main(int argc, char** argv) {
   if (!sbx::zygote::restrict_exec(policy.paths, runnable, &why)) die("Landlock (exec)", why.c_str());
   chroot_me();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+  // No core dumps: the kernel writes a core itself, by path from the
+  // process's working directory, asking neither the filter nor the trusted
+  // process; where Landlock is wider than the rules (a rule for a path that
+  // does not exist yet), it would replace a file outside them. The hard
+  // limit too, so the program cannot raise it again.
+  const rlimit no_core{0, 0};
+  if (setrlimit(RLIMIT_CORE, &no_core) != 0) die_errno("setrlimit(RLIMIT_CORE)");
 
   // The program's arguments: the loader's options, then the program's own.
   std::vector<char*> args;
