@@ -164,10 +164,10 @@ class LineParser {
         const auto n = errno_number(e.text);
         if (!n) fail(e, "unknown errno name '" + e.text + "'");
         value = *n;
-      } else if (e.kind == Token::kNumber && e.number >= 1 && e.number <= 4095) {
+      } else if (e.kind == Token::kNumber && e.number <= 4095) {  // 0: the call does nothing and answers 0
         value = static_cast<int>(e.number);
       } else {
-        fail(e, "expected an errno name or a number from 1 to 4095");
+        fail(e, "expected an errno name or a number from 0 to 4095");
       }
       expect_punct(")", "')'");
       return {ActionKind::kErrno, value};

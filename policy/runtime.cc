@@ -133,7 +133,7 @@ std::optional<Action> parse_action_word(const std::string& w) {
   if (w == "log") return Action{ActionKind::kLog, 0};
   if (w.rfind("errno:", 0) == 0) {
     const int v = std::atoi(w.c_str() + 6);
-    if (v >= 1 && v <= 4095 && w.size() > 6 && w.find_first_not_of("0123456789", 6) == std::string::npos)
+    if (v >= 0 && v <= 4095 && w.size() > 6 && w.find_first_not_of("0123456789", 6) == std::string::npos)
       return Action{ActionKind::kErrno, v};
   }
   return std::nullopt;

@@ -151,9 +151,10 @@ void take_shim_path(char** envp) {
 __attribute__((constructor)) void sbx_shim_start(int, char**, char** envp) {
   take_shim_path(envp);
   KernelSigaction sa{on_sigsys, SA_SIGINFO | kSaRestorer | SA_NODEFER, sbx_shim_restore_rt, 0};
-  // The mark lets this one through: the program's own rt_sigaction for
-  // SIGSYS is refused (EINVAL), so that no library resets the handler the
-  // sandbox's exec and chdir depend on (a vfork child resets every handler).
+  // The mark lets this one through: the program's own rt_sigaction setting
+  // SIGSYS does nothing (and answers 0), so that no library resets the
+  // handler the sandbox's exec and chdir depend on (a child about to exec
+  // resets every handler).
   raw_syscall(SYS_rt_sigaction, SIGSYS, reinterpret_cast<long>(&sa), 0, sizeof(sa.mask),
               static_cast<long>(sbx::kShimCallMark));
 }
