@@ -198,12 +198,17 @@ Look look_of(ProcFd proc) {
   return proc == ProcFd::kLinkText ? Look::kReadLink : Look::kFollow;
 }
 
-// N of a normalised path exactly "/proc/self/fd/N" or
-// "/proc/thread-self/fd/N", spelled as /proc spells it (decimal, no sign,
+// N of a normalised path exactly "/proc/self/fd/N",
+// "/proc/thread-self/fd/N" or "/dev/fd/N" (or /dev/stdin, stdout, stderr:
+// 0, 1, 2), spelled as /proc spells it (decimal, no sign,
 // no leading zero, at most INT_MAX, so never one that wraps to another
 // descriptor); -1 for any other path.
 int proc_fd_number(const std::string& path) {
-  static constexpr std::string_view kPrefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/"};
+  // Debian's links to them: /dev/fd -> /proc/self/fd, /dev/stdin -> /proc/self/fd/0, ...
+  if (path == "/dev/stdin") return 0;
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  static constexpr std::string_view kPrefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/"};
   for (const std::string_view prefix : kPrefixes) {
     if (path.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string_view n = std::string_view(path).substr(prefix.size());
@@ -216,6 +221,22 @@ int proc_fd_number(const std::string& path) {
     return value <= INT_MAX ? static_cast<int>(value) : -1;
   }
   return -1;
+}
+
+// Whether fd (a copy of the caller's) is open for every access in `wanted`
+// (kPathRead, kPathWrite): reopened so, it gives nothing new.
+bool held_for(int fd, unsigned wanted) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || (flags & O_PATH) || wanted == 0 || (wanted & ~(kPathRead | kPathWrite))) return false;
+  const int mode = flags & O_ACCMODE;
+  return (!(wanted & kPathRead) || mode == O_RDONLY || mode == O_RDWR) &&
+         (!(wanted & kPathWrite) || mode == O_WRONLY || mode == O_RDWR);
+}
+
+// Whether our descriptor fd is a pipe (not a named FIFO: "pipe:[N]").
+bool is_pipe(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && real_path(fd).rfind("pipe:", 0) == 0;
 }
 
 // Reads the path argument, normalises it and checks `wanted` lexically.
@@ -271,7 +292,9 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
     const int fd = exe ? seen.take() : base_fd(r, n);
     if (fd < 0) return (*refusal = fail(ENOENT)), false;
     *path = real_path(fd);
-    const unsigned needed = (wanted & ~kPathCreate) ? (wanted & ~kPathCreate) : kPathRead;
+    // (To create is, on a descriptor's path, to open it for writing: an
+    // O_CREAT open of the file it is.)
+    const unsigned needed = (wanted & ~kPathCreate) ? (wanted & ~kPathCreate) : (wanted & kPathCreate) ? kPathWrite : kPathRead;
     // readlink of a descriptor that is no file (a pipe, a socket), or an
     // entry of the program's own /proc: the kernel's text, which names
     // nothing of the host ("pipe:[N]", "/proc/PID/fd": proc_view.h).
@@ -283,6 +306,14 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
         *path = std::move(own);
         text_only = true;
       }
+    }
+    // A pipe it holds may be opened again (bash's <(...) is /dev/fd/63), as
+    // natively: nothing but the pipe itself; so may a file it holds open for
+    // what it asks now (`echo > /dev/stderr`): nothing it could not do with
+    // the descriptor it has.
+    if (!text_only && !exe && proc == ProcFd::kChecked && (is_pipe(fd) || held_for(fd, needed))) {
+      *descriptor = fd;
+      return true;
     }
     if (!text_only && (exe || proc != ProcFd::kAsFstat) && (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
       close(fd);
@@ -449,6 +480,11 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
   if (view.kind != ProcView::kNone) {
     const int fd = open_view(&view, flags);
     return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
+  }
+  if (descriptor >= 0 && (is_pipe(descriptor) || held_for(descriptor, wanted ? wanted & ~kPathCreate : kPathRead))) {
+    const int fd = open(fd_path(descriptor).c_str(), static_cast<int>(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC);
+    close(descriptor);
+    return opened(fd, flags & ~static_cast<uint64_t>(O_PATH));
   }
   if (descriptor >= 0) return open_found(descriptor, flags, mode);
   const unsigned everything = wanted | ((flags & O_CREAT) ? unsigned{kPathCreate} : 0U);
@@ -708,6 +744,31 @@ Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd
       r, dirfd, path_address, kPathCreate,
       [](int p, const char* n, uint64_t t) { return symlinkat(reinterpret_cast<const std::string*>(t)->c_str(), p, n); },
       reinterpret_cast<uint64_t>(&target), AtAnchor::kLink);
+}
+
+// truncate by path: a file the rules let the program write (through a
+// descriptor we open for writing, so the kernel's own checks apply too).
+Answer do_truncate(const seccomp_notif& r, uint64_t path_address, uint64_t length) {
+  if (static_cast<int64_t>(length) < 0) return fail(EINVAL);
+  std::string path;
+  Answer refusal;
+  if (!take_path(r, AT_FDCWD, path_address, kPathWrite, &path, &refusal)) return refusal;
+  const int o = open_checked(path, true, kPathWrite, false);
+  if (o < 0) return fail(errno);
+  struct stat st;
+  int error = 0;
+  if (fstat(o, &st) != 0) error = errno;
+  else if (S_ISDIR(st.st_mode)) error = EISDIR;
+  else if (!S_ISREG(st.st_mode)) error = EINVAL;
+  else if (!path_allowed(*g_rules, real_path(o), kPathWrite)) error = EACCES;
+  const int fd = error != 0 ? -1 : open(fd_path(o).c_str(), O_WRONLY | O_CLOEXEC);
+  if (error == 0 && fd < 0) error = errno;
+  close(o);
+  if (fd >= 0) {
+    if (ftruncate(fd, static_cast<off_t>(length)) != 0) error = errno;
+    close(fd);
+  }
+  return error == 0 ? Answer{} : fail(error);
 }
 
 // mknod and mknodat: a FIFO (a shell's mkfifo) or an empty regular file,
@@ -986,6 +1047,7 @@ Answer handle(const seccomp_notif& r) {
                           [](int p, const char* n, uint64_t f) { return unlinkat(p, n, static_cast<int>(f & AT_REMOVEDIR)); },
                           a[2], AtAnchor::kRemove);
     case SYS_symlink: return do_symlink(r, a[0], AT_FDCWD, a[1]);
+    case SYS_truncate: return do_truncate(r, a[0], a[1]);
     case SYS_mknod: return do_mknod(r, AT_FDCWD, a[0], a[1], a[2]);
     case SYS_mknodat: return do_mknod(r, static_cast<int64_t>(a[0]), a[1], a[2], a[3]);
     case SYS_link: return do_link(r, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
