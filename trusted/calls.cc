@@ -239,6 +239,40 @@ bool is_pipe(int fd) {
   return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && real_path(fd).rfind("pipe:", 0) == 0;
 }
 
+// The kernel takes ".." after a symlink from the link's target (a/to-c/..
+// is the parent of what to-c leads to), and fails at a name that is not
+// there (missing/.. is ENOENT); a lexical normalisation takes it from the
+// name. So for a path with ".." after a name, the part up to its last ".."
+// is resolved name by name (resolve.cc, under the rules: what it leaves
+// them for answers as they say), and the rest normalised on the directory
+// found; *path is replaced. Not for the program's own /proc (proc_view.h),
+// whose names are not the host's. Returns 0 or the errno to answer.
+int resolve_dotdot(const std::string& full, std::string* path) {
+  size_t last = std::string::npos;
+  bool named = false;
+  for (size_t start = 0; start <= full.size();) {
+    size_t end = full.find('/', start);
+    if (end == std::string::npos) end = full.size();
+    const std::string_view part(full.data() + start, end - start);
+    if (part == ".." && named) last = end;
+    else if (!part.empty() && part != "." && part != "..") named = true;
+    start = end + 1;
+  }
+  if (last == std::string::npos) return 0;
+  const std::string prefix = full.substr(0, last);
+  const std::string lexical = normalize_path("/", prefix);
+  if (lexical == "/proc" || lexical.rfind("/proc/", 0) == 0 || path->rfind("/proc/", 0) == 0) return 0;
+  Walk how;
+  how.directory = true;
+  Found found = resolve(-1, "/", prefix, how);
+  if (found.fd() < 0) return found.error();
+  const std::string real = real_path(found.fd());
+  if (!is_file_path(real)) return ENOENT;
+  const std::string rest = last + 1 < full.size() ? full.substr(last + 1) : "";
+  *path = rest.empty() ? real : normalize_path(real, rest);
+  return path->empty() ? ENAMETOOLONG : 0;
+}
+
 // Reads the path argument, normalises it and checks `wanted` lexically.
 // With `proc` other than kPath, a normalised /proc/self/fd/N (and
 // /proc/thread-self/fd/N) is the caller's descriptor N instead: taken as
@@ -279,6 +313,8 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
   *path = normalize_path(raw[0] == '/' ? "/" : base, raw);
   if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
+  if (const int error = resolve_dotdot(raw[0] == '/' ? raw : base + "/" + raw, path); error != 0)
+    return (*refusal = fail(error)), false;
   ProcView seen = proc_view(r, path, look_of(proc));
   if (seen.kind == ProcView::kRefused) return (*refusal = fail(seen.error)), false;
   if (seen.kind == ProcView::kEntry || seen.kind == ProcView::kLink) {
