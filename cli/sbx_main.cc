@@ -135,8 +135,9 @@ int explain(const std::string& file) {
   // line they leave no call to decide is shown as overridden.
   std::cout << "rules as written, in the order they are tried (the first clause that holds decides; a file's own "
                "before those it includes):\n";
-  const auto overridden = [&](const Location& w) {
-    for (const auto& o : compiled.overridden)
+  const auto& overridden_lines = compiled.overridden;  // (clang 14 captures no structured binding)
+  const auto overridden = [&overridden_lines](const Location& w) {
+    for (const auto& o : overridden_lines)
       if (o.file == w.file && o.line == w.line) return true;
     return false;
   };
