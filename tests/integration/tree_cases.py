@@ -86,7 +86,10 @@ def case_tree_exec_forms(name):
     """What a program can execute: a #! script with an interpreter
     argument, a script without #! (the shell runs it), a statically linked
     program, argv[0] as given, fexecve of a descriptor the trusted process
-    gave, PATH search; a file without an execute bit is refused."""
+    gave, PATH search; a file without an execute bit is refused; a child
+    started with an empty environment still runs programs (the shim comes
+    from the loader's command line, not the environment) and sees nothing
+    of sbx's in its environment."""
     sb = Sandbox(name)
     work = work_dir(sb)
     cc = shutil.which("cc")
@@ -121,10 +124,11 @@ def case_tree_exec_forms(name):
 PATH=$PWD/bin:$PATH onpath
 ./noexec 2>/dev/null || echo "noexec refused $?"
 python3 -c 'import os; fd = os.open("./static", os.O_RDONLY); os.execve(fd, ["fromfd"], {})'
+env -i /bin/sh -c '/bin/ls -d /usr; /usr/bin/env'
 """
     proc = sb.run("--allow-write", work, BASH, "-c", text, cwd=work)
     expected = ("withopt ['a', 'b'] 1\nbare x\nstatic ./static 3\nstatic renamed 1\nonpath\n"
-                "noexec refused 126\nstatic fromfd 1\n")
+                "noexec refused 126\nstatic fromfd 1\n/usr\nPWD=" + work + "\n")
     check(proc.returncode == 0 and proc.stdout == expected, "every form of exec runs as natively",
           "expected:\n" + expected, describe(proc))
 
