@@ -233,12 +233,6 @@ bool held_for(int fd, unsigned wanted) {
          (!(wanted & kPathWrite) || mode == O_WRONLY || mode == O_RDWR);
 }
 
-// Whether our descriptor fd is a pipe (not a named FIFO: "pipe:[N]").
-bool is_pipe(int fd) {
-  struct stat st;
-  return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && real_path(fd).rfind("pipe:", 0) == 0;
-}
-
 // The kernel takes ".." after a symlink from the link's target (a/to-c/..
 // is the parent of what to-c leads to), and fails at a name that is not
 // there (missing/.. is ENOENT); a lexical normalisation takes it from the
@@ -343,11 +337,12 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
         text_only = true;
       }
     }
-    // A pipe it holds may be opened again (bash's <(...) is /dev/fd/63), as
-    // natively: nothing but the pipe itself; so may a file it holds open for
-    // what it asks now (`echo > /dev/stderr`): nothing it could not do with
-    // the descriptor it has.
-    if (!text_only && !exe && proc == ProcFd::kChecked && (is_pipe(fd) || held_for(fd, needed))) {
+    // A pipe or a file it holds open for what it asks now may be opened
+    // again (bash's <(...) is /dev/fd/63; `echo > /dev/stderr`): nothing it
+    // could not do with the descriptor it has. Not the other way: the read
+    // end of a pipe it writes to would take what is meant for another
+    // reader (found by an attacker review).
+    if (!text_only && !exe && proc == ProcFd::kChecked && held_for(fd, needed)) {
       *descriptor = fd;
       return true;
     }
@@ -367,8 +362,9 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
 unsigned wanted_by(uint64_t flags) {
   const unsigned acc = flags & O_ACCMODE;
   unsigned wanted = 0;
-  if (acc == O_RDONLY || acc == O_RDWR || (flags & O_PATH)) wanted |= kPathRead;
-  if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) wanted |= kPathWrite;
+  // O_ACCMODE itself (3) asks the kernel for read and write permission.
+  if (acc == O_RDONLY || acc == O_RDWR || acc == O_ACCMODE || (flags & O_PATH)) wanted |= kPathRead;
+  if (acc == O_WRONLY || acc == O_RDWR || acc == O_ACCMODE || (flags & O_TRUNC)) wanted |= kPathWrite;
   return wanted;
 }
 
@@ -517,7 +513,7 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     const int fd = open_view(&view, flags);
     return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
   }
-  if (descriptor >= 0 && (is_pipe(descriptor) || held_for(descriptor, wanted ? wanted & ~kPathCreate : kPathRead))) {
+  if (descriptor >= 0 && held_for(descriptor, wanted ? wanted & ~kPathCreate : kPathRead)) {
     const int fd = open(fd_path(descriptor).c_str(), static_cast<int>(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC);
     close(descriptor);
     return opened(fd, flags & ~static_cast<uint64_t>(O_PATH));

@@ -38,6 +38,7 @@
 #include "caller.h"
 #include "message.h"
 #include "placeholders.h"
+#include "shm.h"
 #include "policy.h"
 #include "pool.h"
 #include "sandbox.h"
@@ -122,7 +123,7 @@ int take_listener(int sock) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char**) {
   // Let nobody (the sandboxed process included) trace us.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (argc != 1) quit("usage", "started by sbx's first stage only (sbx-trusted)");
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
   // each; how many fit is read now, before our filter (no prlimit64 then).
   rlimit files{};
   set_placeholder_limit(getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur : 1024);
+  set_shm_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   confine_self();
   const int sock = sbx::kTrustedSocketFd;
   g_listener = take_listener(sock);

@@ -6,7 +6,9 @@
 // asked for) by any later open of the name, renamed, linked and unlinked as names,
 // and gone with the trusted process, so nothing is left on the host. Only
 // names directly in /dev/shm, by absolute path (what glibc uses); at most
-// kMaxNames of them (ENOSPC beyond). The directory itself cannot be listed.
+// g_max_names of them (ENOSPC beyond). The directory itself cannot be
+// listed. The memfds are made not executable (MFD_NOEXEC_SEAL, Linux 6.3),
+// as nothing the rules do not show may be executed.
 #include "shm.h"
 
 #include <fcntl.h>
@@ -28,7 +30,11 @@ namespace sbx::trusted {
 namespace {
 
 constexpr char kShm[] = "/dev/shm/";
-constexpr size_t kMaxNames = 1024;
+// At most this many names, and no more than a quarter of our descriptors
+// (set_shm_limit): a program must not take every descriptor we have.
+size_t g_max_names = 1024;
+
+constexpr unsigned kNoExecSeal = 0x0008U;  // MFD_NOEXEC_SEAL, newer than Debian 12's headers
 
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 std::map<std::string, int> g_names;  // name in /dev/shm -> our memfd
@@ -56,10 +62,12 @@ Answer open_name(const std::string& name, uint64_t flags) {
     error = EEXIST;
   } else if (it == g_names.end() && !(flags & O_CREAT)) {
     error = ENOENT;
-  } else if (it == g_names.end() && g_names.size() >= kMaxNames) {
+  } else if (it == g_names.end() && g_names.size() >= g_max_names) {
     error = ENOSPC;
   } else if (it == g_names.end()) {
-    const int memfd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    int memfd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | kNoExecSeal));
+    if (memfd < 0 && errno == EINVAL)
+      memfd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (memfd < 0) error = errno;
     else it = g_names.emplace(name, memfd).first;
   }
@@ -97,7 +105,7 @@ Answer move_name(const std::string& from, const std::string& to, bool keep, bool
     error = keep ? EEXIST : 0;
   } else if (g_names.count(to) != 0 && (keep || no_replace)) {
     error = EEXIST;
-  } else if (keep && g_names.size() >= kMaxNames) {
+  } else if (keep && g_names.size() >= g_max_names) {
     error = ENOSPC;
   } else {
     const int fd = keep ? fcntl(it->second, F_DUPFD_CLOEXEC, 0) : it->second;
@@ -127,6 +135,8 @@ Answer statfs_shm(const seccomp_notif& r, uint64_t address) {
 }
 
 }  // namespace
+
+void set_shm_limit(unsigned long files) { g_max_names = files / 4 < 1024 ? files / 4 : 1024; }
 
 std::optional<Answer> shm_call(const seccomp_notif& r) {
   if (r.data.nr == SYS_statfs) {

@@ -18,4 +18,7 @@ namespace sbx::trusted {
 // call names no such path (the rules then decide, as for any path).
 std::optional<Answer> shm_call(const seccomp_notif& r);
 
+// How many names there may be, from our descriptor limit (read at start).
+void set_shm_limit(unsigned long files);
+
 }  // namespace sbx::trusted

@@ -204,7 +204,10 @@ def stop(waiter, marker):
     waiter.kill()
     waiter.wait()
     for pid in processes_with_arg(marker):
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # ended between the listing and the kill
 
 
 def with_sleeper(number, judge):

@@ -254,14 +254,37 @@ def case_tree_private_shm(name):
             "    with mp.Pool(2) as p: print(p.map(sq, range(5)))\n"
             f"    print('host file seen:', os.path.exists({host_file!r}))\n"
             f"    fd = os.open('/dev/shm/{inside}', os.O_CREAT | os.O_RDWR, 0o600); os.write(fd, b'x')\n"
-            f"    print('own file:', os.read(os.open('/dev/shm/{inside}', os.O_RDONLY), 1))\n")
+            f"    print('own file:', os.read(os.open('/dev/shm/{inside}', os.O_RDONLY), 1))\n"
+            f"    try: os.execve(os.open('/dev/shm/{inside}', os.O_RDONLY), ['x'], {{}})\n"
+            f"    except OSError as e: print('exec of it:', e.strerror)\n")
     try:
         proc = sb.run("--allow-write", work, PYTHON, "-c", code, cwd=work)
-        check(proc.returncode == 0 and proc.stdout == "[0, 1, 4, 9, 16]\nhost file seen: False\nown file: b'x'\n",
+        check(proc.returncode == 0 and proc.stdout == "[0, 1, 4, 9, 16]\nhost file seen: False\nown file: b'x'\nexec of it: Permission denied\n",
               "multiprocessing works on the sandbox's own /dev/shm", describe(proc))
         check(not os.path.exists(f"/dev/shm/{inside}"), "nothing made inside appears in the host's /dev/shm")
     finally:
         os.unlink(host_file)
+
+
+def case_tree_held_pipes(name):
+    """A pipe the program holds may be opened again through /dev/stdout,
+    /dev/fd/N, ... for what it holds it for, as natively (bash's <(...)),
+    never the other way: reopening the write end of its stdout for reading
+    would take what is meant for the pipe's reader (an attacker review
+    found it). The pipe is uid 65534's, made by the shell that starts sbx
+    run, so that the kernel itself would let the program open it."""
+    sb = Sandbox(name)
+    work = work_dir(sb)
+    code = ("import os\n"
+            "try:\n    os.open('/dev/stdout', os.O_RDONLY | os.O_NONBLOCK); print('REOPENED-FOR-READING', flush=True)\n"
+            "except OSError as e: print('read end refused:', e.strerror, flush=True)\n"
+            "fd = os.open('/dev/fd/1', os.O_WRONLY); os.write(fd, b'written through a reopened stdout\\n')\n")
+    script = (f"echo host line | {{ env SBX_HELPER={sb.helper} {sb.sbx} run --allow-write {work} {PYTHON} -c \"$1\"; }} | cat")
+    env = sb.env()
+    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SH, "-c", script, "sh", code],
+                          env=env, cwd=work, capture_output=True, text=True, timeout=60)
+    check(proc.returncode == 0 and proc.stdout == "read end refused: Permission denied\nwritten through a reopened stdout\n",
+          "the write end is reopened for writing only", describe(proc))
 
 
 if __name__ == "__main__":

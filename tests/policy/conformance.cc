@@ -159,6 +159,9 @@ std::string classify(const Observed& a, const Observed& b) {
   if (a.kind != Observed::kReturned || b.kind != Observed::kReturned) return "inconsistent";
   if (a.err == kMagicAllowed && b.err == ENOSYS) return "allow";
   if (a.err == kMagicAllowed && b.err == kMagicBrokered) return "broker";
+  // errno(0): the call did nothing and answered 0 (an allowed one would
+  // have reached the filter below and answered its magic errno).
+  if (a.err == 0 && b.err == 0 && a.ret == 0 && b.ret == 0) return "errno(0)";
   if (a.err == b.err && a.err != 0) {
     const char* name = strerrorname_np(a.err);
     return "errno(" + (name ? std::string(name) : std::to_string(a.err)) + ")";
