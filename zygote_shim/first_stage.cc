@@ -166,6 +166,24 @@ pid_t start_trusted_process(int trusted_fd, int policy_fd, int* sock) {
   return pid;
 }
 
+// Whether the chroot happened, as Chromium's client checks it
+// (IsFileSystemAccessDenied) instead of trusting the reply byte: our root is
+// now the reaped helper's /proc/self/fdinfo, which no longer opens (ENOENT
+// or ESRCH). An open that succeeds, or fails otherwise (EACCES is Landlock
+// refusing the real root), means the root is still the host's.
+void require_dead_root() {
+  const int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root >= 0) {
+    close(root);
+    die("chroot", "the helper answered 'O' but / can still be opened: not chrooted");
+  }
+  if (errno != ENOENT && errno != ESRCH) {
+    const std::string reason = std::string("opening / failed with ") + std::strerror(errno) +
+                               ", not as in the empty chroot (ENOENT or ESRCH)";
+    die("chroot", reason.c_str());
+  }
+}
+
 // 6. The chroot, as Chromium's protocol asks for it.
 void chroot_me() {
   const int sock = env_fd(sbx::kEnvDescriptor);
@@ -176,6 +194,7 @@ void chroot_me() {
   char reply = 0;
   if (read(sock, &reply, 1) != 1 || reply != sbx::kMsgChrootDone) die("chroot", "the helper did not confirm the chroot");
   close(sock);
+  require_dead_root();
 }
 
 // 8. The filter, with a listener the trusted process takes. After it is
