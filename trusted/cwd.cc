@@ -1,0 +1,91 @@
+// chdir and getcwd (handlers.h): the working directory is the calling
+// process's own, in the kernel; we check and hand over the directory, and
+// read its path.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "caller.h"
+#include "handlers.h"
+#include "paths.h"
+
+namespace sbx::trusted {
+
+using policy::kPathCreate;
+using policy::kPathRead;
+using policy::kPathWrite;
+using policy::normalize_path;
+using policy::path_allowed;
+
+namespace {
+
+// chdir, for the shim (its call carries SBX_SHIM_CALL; the program's own is
+// trapped, and the shim makes this one). The working directory is the
+// process's own, in the kernel; we check the directory as chdir would be
+// checked: one the rules show (readable, or on the way to a rule, as stat
+// shows it: mkdir -p climbs through those with chdir) and the caller could
+// enter (search permission). It goes back as an O_PATH descriptor, which
+// reads nothing (a directory only on the way must not be listed); the
+// kernel's ADDFD passes no O_PATH descriptor, so it travels in SCM_RIGHTS
+// over a socket pair whose other end is the call's answer. The shim takes
+// it and calls fchdir on it.
+Answer chdir_descriptor(int dir) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) return close(dir), fail(errno);
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &dir, sizeof(int));
+  const bool sent = sendmsg(sv[0], &msg, 0) == 1;
+  const int err = errno;
+  close(dir);
+  close(sv[0]);
+  if (!sent) return close(sv[1]), fail(err);
+  return {0, 0, sv[1], O_CLOEXEC};
+}
+
+}  // namespace
+
+Answer do_chdir(const seccomp_notif& r, uint64_t path_address) {
+  std::string path;
+  Answer refusal;
+  int dir = -1;
+  if (!take_path(r, AT_FDCWD, path_address, kPathRead, &path, &refusal, true, ProcFd::kChecked, &dir)) return refusal;
+  if (dir < 0) dir = open_checked(path, true, kPathRead, true);
+  if (dir < 0) return fail(errno);
+  struct stat st;
+  const std::string real = real_path(dir);
+  int error = 0;
+  if (fstat(dir, &st) != 0) error = errno;
+  else if (!S_ISDIR(st.st_mode)) error = ENOTDIR;
+  else if (!is_file_path(real) || !allowed(real, kPathRead, true)) error = EACCES;
+  else if (faccessat(AT_FDCWD, fd_path(dir).c_str(), X_OK, 0) != 0) error = errno;
+  if (error != 0) return close(dir), fail(error);
+  return chdir_descriptor(dir);
+}
+
+// getcwd: the path of the calling process's own working directory, or
+// ENOENT once it was removed.
+Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size) {
+  std::string cwd;
+  if (!current_cwd(r, &cwd)) return fail(errno);
+  if (size < cwd.size() + 1) return fail(ERANGE);
+  if (!write_to_caller(r, buf, cwd.c_str(), cwd.size() + 1)) return fail(EFAULT);
+  return {0, static_cast<int64_t>(cwd.size() + 1), -1, 0};
+}
+
+}  // namespace sbx::trusted

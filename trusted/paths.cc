@@ -1,0 +1,222 @@
+// Reading and checking a path argument (paths.h): what every call handler
+// does first, and how a refusal answers.
+#include "paths.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <string_view>
+#include <utility>
+
+#include "caller.h"
+#include "resolve.h"
+
+namespace sbx::trusted {
+
+using policy::kPathCreate;
+using policy::kPathRead;
+using policy::kPathWrite;
+using policy::normalize_path;
+using policy::path_allowed;
+
+Answer fail(int e) { return {e, 0, -1, 0}; }
+
+bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rules, real); }
+
+uint64_t creation_mode(const seccomp_notif& r, uint64_t mode) { return without_umask(r, mode) & ~static_cast<uint64_t>(S_ISUID | S_ISGID); }
+
+std::string child_of(const std::string& parent, const std::string& name) {
+  return (parent == "/" ? "" : parent) + "/" + name;
+}
+
+std::pair<std::string, std::string> split_parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+bool allowed(const std::string& path, unsigned wanted, bool metadata) {
+  return path_allowed(*g_rules, path, wanted) ||
+         (metadata && wanted == kPathRead && policy::path_on_the_way(*g_rules, path));
+}
+
+int refusal_at(const std::string& real, bool creates) {
+  if (rules_show(real)) return EACCES;
+  return creates && rules_show(split_parent(real).first) ? EACCES : ENOENT;
+}
+
+int refusal_in(int dir, const std::string& real, const std::string& name, bool creates) {
+  const int refused = refusal_at(real, creates);
+  struct stat st;
+  if (refused == EACCES && !creates && fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  return refused;
+}
+
+namespace {
+
+// The same for a path refused by the lexical check (take_path), before
+// anything was looked up: a shown one is looked up, there the rules let the
+// program see (EACCES if there; else the kernel's answer, ENOENT), and the
+// file found is judged where it really is (root's links lead anywhere).
+int lexical_refusal(const std::string& path, unsigned wanted, bool follow) {
+  const bool creates = wanted & kPathCreate;
+  if (creates || !rules_show(path)) return refusal_at(path, creates);
+  const int found = open_path(path, follow);
+  if (found < 0) return errno;
+  const std::string real = real_path(found);
+  close(found);
+  return refusal_at(real, false);
+}
+
+// How the program's /proc (proc_view.h) takes a path's last name.
+Look look_of(ProcFd proc) {
+  if (proc == ProcFd::kPath) return Look::kNoFollow;
+  return proc == ProcFd::kLinkText ? Look::kReadLink : Look::kFollow;
+}
+
+// N of a normalised path exactly "/proc/self/fd/N",
+// "/proc/thread-self/fd/N" or "/dev/fd/N" (or /dev/stdin, stdout, stderr:
+// 0, 1, 2), spelled as /proc spells it (decimal, no sign,
+// no leading zero, at most INT_MAX, so never one that wraps to another
+// descriptor); -1 for any other path.
+int proc_fd_number(const std::string& path) {
+  // Debian's links to them: /dev/fd -> /proc/self/fd, /dev/stdin -> /proc/self/fd/0, ...
+  if (path == "/dev/stdin") return 0;
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  static constexpr std::string_view kPrefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/"};
+  for (const std::string_view prefix : kPrefixes) {
+    if (path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string_view n = std::string_view(path).substr(prefix.size());
+    if (n.empty() || n.size() > 10 || (n.size() > 1 && n[0] == '0')) return -1;
+    long long value = 0;
+    for (const char c : n) {
+      if (c < '0' || c > '9') return -1;
+      value = value * 10 + (c - '0');
+    }
+    return value <= INT_MAX ? static_cast<int>(value) : -1;
+  }
+  return -1;
+}
+
+// The kernel takes ".." after a symlink from the link's target (a/to-c/..
+// is the parent of what to-c leads to), and fails at a name that is not
+// there (missing/.. is ENOENT); a lexical normalisation takes it from the
+// name. So for a path with ".." after a name, the part up to its last ".."
+// is resolved name by name (resolve.cc, under the rules: what it leaves
+// them for answers as they say), and the rest normalised on the directory
+// found; *path is replaced. Not for the program's own /proc (proc_view.h),
+// whose names are not the host's. Returns 0 or the errno to answer.
+int resolve_dotdot(const std::string& full, std::string* path) {
+  size_t last = std::string::npos;
+  bool named = false;
+  for (size_t start = 0; start <= full.size();) {
+    size_t end = full.find('/', start);
+    if (end == std::string::npos) end = full.size();
+    const std::string_view part(full.data() + start, end - start);
+    if (part == ".." && named) last = end;
+    else if (!part.empty() && part != "." && part != "..") named = true;
+    start = end + 1;
+  }
+  if (last == std::string::npos) return 0;
+  const std::string prefix = full.substr(0, last);
+  const std::string lexical = normalize_path("/", prefix);
+  if (lexical == "/proc" || lexical.rfind("/proc/", 0) == 0 || path->rfind("/proc/", 0) == 0) return 0;
+  Walk how;
+  how.directory = true;
+  Found found = resolve(-1, "/", prefix, how);
+  if (found.fd() < 0) return found.error();
+  const std::string real = real_path(found.fd());
+  if (!is_file_path(real)) return ENOENT;
+  const std::string rest = last + 1 < full.size() ? full.substr(last + 1) : "";
+  *path = rest.empty() ? real : normalize_path(real, rest);
+  return path->empty() ? ENAMETOOLONG : 0;
+}
+
+}  // namespace
+
+int open_checked(const std::string& path, bool follow, unsigned wanted, bool metadata) {
+  int found = open_exact(path, O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+  if (found >= 0 || !slow_way(errno)) return found;
+  found = walk_path(path, follow);
+  if (found >= 0) {
+    if (const std::string real = real_path(found); !allowed(real, wanted, metadata)) {
+      close(found);
+      errno = refusal_at(real, false);
+      return -1;
+    }
+  }
+  return found;
+}
+
+bool held_for(int fd, unsigned wanted) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || (flags & O_PATH) || wanted == 0 || (wanted & ~(kPathRead | kPathWrite))) return false;
+  const int mode = flags & O_ACCMODE;
+  return (!(wanted & kPathRead) || mode == O_RDONLY || mode == O_RDWR) &&
+         (!(wanted & kPathWrite) || mode == O_WRONLY || mode == O_RDWR);
+}
+
+bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
+               bool metadata, ProcFd proc, int* descriptor, ProcView* view) {
+  std::string raw, base;
+  if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
+  if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
+  if (raw.empty()) return (*refusal = fail(ENOENT)), false;
+  if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
+  *path = normalize_path(raw[0] == '/' ? "/" : base, raw);
+  if (path->empty()) return (*refusal = fail(ENAMETOOLONG)), false;
+  if (const int error = resolve_dotdot(raw[0] == '/' ? raw : base + "/" + raw, path); error != 0)
+    return (*refusal = fail(error)), false;
+  ProcView seen = proc_view(r, path, look_of(proc));
+  if (seen.kind == ProcView::kRefused) return (*refusal = fail(seen.error)), false;
+  if (seen.kind == ProcView::kEntry || seen.kind == ProcView::kLink) {
+    if (view == nullptr || (wanted & (kPathWrite | kPathCreate))) return (*refusal = fail(EACCES)), false;
+    *view = std::move(seen);
+    return true;
+  }
+  const bool exe = seen.kind == ProcView::kFile;
+  if (exe && descriptor == nullptr) return (*refusal = fail(EACCES)), false;
+  if (const int n = exe || proc == ProcFd::kPath ? -1 : proc_fd_number(*path); exe || n >= 0) {
+    const int fd = exe ? seen.take() : base_fd(r, n);
+    if (fd < 0) return (*refusal = fail(ENOENT)), false;
+    *path = real_path(fd);
+    // (To create is, on a descriptor's path, to open it for writing: an
+    // O_CREAT open of the file it is.)
+    const unsigned needed = (wanted & ~kPathCreate) ? (wanted & ~kPathCreate) : (wanted & kPathCreate) ? kPathWrite : kPathRead;
+    // readlink of a descriptor that is no file (a pipe, a socket), or an
+    // entry of the program's own /proc: the kernel's text, which names
+    // nothing of the host ("pipe:[N]", "/proc/PID/fd": proc_view.h).
+    bool text_only = false;
+    if (proc == ProcFd::kLinkText && !exe) {
+      if (!is_file_path(*path)) {
+        text_only = true;
+      } else if (std::string own = own_proc_name(r, *path); !own.empty()) {
+        *path = std::move(own);
+        text_only = true;
+      }
+    }
+    // A pipe or a file it holds open for what it asks now may be opened
+    // again (bash's <(...) is /dev/fd/63; `echo > /dev/stderr`): nothing it
+    // could not do with the descriptor it has. Not the other way: the read
+    // end of a pipe it writes to would take what is meant for another
+    // reader (found by an attacker review).
+    if (!text_only && !exe && proc == ProcFd::kChecked && held_for(fd, needed)) {
+      *descriptor = fd;
+      return true;
+    }
+    if (!text_only && (exe || proc != ProcFd::kAsFstat) && (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
+      close(fd);
+      return (*refusal = fail(EACCES)), false;
+    }
+    *descriptor = fd;
+    return true;
+  }
+  if (!allowed(*path, wanted, metadata))
+    return (*refusal = fail(lexical_refusal(*path, wanted, look_of(proc) == Look::kFollow))), false;
+  return true;
+}
+
+}  // namespace sbx::trusted
