@@ -9,7 +9,7 @@
 //   1  check_api_request         SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
 //   2  require_setuid_root       refuse to pretend when we are not root
 //   3  refuse_directory_descriptors  an inherited directory leads out of any chroot
-//   4  hold_signals              TERM, INT, HUP and CHLD wait until the waiter takes them
+//   4  hold_signals              TERM, INT, HUP, TSTP, CONT and CHLD wait until the waiter takes them
 //   5  enter_namespaces          start the target in new PID and network namespaces;
 //        run_waiter              the original process: drop privileges (9), wait,
 //                                pass signals on, pass the program's status on
@@ -144,8 +144,8 @@ int adjust_oom_score(const char* pid_text, const char* score_text) {
 }
 
 // ---------------------------------------------------------------------------
-// The story. Steps 1-3 run in the original process; from step 3 on, the
-// original process is the waiter and the target runs steps 4-8.
+// The story. Steps 1-5 run in the original process; from step 5 on, the
+// original process is the waiter and the target runs steps 6-12.
 
 struct Failure {
   const char* what;  // nullptr: no failure

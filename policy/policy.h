@@ -160,7 +160,9 @@ struct Arranged {
 Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Override>* overrides,
                  std::vector<Error>* errors);
 
-// Built-in policies by name ("stdio", "default"): their text, or nullptr.
+// Built-in policies by name ("stdio", "default" for programs; "trusted-process",
+// "sandbox-init" for sbx's own processes): their text, or nullptr. They are
+// policy/builtin/NAME.policy, embedded at build time (embed_builtins.py).
 const char* builtin_policy(const std::string& name);
 std::vector<std::string> builtin_policy_names();
 
