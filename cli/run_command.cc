@@ -1,0 +1,256 @@
+// sbx run: the program, resolved once (a script runs as its interpreter);
+// the policy with the path options as path rules; the kernel's and the
+// helper's checks; then sbx-helper runs the first stage in the program's
+// place (docs/ARCHITECTURE.md, "The processes").
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "commands.h"
+#include "landlock_abi.h"
+#include "path_options.h"
+#include "pieces.h"
+#include "policy.h"
+#include "precompiled.h"
+#include "sandbox.h"
+#include "../launcher/protocol.h"
+
+namespace sbx::cli {
+
+using namespace sbx::policy;
+
+namespace {
+
+using sbx::kExitRunRefused;  // could not start the sandbox: nothing ran
+
+int refuse(const std::string& sentence) {
+  std::cerr << "sbx run: " << sentence << "\n";
+  return kExitRunRefused;
+}
+
+// PROGRAM as a path: as given if it has a '/', else searched in PATH.
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+// A script's interpreter line: "#!INTERP [ARG]", as the kernel reads it.
+// False if the file does not start with "#!".
+bool interpreter_line(const std::string& path, std::string* interpreter, std::string* argument) {
+  std::ifstream f(path, std::ios::binary);
+  char head[2] = {};
+  if (!f.read(head, 2) || head[0] != '#' || head[1] != '!') return false;
+  std::string line;
+  std::getline(f, line);
+  const size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos) return true;
+  const size_t end = line.find_first_of(" \t", start);
+  *interpreter = line.substr(start, end - start);
+  if (end != std::string::npos) {
+    const size_t arg = line.find_first_not_of(" \t", end);
+    if (arg != std::string::npos) *argument = line.substr(arg, line.find_last_not_of(" \t\r") + 1 - arg);
+  }
+  return true;
+}
+
+// Whether the compiled filter lets the first stage start the program:
+// execveat(fd, "", ..., AT_EMPTY_PATH). Landlock, not the filter, decides
+// what may be executed.
+bool allows_start(const Compiled& compiled) {
+  SeccompData data;
+  data.nr = syscall_number("execveat");
+  data.args[1] = 1;
+  data.args[4] = AT_EMPTY_PATH;
+  data.args[5] = sbx::kShimCallMark;  // the first stage's execveat carries the shim's mark
+  std::string why;
+  const auto ret = run_bpf(compiled.bpf, data, &why);
+  return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+  std::string policy_source = "builtin:default";
+  std::vector<std::pair<unsigned, std::string>> extra_paths;
+  bool verbose = false;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if ((a == "--policy" || a == "--allow-read" || a == "--allow-write") && i + 1 >= args.size())
+      return usage_error(a + " needs a value");
+    if (a == "--policy") policy_source = source_of(args[++i]);
+    else if (a == "--allow-read") extra_paths.push_back({kPathRead, args[++i]});
+    else if (a == "--allow-write") extra_paths.push_back({kPathRead | kPathWrite | kPathCreate, args[++i]});
+    else if (a == "--verbose") verbose = true;
+    else if (!a.empty() && a[0] == '-') return usage_error("unknown option '" + a + "' for run");
+    else break;
+  }
+  if (i >= args.size()) return usage_error("run needs a PROGRAM");
+  const std::vector<std::string> program_args(args.begin() + static_cast<long>(i), args.end());
+
+  // The program, resolved once: by PATH when it has no '/', to its real
+  // path. A script runs as its interpreter with the script as argument, as
+  // the kernel would run it (the kernel cannot: the first stage executes
+  // from a descriptor inside the empty root).
+  const std::string found = find_program(program_args[0]);
+  char real_program[PATH_MAX];
+  if (found.empty() || access(found.c_str(), X_OK) != 0 || realpath(found.c_str(), real_program) == nullptr)
+    return refuse(program_args[0] + ": no such program (or not executable)");
+  std::string program = real_program;
+  struct stat pst;
+  if (stat(real_program, &pst) != 0 || !S_ISREG(pst.st_mode))
+    return refuse(program_args[0] + ": not a file; nothing was run");
+  std::vector<std::string> run_args = {program_args[0]};
+  std::vector<std::string> readable = {program};
+  std::string interpreter, interpreter_arg;
+  if (interpreter_line(program, &interpreter, &interpreter_arg)) {
+    char real_interpreter[PATH_MAX];
+    if (interpreter.empty() || realpath(interpreter.c_str(), real_interpreter) == nullptr)
+      return refuse(program + ": its interpreter " + (interpreter.empty() ? "(none named)" : interpreter) + " cannot be found");
+    struct stat ist;
+    if (stat(real_interpreter, &ist) != 0 || !S_ISREG(ist.st_mode))
+      return refuse(program + ": its interpreter " + interpreter + " is not a file; nothing was run");
+    run_args = {interpreter};
+    if (!interpreter_arg.empty()) run_args.push_back(interpreter_arg);
+    run_args.push_back(program);
+    program = real_interpreter;
+    readable.push_back(program);
+  }
+  run_args.insert(run_args.end(), program_args.begin() + 1, program_args.end());
+
+  // The pieces of sbx the sandbox is made of.
+  const Pieces pieces = find_pieces();
+  const std::string& helper = pieces.helper;
+  const std::string& zygote = pieces.zygote;
+  const std::string& trusted = pieces.trusted;
+  const std::string& shim_found = pieces.shim;
+  char shim[PATH_MAX];
+  if (realpath(shim_found.c_str(), shim) == nullptr || access(shim, R_OK) != 0)
+    return refuse("libsbx-shim.so not found at " + shim_found + " (or set SBX_SHIM)");
+  readable.push_back(shim);
+  if (access(zygote.c_str(), X_OK) != 0) return refuse("sbx-zygote not found at " + zygote + " (install sbx, or set SBX_ZYGOTE)");
+  if (access(trusted.c_str(), X_OK) != 0)
+    return refuse("sbx-trusted not found at " + trusted + " (install sbx, or set SBX_TRUSTED)");
+
+  // The policy, with the path options as extra path rules, and the files
+  // the loader must read to start the program: the program (or script and
+  // its interpreter) and the shim. Nothing beside them is implied. Path
+  // rules are the trusted process's, not the filter's: a precompiled
+  // built-in only needs them appended.
+  std::optional<Compiled> compiled;
+  std::vector<PathRule> paths;
+  for (const auto& [perms, path] : extra_paths) {
+    std::string note, why;
+    if (!sbx::cli::option_rules(perms & kPathWrite ? "--allow-write" : "--allow-read", path, perms, &paths, &note, &why))
+      return refuse(why + "; nothing was run");
+    if (verbose && !note.empty()) std::cerr << "sbx: " << note << "\n";
+  }
+  for (const auto& file : readable) {
+    std::string why;
+    PathRule rule;
+    if (!sbx::cli::rule_for(file, kPathRead, &rule, &why)) return refuse(why + "; nothing was run");
+    paths.push_back(rule);
+  }
+  if (const std::string* bytes = precompiled_builtin(policy_source)) {
+    std::string why;
+    compiled = deserialize(*bytes, &why);
+    if (!compiled) return refuse("the precompiled " + policy_source + " is damaged (" + why + "); nothing was run");
+    compiled->paths.insert(compiled->paths.end(), paths.begin(), paths.end());
+  } else {
+    ParseResult parsed = parse_file(policy_source);
+    for (const auto& e : parsed.errors) std::cerr << format(e) << "\n";
+    if (!parsed.policy) return refuse("the policy " + policy_source + " has errors; nothing was run");
+    parsed.policy->paths.insert(parsed.policy->paths.end(), paths.begin(), paths.end());
+    CompileResult result = compile(*parsed.policy);
+    for (const auto& e : result.errors) std::cerr << format(e) << "\n";
+    if (!result.compiled) return refuse("the policy " + policy_source + " does not compile; nothing was run");
+    compiled = std::move(result.compiled);
+  }
+  // Every rule stands on what it names, not on a link a program planted.
+  for (const auto& rule : compiled->paths) {
+    std::string why;
+    if (!sbx::cli::rule_stands_on_root_links(rule, &why)) return refuse(why + "; nothing was run");
+  }
+  if (!allows_start(*compiled))
+    return refuse("the policy " + policy_source + " refuses execveat, with which the program is started (add "
+                  "'execveat: allow if arg5 == SBX_SHIM_CALL'; Landlock lets only the program's loader run); nothing was run");
+
+  // The kernel must have seccomp filters (and user notification if
+  // brokering), and Landlock, which confines what may be executed.
+  if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
+    return refuse("this kernel has no seccomp support; a sandbox without its filter is none, so nothing was run");
+  if (compiled->uses_broker) {
+    std::string actions;
+    read_file("/proc/sys/kernel/seccomp/actions_avail", &actions);
+    if (actions.find("user_notif") == std::string::npos)
+      return refuse("this kernel has no seccomp user notification (Linux 5.14 or later is needed); nothing was run");
+  }
+  if (sbx::landlock_abi() < 1)
+    return refuse("this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= boot list), which "
+                  "confines what the program may execute; nothing was run");
+
+  // The helper: setuid root, on a filesystem that honours it.
+  struct stat hst;
+  if (stat(helper.c_str(), &hst) != 0)
+    return refuse("sbx-helper not found at " + helper + " (install sbx, or set SBX_HELPER)");
+  if (!setuid_root(hst))
+    return refuse(helper + " is not setuid root: install it owned by root with mode 4755");
+  if (on_nosuid_filesystem(helper))
+    return refuse(helper + " is on a filesystem mounted nosuid, so it cannot gain root");
+
+  // The compiled policy, in a sealed memfd the first stage inherits.
+  const std::string bytes = serialize(*compiled);
+  if (bytes.empty()) return refuse("the policy's path rules cannot be written down; nothing was run");
+  const int fd = memfd_create("sbx-policy", MFD_ALLOW_SEALING);
+  if (fd < 0 || write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+    return refuse(std::string("cannot prepare the policy: ") + std::strerror(errno));
+  setenv(sbx::kEnvPolicyFd, std::to_string(fd).c_str(), 1);
+  setenv("SBX_CHROME_API_RQ", "1", 1);
+  // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
+  // its "unsecure" list: the program gets them back through the helper,
+  // which restores SANDBOX_<NAME> as <NAME> (Chromium's launcher does the
+  // same). What they name is still held to the rules.
+  for (const char* const* name = sbx::helper::kUnsecureEnvironment; *name != nullptr; ++name)
+    if (const char* value = std::getenv(*name)) setenv((std::string(sbx::helper::kSavedPrefix) + *name).c_str(), value, 1);
+
+  // sbx-helper runs the first stage in the program's place:
+  //   sbx-helper sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]
+  std::vector<std::string> words = {helper, zygote, trusted, shim, program};
+  words.insert(words.end(), run_args.begin(), run_args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  execv(helper.c_str(), argv.data());
+  return refuse("cannot start " + helper + ": " + std::strerror(errno));
+}
+
+}  // namespace sbx::cli
