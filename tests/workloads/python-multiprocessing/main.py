@@ -1,5 +1,5 @@
-"""multiprocessing: a pool of two workers, processes, queues, locks.
-Its semaphores live in /dev/shm (sem_open), hence --allow-write /dev/shm."""
+"""multiprocessing: a pool of two workers, processes, queues, locks. Its
+semaphores live in /dev/shm (sem_open): under sbx run, the sandbox's own."""
 import multiprocessing as mp
 import os
 
