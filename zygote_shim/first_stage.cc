@@ -269,19 +269,27 @@ constexpr int kPassed[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, S
 
 void on_passed_signal(int) {}
 
-// 7. The sandbox's init, from the fork of the program's process to the end.
-[[noreturn]] void be_init(pid_t program, pid_t trusted) {
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program, our uid, may not trace us
-  sigset_t waited;
-  sigemptyset(&waited);
-  sigaddset(&waited, SIGCHLD);
+// Before the fork: init's signals caught and blocked, so that a signal the
+// helper's waiter passes on as soon as the program runs finds them caught
+// (or the waiter would end the sandbox for it). Returns the mask to give
+// back to the program's process.
+sigset_t catch_passed_signals(sigset_t* waited) {
+  sigemptyset(waited);
+  sigaddset(waited, SIGCHLD);
   struct sigaction sa {};
   sa.sa_handler = on_passed_signal;
   for (int sig : kPassed) {
-    sigaddset(&waited, sig);
+    sigaddset(waited, sig);
     sigaction(sig, &sa, nullptr);
   }
-  sigprocmask(SIG_BLOCK, &waited, nullptr);
+  sigset_t before;
+  sigprocmask(SIG_BLOCK, waited, &before);
+  return before;
+}
+
+// 7. The sandbox's init, from the fork of the program's process to the end.
+[[noreturn]] void be_init(pid_t program, pid_t trusted, const sigset_t& waited) {
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program, our uid, may not trace us
   confine_init();
   for (;;) {
     int status = 0;
@@ -361,9 +369,13 @@ int main(int argc, char** argv) {
   std::string shim_entry;
   std::vector<char*> env = program_environment(&shim_entry, shim);
 
+  sigset_t waited;
+  const sigset_t before = catch_passed_signals(&waited);
   const pid_t child = fork();
   if (child < 0) die_errno("fork of the program's process");
   if (child == 0) {
+    // The program's own mask (its handlers go back to the default at exec).
+    sigprocmask(SIG_SETMASK, &before, nullptr);
     // Yama may require the tracee to name who may read its memory (a
     // ptracer named by our parent, init, is not inherited).
     if (trusted_pid > 0) prctl(PR_SET_PTRACER, trusted_pid, 0, 0, 0);
@@ -376,5 +388,5 @@ int main(int argc, char** argv) {
   close(start_dir);
   close(runnable);
   if (sock >= 0) close(sock);
-  be_init(child, trusted_pid);
+  be_init(child, trusted_pid, waited);
 }
