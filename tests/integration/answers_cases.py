@@ -1,7 +1,7 @@
 """Integration tests of what `sbx run` answers, as the kernel would under a
 view of the host that has only what the rules show: real programs behind
 sbx-helper and the trusted process, run as uid 65534 against a setuid copy
-of the helper (the run suite's Sandbox, tests/integration/run_cases.py).
+of the helper (the run suite's Sandbox, tests/integration/sbxtest.py).
 
 - readlink of a file that is no symlink is EINVAL, so realpath and
   `readlink -f` work where the rules show the files;
@@ -15,7 +15,6 @@ of the helper (the run suite's Sandbox, tests/integration/run_cases.py).
 
 usage: answers_cases.py CASE
 """
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -23,26 +22,11 @@ import subprocess
 import sbxtest
 from sbxtest import NOBODY, as_nobody, assert_no_leftovers, check, describe, main
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 LOADER = os.path.realpath("/lib64/ld-linux-x86-64.so.2")
 
 
-def _run_cases():
-    """run_cases.py as a module, for its Sandbox. It runs the case named in
-    argv when imported: its `main` is stubbed out for the import."""
-    spec = importlib.util.spec_from_file_location("run_cases", os.path.join(HERE, "run_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    real_main = sbxtest.main
-    sbxtest.main = lambda cases: None
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sbxtest.main = real_main
-    return module
-
-
-Sandbox = _run_cases().Sandbox
+Sandbox = sbxtest.Sandbox
 
 # A python helper for the scripts below: attempt(WHAT, f, *args) prints
 # "WHAT: RESULT", the result or the errno's name.

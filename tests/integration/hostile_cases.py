@@ -15,7 +15,6 @@ Nothing here looks at how the sandbox is built, only at what `sbx run` does.
 
 usage: hostile_cases.py CASE
 """
-import importlib.util
 import os
 import secrets
 import shutil
@@ -29,24 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = os.path.normpath(os.path.join(HERE, "..", "hostile"))
 
 
-def _run_cases_sandbox():
-    """run_cases.Sandbox, the work directory with sbx, the shim and a setuid
-    copy of the helper that every `sbx run` test uses, so that these tests
-    start the sandbox exactly as the others do, whatever it is made of.
-    run_cases.py runs its case from argv when imported: its `main` is
-    stubbed out for the import."""
-    spec = importlib.util.spec_from_file_location("run_cases", os.path.join(HERE, "run_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    real_main = sbxtest.main
-    sbxtest.main = lambda cases: None
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sbxtest.main = real_main
-    return module.Sandbox
-
-
-Sandbox = _run_cases_sandbox()
+Sandbox = sbxtest.Sandbox
 
 
 class Hostile:

@@ -2,7 +2,7 @@
 yet, and of what a sandboxed program may execute: real programs behind
 sbx-helper, the trusted process and Landlock, run as uid 65534 against a
 setuid copy of the helper (the run suite's Sandbox, tests/integration/
-run_cases.py).
+sbxtest.py).
 
 A path option that does not exist yet is allowed when the nearest directory
 on its way that does exist is reached through root's symlinks only, and is
@@ -12,7 +12,6 @@ in the way. What the program may execute is what the rules let it read
 
 usage: paths_cases.py CASE
 """
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,25 +19,10 @@ import subprocess
 import sbxtest
 from sbxtest import NOBODY, assert_no_leftovers, check, describe, main, skip
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 
 
-def _run_cases():
-    """run_cases.py as a module, for its Sandbox. It runs the case named in
-    argv when imported: its `main` is stubbed out for the import."""
-    spec = importlib.util.spec_from_file_location("run_cases", os.path.join(HERE, "run_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    real_main = sbxtest.main
-    sbxtest.main = lambda cases: None
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sbxtest.main = real_main
-    return module
-
-
-Sandbox = _run_cases().Sandbox
+Sandbox = sbxtest.Sandbox
 
 
 def writable_dir(sb, name):

@@ -10,74 +10,11 @@ import time
 import shutil
 import stat
 
-from sbxtest import (NOBODY, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, install_pieces, main,
+from sbxtest import (NOBODY, Sandbox, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, install_pieces, main,
                      process_state, require_root, setuid_copy, skip, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
 MKDIR, FIND, RM = "/usr/bin/mkdir", "/usr/bin/find", "/usr/bin/rm"
-TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
-
-
-class Sandbox:
-    """A work directory uid 65534 can reach, holding sbx, the shim and a
-    setuid copy of the helper."""
-
-    def __init__(self, name):
-        require_root()
-        self.helper = setuid_copy(name)
-        self.dir = os.path.dirname(self.helper)
-        self.sbx = install_file(os.environ["SBX_CLI"], "sbx", self.dir)
-        self.pieces = install_pieces(self.dir)
-        self.shim = self.pieces["SBX_SHIM"]
-        self.data = os.path.join(self.dir, "data")
-        os.makedirs(self.data)
-        os.chmod(self.data, 0o755)
-
-    def file(self, name, text, owner=0, mode=0o644):
-        path = os.path.join(self.data, name)
-        with open(path, "w") as f:
-            f.write(text)
-        os.chown(path, owner, owner)
-        os.chmod(path, mode)
-        return path
-
-    def directory(self, path, files=(), owner=0):
-        """A directory uid 65534 can enter, holding (name, text) files it can read."""
-        os.makedirs(path)
-        os.chown(path, owner, owner)
-        os.chmod(path, 0o755)
-        for name, text in files:
-            with open(os.path.join(path, name), "w") as f:
-                f.write(text)
-            os.chmod(os.path.join(path, name), 0o644)
-        return path
-
-    def env(self, **extra):
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": self.helper, **self.pieces}
-        env.update(extra)
-        return env
-
-    def compile(self, source):
-        """tests/tools/SOURCE (C), built now with cc into the work directory,
-        where uid 65534 can run it."""
-        cc = shutil.which("cc") or shutil.which("gcc")
-        if cc is None:
-            skip("no C compiler (cc): the test's program is built at test time")
-        out = os.path.join(self.dir, os.path.splitext(source)[0])
-        argv = [cc, "-O2", "-Wall", "-o", out, os.path.join(TOOLS, source)]
-        proc = subprocess.run(argv, capture_output=True, text=True)
-        check(proc.returncode == 0, f"compiling {source}", " ".join(argv), proc.stderr)
-        os.chmod(out, 0o755)
-        return out
-
-    def run(self, *args, stdin_text=None, timeout=60, cwd=None, umask=None):
-        """sbx run ARGS as uid 65534, started in cwd (default: the data
-        directory), with umask if given."""
-        proc = subprocess.run(as_nobody([self.sbx, "run", *args]), env=self.env(), input=stdin_text, capture_output=True,
-                              text=True, timeout=timeout, cwd=cwd or self.data,
-                              preexec_fn=None if umask is None else lambda: os.umask(umask))
-        proc.stderr = without_sanitizer_notes(proc.stderr)
-        return proc
 
 
 def case_python_files(name):

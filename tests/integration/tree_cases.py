@@ -1,7 +1,7 @@
 """Integration tests of process trees under `sbx run` with the default
 policy: shells, scripts and programs that start other programs, run as uid
 65534 against a setuid copy of the helper (the run suite's Sandbox,
-tests/integration/run_cases.py).
+tests/integration/sbxtest.py).
 
 Every process of the tree is under the same filter, chroot and trusted
 process: a grandchild started through a shell reads nothing outside the
@@ -11,7 +11,6 @@ status is the first program's.
 
 usage: tree_cases.py CASE
 """
-import importlib.util
 import os
 import shutil
 import signal
@@ -22,25 +21,10 @@ import time
 import sbxtest
 from sbxtest import NOBODY, check, describe, main, processes_with_arg, skip
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SH, BASH, PYTHON = "/bin/sh", "/bin/bash", "/usr/bin/python3"
 
 
-def _run_cases():
-    """run_cases.py as a module, for its Sandbox (its `main` stubbed out
-    for the import: it runs the case named in argv when imported)."""
-    spec = importlib.util.spec_from_file_location("run_cases", os.path.join(HERE, "run_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    real_main = sbxtest.main
-    sbxtest.main = lambda cases: None
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sbxtest.main = real_main
-    return module
-
-
-Sandbox = _run_cases().Sandbox
+Sandbox = sbxtest.Sandbox
 
 
 def work_dir(sb):

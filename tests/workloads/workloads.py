@@ -59,7 +59,6 @@ import datetime
 import difflib
 import fnmatch
 import hashlib
-import importlib.util
 import os
 import platform
 import re
@@ -92,22 +91,6 @@ def bwrap_argv(work):
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin", "--ro-bind", "/etc", "/etc",
             "--dev", "/dev", "--proc", "/proc", "--bind", work, work, "--chdir", work, "--"]
-
-
-def _run_cases_sandbox():
-    """run_cases.Sandbox, the directory with sbx, its pieces and a setuid
-    copy of the helper that every `sbx run` test uses (as hostile_cases.py
-    does: run_cases.py runs its case from argv when imported, so its `main`
-    is stubbed out for the import)."""
-    spec = importlib.util.spec_from_file_location("run_cases", os.path.join(INTEGRATION, "run_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    real_main = sbxtest.main
-    sbxtest.main = lambda cases: None
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sbxtest.main = real_main
-    return module.Sandbox
 
 
 # ---------------------------------------------------------------- workloads
@@ -335,7 +318,7 @@ def compare(wl, native, other):
 def run_workload(name, modes=MODES, twice=False):
     """Every run of one workload: {mode: Result} (and 'native-again')."""
     wl = Workload(name)
-    Sandbox = _run_cases_sandbox()
+    Sandbox = sbxtest.Sandbox
     sb = Sandbox(name)
     work = os.path.join(sb.dir, "work")
     results = os.path.join(sb.dir, "results")
