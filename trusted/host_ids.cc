@@ -117,8 +117,6 @@ Known find(pid_t id) {
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, id, kPidfdThread));
   if (pidfd < 0 && errno == EINVAL) pidfd = static_cast<int>(syscall(SYS_pidfd_open, id, 0));
   if (pidfd >= 0) {
-    const int own = fcntl(pidfd, F_DUPFD_CLOEXEC, 0);  // pidfds are close-on-exec already; keep the number out of the low range
-    if (own >= 0) close(pidfd), pidfd = own;
     const pid_t host = host_of_pidfd(pidfd);
     if (host > 0) return {host, pidfd};
     close(pidfd);
