@@ -209,9 +209,12 @@ def case_tree_signals(name):
     SIGTERM to sbx run runs the program's own handler."""
     sb = Sandbox(name)
     work = work_dir(sb)
-    code = ("import signal, sys, time\n"
-            "signal.signal(signal.SIGTERM, lambda *a: (print('handled', flush=True), sys.exit(3)))\n"
-            "print('ready', flush=True)\ntime.sleep(30)\n")
+    # The handler writes with os.write: the signal may land while print()
+    # still holds stdout's buffer after 'ready' reached the pipe (Python
+    # then raises "reentrant call" natively too).
+    code = ("import os, signal, time\n"
+            "signal.signal(signal.SIGTERM, lambda *a: (os.write(1, b'handled\\n'), os._exit(3)))\n"
+            "os.write(1, b'ready\\n')\ntime.sleep(30)\n")
     p = subprocess.Popen(sbxtest.as_nobody([sb.sbx, "run", "--allow-write", work, PYTHON, "-c", code]), env=sb.env(),
                          cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
