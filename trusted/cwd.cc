@@ -16,12 +16,6 @@
 
 namespace sbx::trusted {
 
-using policy::kPathCreate;
-using policy::kPathRead;
-using policy::kPathWrite;
-using policy::normalize_path;
-using policy::path_allowed;
-
 namespace {
 
 // chdir, for the shim (its call carries SBX_SHIM_CALL; the program's own is

@@ -17,12 +17,6 @@
 
 namespace sbx::trusted {
 
-using policy::kPathCreate;
-using policy::kPathRead;
-using policy::kPathWrite;
-using policy::normalize_path;
-using policy::path_allowed;
-
 // stat, lstat, newfstatat, statx: the result is written into the caller's buffer.
 Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf, bool is_statx,
                uint64_t statx_mask) {

@@ -17,12 +17,6 @@
 
 namespace sbx::trusted {
 
-using policy::kPathCreate;
-using policy::kPathRead;
-using policy::kPathWrite;
-using policy::normalize_path;
-using policy::path_allowed;
-
 // mkdir, unlink, rmdir, symlink: in a parent directory resolved and checked
 // for real.
 Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, unsigned wanted,

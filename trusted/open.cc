@@ -20,12 +20,6 @@
 
 namespace sbx::trusted {
 
-using policy::kPathCreate;
-using policy::kPathRead;
-using policy::kPathWrite;
-using policy::normalize_path;
-using policy::path_allowed;
-
 namespace {
 
 // What an O_PATH open (open, openat) keeps of its flags: the kernel ignores

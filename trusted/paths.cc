@@ -16,12 +16,6 @@
 
 namespace sbx::trusted {
 
-using policy::kPathCreate;
-using policy::kPathRead;
-using policy::kPathWrite;
-using policy::normalize_path;
-using policy::path_allowed;
-
 Answer fail(int e) { return {e, 0, -1, 0}; }
 
 bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rules, real); }

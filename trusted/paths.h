@@ -13,9 +13,17 @@
 #include <utility>
 
 #include "calls.h"
+#include "policy.h"
 #include "proc_view.h"
 
 namespace sbx::trusted {
+
+// The policy's names every handler file uses.
+using policy::kPathCreate;
+using policy::kPathRead;
+using policy::kPathWrite;
+using policy::normalize_path;
+using policy::path_allowed;
 
 // The answer that fails a call with errno e.
 Answer fail(int e);
