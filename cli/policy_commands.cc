@@ -86,6 +86,12 @@ int explain(const std::string& file) {
   const auto& [policy, compiled] = *loaded;
   std::cout << "policy " << source_of(file) << " (x86-64; calls of any other architecture, x32 included, kill "
             << "the process)\n\ndefault: " << to_string(policy.default_action) << "\n\n";
+  // Crash dumps, as the directives say them (docs/policy.md, "Crash dumps").
+  if (!policy.core.dir.empty() || policy.core.limit) {
+    if (!policy.core.dir.empty()) std::cout << "core-dir " << policy.core.dir << "\n";
+    if (policy.core.limit) std::cout << "core-limit " << *policy.core.limit << "\n";
+    std::cout << "\n";
+  }
   // A file's lines come before those of the files it includes; an included
   // line they leave no call to decide is shown as overridden.
   std::cout << "rules as written, in the order they are tried (the first clause that holds decides; a file's own "

@@ -259,6 +259,7 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
   Compiled compiled;
   compiled.default_action = policy.default_action;
   compiled.paths = policy.paths;
+  compiled.core = policy.core;
 
   for (const auto& rule : policy.rules) {
     for (size_t i = 0; i < rule.clauses.size(); ++i) {

@@ -25,6 +25,21 @@ CallLines& lines_for(FileLines& lines, const std::string& name, int nr) {
   return lines.calls.back();
 }
 
+namespace {
+template <typename T>
+std::optional<SettingLine<T>> choose(const Setting<T>& setting, const std::string& name, const std::string& file,
+                                     std::vector<Error>* errors) {
+  if (setting.own) return setting.own;
+  if (setting.included.empty()) return std::nullopt;
+  const Location& first = setting.included.front().where;
+  for (size_t i = 1; i < setting.included.size(); ++i)
+    errors->push_back({setting.included[i].where, name + " already set at " + first.file + ":" +
+                                                      std::to_string(first.line) + " (both included by " + file +
+                                                      ", which sets none of its own to choose)"});
+  return setting.included.front();
+}
+}  // namespace
+
 Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Override>* overrides,
                  std::vector<Error>* errors) {
   Arranged out;
@@ -66,6 +81,10 @@ Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Ov
                              " (both included by " + file + ", which sets none of its own to choose)"});
     }
   }
+  // Directives (core-dir, core-limit) likewise: the file's own line
+  // overrides the included files'; two included ones conflict.
+  out.core_dir = choose(lines.core_dir, "core-dir", file, errors);
+  out.core_limit = choose(lines.core_limit, "core-limit", file, errors);
   // This file's, in the order of its lines.
   std::stable_sort(overrides->begin() + static_cast<long>(first_override), overrides->end(),
                    [](const Override& a, const Override& b) { return a.line.line < b.line.line; });

@@ -30,7 +30,7 @@ bool read_file(const std::string& path, std::string* text) {
 namespace {
 
 struct Token {
-  enum Kind { kWord, kNumber, kString, kPath, kPunct, kEnd } kind = kEnd;
+  enum Kind { kWord, kNumber, kString, kPath, kRaw, kPunct, kEnd } kind = kEnd;
   std::string text;
   uint64_t number = 0;
   int column = 0;
@@ -48,9 +48,24 @@ bool tokenize(const std::string& line, std::vector<Token>* tokens, int* bad_colu
     }
     Token t;
     t.column = column;
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+    const bool directive_argument = tokens->size() == 1 && tokens->front().kind == Token::kWord &&
+                                    (tokens->front().text == "core-dir" || tokens->front().text == "core-limit");
+    if (directive_argument) {
+      // The argument of core-dir and core-limit, a path or a size ("512M"),
+      // is one word up to the next blank; the parser checks it.
       size_t j = i;
-      while (j < line.size() && (std::isalnum(static_cast<unsigned char>(line[j])) || line[j] == '_')) ++j;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+      t.kind = Token::kRaw;
+      t.text = line.substr(i, j - i);
+      i = j;
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      // A word; '-' joins words into one (core-dir).
+      size_t j = i;
+      const auto word_char = [&](size_t k) {
+        return std::isalnum(static_cast<unsigned char>(line[k])) || line[k] == '_' ||
+               (line[k] == '-' && k + 1 < line.size() && std::isalpha(static_cast<unsigned char>(line[k + 1])));
+      };
+      while (j < line.size() && word_char(j)) ++j;
       t.kind = Token::kWord;
       t.text = line.substr(i, j - i);
       i = j;
@@ -310,12 +325,47 @@ void parse_include(State& st, LineParser& p, const std::string& file, const Loca
     call.included.insert(call.included.end(), rule.clauses.begin(), rule.clauses.end());
   }
   if (sub.default_line) here.included_defaults.push_back(*sub.default_line);
+  if (sub.core_dir) here.core_dir.included.push_back(*sub.core_dir);
+  if (sub.core_limit) here.core_limit.included.push_back(*sub.core_limit);
+}
+
+// A directive says one thing once per file; it overrides the included
+// files' (include.cc).
+template <typename T>
+void set_once(LineParser& p, const Token& first, Setting<T>& setting, SettingLine<T> line) {
+  if (setting.own)
+    p.fail(first, first.text + " already set at " + setting.own->where.file + ":" +
+                      std::to_string(setting.own->where.line));
+  setting.own = std::move(line);
+}
+
+// SIZE: decimal digits, then optionally K, M or G (powers of 1024).
+uint64_t parse_size(LineParser& p, const Token& size) {
+  const std::string& text = size.text;
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) p.fail(size, "bad size '" + text + "': expected bytes, or a number and K, M or G");
+  uint64_t value = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    const auto d = static_cast<uint64_t>(text[i] - '0');
+    if (value > (~0ULL - d) / 10) p.fail(size, "size '" + text + "' does not fit 64 bits");
+    value = value * 10 + d;
+  }
+  const std::string suffix = text.substr(digits);
+  int shift = 0;
+  if (suffix == "K") shift = 10;
+  else if (suffix == "M") shift = 20;
+  else if (suffix == "G") shift = 30;
+  else if (!suffix.empty()) p.fail(size, "unknown size suffix '" + suffix + "' in '" + text + "' (K, M or G)");
+  if (value > (~0ULL >> shift)) p.fail(size, "size '" + text + "' does not fit 64 bits");
+  return value << shift;
 }
 
 void parse_statement(State& st, LineParser& p, const std::string& file, int line_no) {
   const Token& first = p.next();
   const Location where{file, line_no, first.column};
-  if (first.kind != Token::kWord) p.fail(first, "expected a statement: a system call rule, default, include or path");
+  if (first.kind != Token::kWord)
+    p.fail(first, "expected a statement: a system call rule, default, include, path, core-dir or core-limit");
 
   if (p.at_punct(":")) {  // SYSCALL: ACTION [if CONDITION]
     const int nr = syscall_number(first.text);
@@ -348,6 +398,23 @@ void parse_statement(State& st, LineParser& p, const std::string& file, int line
     parse_include(st, p, file, where);
     return;
   }
+  if (first.text == "core-dir") {
+    const Token& dir = p.next();
+    if (dir.kind != Token::kRaw) p.fail(dir, "expected the directory for core files after core-dir");
+    std::string why;
+    if (!valid_core_dir(dir.text, &why)) p.fail(dir, "core-dir: " + why);
+    p.expect_end();
+    set_once(p, first, st.lines.back().core_dir, SettingLine<std::string>{dir.text, where});
+    return;
+  }
+  if (first.text == "core-limit") {
+    const Token& size = p.next();
+    if (size.kind != Token::kRaw) p.fail(size, "expected a size after core-limit: bytes, or a number and K, M or G");
+    const uint64_t bytes = parse_size(p, size);
+    p.expect_end();
+    set_once(p, first, st.lines.back().core_limit, SettingLine<uint64_t>{bytes, where});
+    return;
+  }
   if (first.text == "path") {
     PathRule rule;
     rule.where = where;
@@ -369,7 +436,8 @@ void parse_statement(State& st, LineParser& p, const std::string& file, int line
     st.policy.paths.push_back(rule);
     return;
   }
-  p.fail(first, "expected ':' after the system call name '" + first.text + "' (or default, include, path)");
+  p.fail(first, "expected ':' after the system call name '" + first.text +
+                    "' (or default, include, path, core-dir, core-limit)");
 }
 
 // Reads one file (and those it includes) and arranges its lines.
@@ -417,6 +485,8 @@ ParseResult parse(const std::string& text, const std::string& file_name, const F
     st.policy.default_action = top.default_line->action;
     st.policy.has_default = true;
   }
+  if (top.core_dir) st.policy.core.dir = top.core_dir->value;
+  if (top.core_limit) st.policy.core.limit = top.core_limit->value;
   if (st.errors.empty() && !st.policy.has_default)
     st.errors.push_back({{file_name, 1, 1}, "no default action: add a line such as 'default kill'"});
   ParseResult result;

@@ -117,6 +117,17 @@ struct Override {
 // "u.policy:2: clone: this file's rule overrides the ones from builtin:default (lines 84, 85) and builtin:stdio (line 68)"
 std::string format(const Override& o);
 
+// Crash dumps of the sandboxed program (docs/policy.md, "Crash dumps"): the
+// directory the trusted process writes a core file to, and the most bytes
+// one core may have. Off unless a policy (or sbx run) names the directory.
+struct CoreDumps {
+  std::string dir;                // "" : no core dumps
+  std::optional<uint64_t> limit;  // bytes; 0 = no limit; nullopt = not said
+  bool operator==(const CoreDumps&) const = default;
+};
+// Whether dir may be a core-dir: valid_pattern's rules, without "**".
+bool valid_core_dir(const std::string& dir, std::string* why);
+
 struct Policy {
   Action default_action;
   bool has_default = false;
@@ -126,6 +137,7 @@ struct Policy {
   // the top one; includer[i] is the file that included file i (-1 for file 0).
   std::vector<int> includer;
   std::vector<Override> overrides;
+  CoreDumps core;
 };
 // Whether file a included file b, directly or through others.
 bool includes(const Policy& policy, int a, int b);
@@ -138,6 +150,17 @@ struct DefaultLine {
   Action action;
   Location where;
 };
+// A directive said once per file (core-dir, core-limit) and where.
+template <typename T>
+struct SettingLine {
+  T value;
+  Location where;
+};
+template <typename T>
+struct Setting {  // one file's own line for a directive, and its included files'
+  std::optional<SettingLine<T>> own;
+  std::vector<SettingLine<T>> included;  // each included file's, in order
+};
 struct CallLines {  // one file's lines for one system call
   std::string name;
   int nr = -1;
@@ -148,15 +171,19 @@ struct FileLines {  // what one file says, its includes already arranged
   std::vector<CallLines> calls;  // in the order each call first appears, included files in place
   std::optional<DefaultLine> own_default;
   std::vector<DefaultLine> included_defaults;  // each included file's, in order
+  Setting<std::string> core_dir;
+  Setting<uint64_t> core_limit;
 };
 CallLines& lines_for(FileLines& lines, const std::string& name, int nr);
 struct Arranged {
   std::vector<SyscallRule> rules;
   std::optional<DefaultLine> default_line;
+  std::optional<SettingLine<std::string>> core_dir;
+  std::optional<SettingLine<uint64_t>> core_limit;
 };
-// The file's rules in the order they are tried, and its default; the
-// overrides it makes go to *overrides, a conflict between included defaults
-// to *errors.
+// The file's rules in the order they are tried, its default and its
+// directives; the overrides it makes go to *overrides, a conflict between
+// included defaults or directives to *errors.
 Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Override>* overrides,
                  std::vector<Error>* errors);
 
@@ -194,6 +221,7 @@ struct Compiled {
   std::vector<PathRule> paths;
   std::vector<uint64_t> bpf;  // sock_filter instructions, 8 bytes each
   bool uses_broker = false;
+  CoreDumps core;
   // Clauses that never apply because lines of a file that includes theirs
   // decide every call they match (not kept in the compiled format).
   std::vector<Location> overridden;
@@ -208,7 +236,8 @@ struct CompileOptions {
 CompileResult compile(const Policy& policy, const CompileOptions& options = {});
 
 // The compiled format ("SBXPOLICY 1"), documented in docs/policy.md.
-// Empty if a path pattern is not valid_pattern (it could not be one line).
+// Empty if a path pattern is not valid_pattern, or the core directory not
+// valid_core_dir (it could not be one line).
 std::string serialize(const Compiled& compiled);
 std::optional<Compiled> deserialize(const std::string& bytes, std::string* why);
 // The compiled policy in a memfd sealed against writing and resizing (sbx

@@ -40,6 +40,11 @@ bool valid_pattern(const std::string& p, std::string* why) {
   return true;
 }
 
+bool valid_core_dir(const std::string& dir, std::string* why) {
+  if (!valid_pattern(dir, why)) return false;
+  if (dir.find('*') != std::string::npos) return (*why = "a core directory is one directory: no '**'"), false;
+  return true;
+}
 
 namespace {
 // Whether one rule's pattern covers path (both absolute, normalised).
@@ -110,6 +115,8 @@ std::string normalize_path(const std::string& base, const std::string& path) {
 //   SBXPOLICY 1
 //   default <action>
 //   broker <0|1>
+//   core-dir <absolute directory>     (optional)
+//   core-limit <bytes, decimal>       (optional; 0: no limit)
 //   path <permissions> <pattern>      (any number; permissions r, w, c)
 //   bpf <N>
 //   <N * 8 bytes: struct sock_filter, little-endian>
@@ -138,16 +145,31 @@ std::optional<Action> parse_action_word(const std::string& w) {
   }
   return std::nullopt;
 }
+// A decimal number of 1 to 20 digits that fits 64 bits.
+std::optional<uint64_t> decimal(const std::string& text) {
+  if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  uint64_t value = 0;
+  for (const char digit : text) {
+    const auto d = static_cast<uint64_t>(digit - '0');
+    if (value > (~0ULL - d) / 10) return std::nullopt;
+    value = value * 10 + d;
+  }
+  return value;
+}
 }  // namespace
 
 std::string serialize(const Compiled& c) {
   std::string why;
   for (const auto& p : c.paths)
     if (!valid_pattern(p.pattern, &why)) return "";
+  if (!c.core.dir.empty() && !valid_core_dir(c.core.dir, &why)) return "";
   std::ostringstream out;
   out << "SBXPOLICY 1\n"
       << "default " << action_word(c.default_action) << "\n"
       << "broker " << (c.uses_broker ? 1 : 0) << "\n";
+  if (!c.core.dir.empty()) out << "core-dir " << c.core.dir << "\n";
+  if (c.core.limit) out << "core-limit " << *c.core.limit << "\n";
   for (const auto& p : c.paths) {
     std::string perms;
     if (p.permissions & kPathRead) perms += 'r';
@@ -179,6 +201,23 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
   c.default_action = *def;
   if (!line(&l) || (l != "broker 0" && l != "broker 1")) return (*why = "missing broker line"), std::nullopt;
   c.uses_broker = l == "broker 1";
+  // Optional, in this order: core-dir, core-limit.
+  const size_t after_broker = pos;
+  if (line(&l) && l.rfind("core-dir ", 0) == 0) {
+    std::string bad;
+    if (!valid_core_dir(l.substr(9), &bad)) return (*why = "bad core-dir (" + bad + ")"), std::nullopt;
+    c.core.dir = l.substr(9);
+  } else {
+    pos = after_broker;
+  }
+  const size_t after_core_dir = pos;
+  if (line(&l) && l.rfind("core-limit ", 0) == 0) {
+    const auto limit = decimal(l.substr(11));
+    if (!limit) return (*why = "bad core-limit"), std::nullopt;
+    c.core.limit = *limit;
+  } else {
+    pos = after_core_dir;
+  }
   for (;;) {
     if (!line(&l)) return (*why = "truncated"), std::nullopt;
     if (l.rfind("path ", 0) == 0) {

@@ -54,9 +54,9 @@ TEST_CASE("every parse error names its line, column and what was expected", "[po
       {"read: allow if arg0 == 0x1ffffffffffffffff", "t.policy:2:24: error: number does not fit 64 bits"},
       {"include \"x", "t.policy:2:9: error: unterminated string"},
       {"read: allow $", "t.policy:2:13: error: unexpected character '$'"},
-      {"42", "t.policy:2:1: error: expected a statement: a system call rule, default, include or path"},
+      {"42", "t.policy:2:1: error: expected a statement: a system call rule, default, include, path, core-dir or core-limit"},
       {"reed: allow", "t.policy:2:1: error: unknown system call 'reed' (x86-64 names, as in syscalls(2))"},
-      {"read allow", "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path)"},
+      {"read allow", "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path, core-dir, core-limit)"},
       {"read: 7", "t.policy:2:7: error: expected an action: allow, errno(NAME), kill, trap, broker or log"},
       {"read: permit", "t.policy:2:7: error: unknown action 'permit' (expected allow, errno(NAME), kill, trap, broker or log)"},
       {"read: errno EPERM", "t.policy:2:13: error: expected '(' after errno"},
@@ -511,4 +511,120 @@ TEST_CASE("precompiled built-ins are what compiling them now gives", "[precompil
   }
   CHECK(precompiled_builtin("builtin:trusted-process") == nullptr);
   CHECK(precompiled_builtin("default") == nullptr);
+}
+
+TEST_CASE("crash dumps: core-dir and core-limit, off unless said", "[policy][core]") {
+  CHECK(parsed("default kill\n").core == CoreDumps{});
+  CHECK(parsed("default kill\n").core.limit == std::nullopt);
+  const Policy p = parsed("default kill\ncore-dir /var/crash/sbx   # where\ncore-limit 512M\n");
+  CHECK(p.core.dir == "/var/crash/sbx");
+  CHECK(p.core.limit == 512ULL << 20);
+  CHECK(parsed("default kill\ncore-limit 0\n").core.limit == 0ULL);  // no limit
+  CHECK(parsed("default kill\ncore-limit 4096\n").core.limit == 4096ULL);
+  CHECK(parsed("default kill\ncore-limit 3K\n").core.limit == 3072ULL);
+  CHECK(parsed("default kill\ncore-limit 2G\n").core.limit == 2ULL << 30);
+  CHECK(parsed("default kill\ncore-limit 17179869183G\n").core.limit == 17179869183ULL << 30);
+  CHECK(parsed("default kill\ncore-dir /\n").core.dir == "/");
+  CHECK(compile(p).compiled->core == p.core);
+}
+
+TEST_CASE("crash dumps: every mistake named at its line and column", "[policy][core][errors]") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"core-dir cores", "t.policy:2:10: error: core-dir: a path must be absolute"},
+      {"core-dir ./cores", "t.policy:2:10: error: core-dir: a path must be absolute"},
+      {"core-dir /var/crash/", "t.policy:2:10: error: core-dir: a path must not end with '/'"},
+      {"core-dir /var/../crash", "t.policy:2:10: error: core-dir: '.' and '..' are not allowed in paths"},
+      {"core-dir /var//crash", "t.policy:2:10: error: core-dir: empty path component ('//')"},
+      {"core-dir /var/crash/**", "t.policy:2:10: error: core-dir: a core directory is one directory: no '**'"},
+      {"core-dir", "t.policy:2:9: error: expected the directory for core files after core-dir"},
+      {"core-dir /a /b", "t.policy:2:13: error: unexpected '/b' after the end of the statement"},
+      {"core-limit", "t.policy:2:11: error: expected a size after core-limit: bytes, or a number and K, M or G"},
+      {"core-limit M", "t.policy:2:12: error: bad size 'M': expected bytes, or a number and K, M or G"},
+      {"core-limit -1", "t.policy:2:12: error: bad size '-1': expected bytes, or a number and K, M or G"},
+      {"core-limit 1.5M", "t.policy:2:12: error: unknown size suffix '.5M' in '1.5M' (K, M or G)"},
+      {"core-limit 5k", "t.policy:2:12: error: unknown size suffix 'k' in '5k' (K, M or G)"},
+      {"core-limit 5T", "t.policy:2:12: error: unknown size suffix 'T' in '5T' (K, M or G)"},
+      {"core-limit 18446744073709551616", "t.policy:2:12: error: size '18446744073709551616' does not fit 64 bits"},
+      {"core-limit 17179869184G", "t.policy:2:12: error: size '17179869184G' does not fit 64 bits"},
+      {"core-dir /a\ncore-dir /b", "t.policy:3:1: error: core-dir already set at t.policy:2"},
+      {"core-limit 1\ncore-limit 1", "t.policy:3:1: error: core-limit already set at t.policy:2"},
+  };
+  for (const auto& [text, error] : cases) {
+    INFO(text);
+    CHECK(first_error(text) == error);
+  }
+  CHECK(first_error("core-limit 18446744073709551615") == "ok");
+}
+
+TEST_CASE("crash dumps: a file's own directive overrides an included file's", "[policy][core][include]") {
+  Included own({{"/p/top.policy", "include \"a.policy\"\ncore-dir /mine\n"},
+                {"/p/a.policy", "default kill\ncore-dir /theirs\ncore-limit 1K\n"}},
+               "/p/top.policy");
+  REQUIRE(own.error() == "ok");
+  CHECK(own.parsed.policy->core == CoreDumps{"/mine", 1024});  // the limit comes from the included file
+  Included nested({{"/p/top.policy", "include \"mid.policy\"\n"},
+                   {"/p/mid.policy", "include \"a.policy\"\ncore-limit 0\n"},
+                   {"/p/a.policy", "default kill\ncore-dir /a\ncore-limit 1K\n"}},
+                  "/p/top.policy");
+  REQUIRE(nested.error() == "ok");
+  CHECK(nested.parsed.policy->core == CoreDumps{"/a", 0});
+  Included both({{"/p/top.policy", "include \"a.policy\"\ninclude \"b.policy\"\n"},
+                 {"/p/a.policy", "default kill\ncore-dir /a\n"},
+                 {"/p/b.policy", "core-dir /b\n"}},
+                "/p/top.policy");
+  CHECK(both.error() ==
+        "/p/b.policy:1:1: error: core-dir already set at /p/a.policy:2 (both included by /p/top.policy, which sets "
+        "none of its own to choose)");
+  Included chosen({{"/p/top.policy", "include \"a.policy\"\ninclude \"b.policy\"\ncore-dir /top\n"},
+                   {"/p/a.policy", "default kill\ncore-dir /a\n"},
+                   {"/p/b.policy", "core-dir /b\n"}},
+                  "/p/top.policy");
+  REQUIRE(chosen.error() == "ok");
+  CHECK(chosen.parsed.policy->core.dir == "/top");
+}
+
+TEST_CASE("crash dumps: the compiled format carries them, and refuses bad lines", "[policy][core][format]") {
+  const auto round_trip = [](const std::string& text) {
+    const Compiled c = *compile(parsed(text)).compiled;
+    std::string why;
+    const auto back = deserialize(serialize(c), &why);
+    INFO(why);
+    REQUIRE(back);
+    CHECK(back->core == c.core);
+    CHECK(back->bpf == c.bpf);
+    return serialize(c);
+  };
+  const std::string both = round_trip("default kill\ncore-dir /var/crash\ncore-limit 1M\npath read /usr/**\n");
+  CHECK(both.find("broker 0\ncore-dir /var/crash\ncore-limit 1048576\npath r /usr/**\nbpf ") != std::string::npos);
+  CHECK(round_trip("default kill\ncore-limit 0\n").find("broker 0\ncore-limit 0\nbpf ") != std::string::npos);
+  CHECK(round_trip("default kill\ncore-dir /c\n").find("broker 0\ncore-dir /c\nbpf ") != std::string::npos);
+  const std::string none = round_trip("default kill\n");  // version 1 without the lines
+  CHECK(none.find("core") == std::string::npos);
+
+  std::string why;
+  const auto refused = [&](const std::string& from, const std::string& to) {
+    std::string bad = both;
+    REQUIRE(bad.find(from) != std::string::npos);
+    bad.replace(bad.find(from), from.size(), to);
+    why.clear();
+    return !deserialize(bad, &why);
+  };
+  CHECK(refused("core-dir /var/crash", "core-dir var/crash"));
+  CHECK(why == "bad core-dir (a path must be absolute)");
+  CHECK(refused("core-dir /var/crash", "core-dir /var/crash/**"));
+  CHECK(refused("core-dir /var/crash", "core-dir /var/../crash"));
+  CHECK(refused("core-dir /var/crash", "core-dir /var/cr\tash"));
+  CHECK(refused("core-dir /var/crash", "core-dir "));
+  CHECK(refused("core-limit 1048576", "core-limit 1M"));
+  CHECK(why == "bad core-limit");
+  CHECK(refused("core-limit 1048576", "core-limit -1"));
+  CHECK(refused("core-limit 1048576", "core-limit 18446744073709551616"));
+  CHECK(refused("core-limit 1048576", "core-limit "));
+  // In their place: after broker, core-dir before core-limit, before the paths.
+  CHECK(refused("core-dir /var/crash\ncore-limit 1048576", "core-limit 1048576\ncore-dir /var/crash"));
+  CHECK(refused("core-limit 1048576\npath r /usr/**", "path r /usr/**\ncore-limit 1048576"));
+
+  Compiled bad_dir = *compile(parsed("default kill\n")).compiled;
+  bad_dir.core.dir = "/a\n/b";
+  CHECK(serialize(bad_dir).empty());  // it could not be one line
 }
