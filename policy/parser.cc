@@ -341,24 +341,10 @@ void set_once(LineParser& p, const Token& first, Setting<T>& setting, SettingLin
 
 // SIZE: decimal digits, then optionally K, M or G (powers of 1024).
 uint64_t parse_size(LineParser& p, const Token& size) {
-  const std::string& text = size.text;
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) p.fail(size, "bad size '" + text + "': expected bytes, or a number and K, M or G");
-  uint64_t value = 0;
-  for (size_t i = 0; i < digits; ++i) {
-    const auto d = static_cast<uint64_t>(text[i] - '0');
-    if (value > (~0ULL - d) / 10) p.fail(size, "size '" + text + "' does not fit 64 bits");
-    value = value * 10 + d;
-  }
-  const std::string suffix = text.substr(digits);
-  int shift = 0;
-  if (suffix == "K") shift = 10;
-  else if (suffix == "M") shift = 20;
-  else if (suffix == "G") shift = 30;
-  else if (!suffix.empty()) p.fail(size, "unknown size suffix '" + suffix + "' in '" + text + "' (K, M or G)");
-  if (value > (~0ULL >> shift)) p.fail(size, "size '" + text + "' does not fit 64 bits");
-  return value << shift;
+  std::string why;
+  const auto bytes = size_in_bytes(size.text, &why);
+  if (!bytes) p.fail(size, why);
+  return *bytes;
 }
 
 void parse_statement(State& st, LineParser& p, const std::string& file, int line_no) {

@@ -125,6 +125,10 @@ struct CoreDumps {
   std::optional<uint64_t> limit;  // bytes; 0 = no limit; nullopt = not said
   bool operator==(const CoreDumps&) const = default;
 };
+// A size as core-limit and sbx run --core-limit take it: decimal bytes, or
+// a number with K, M or G (powers of 1024); nullopt, with a sentence in
+// *why, if it is not one or does not fit 64 bits.
+std::optional<uint64_t> size_in_bytes(const std::string& text, std::string* why);
 // Whether dir may be a core-dir: valid_pattern's rules, without "**".
 bool valid_core_dir(const std::string& dir, std::string* why);
 

@@ -40,6 +40,27 @@ bool valid_pattern(const std::string& p, std::string* why) {
   return true;
 }
 
+std::optional<uint64_t> size_in_bytes(const std::string& text, std::string* why) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return (*why = "bad size '" + text + "': expected bytes, or a number and K, M or G"), std::nullopt;
+  uint64_t value = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    const auto d = static_cast<uint64_t>(text[i] - '0');
+    if (value > (~0ULL - d) / 10) return (*why = "size '" + text + "' does not fit 64 bits"), std::nullopt;
+    value = value * 10 + d;
+  }
+  const std::string suffix = text.substr(digits);
+  int shift = 0;
+  if (suffix == "K") shift = 10;
+  else if (suffix == "M") shift = 20;
+  else if (suffix == "G") shift = 30;
+  else if (!suffix.empty())
+    return (*why = "unknown size suffix '" + suffix + "' in '" + text + "' (K, M or G)"), std::nullopt;
+  if (value > (~0ULL >> shift)) return (*why = "size '" + text + "' does not fit 64 bits"), std::nullopt;
+  return value << shift;
+}
+
 bool valid_core_dir(const std::string& dir, std::string* why) {
   if (!valid_pattern(dir, why)) return false;
   if (dir.find('*') != std::string::npos) return (*why = "a core directory is one directory: no '**'"), false;
