@@ -43,6 +43,27 @@ inline constexpr char kSystemLoader[] = "/lib64/ld-linux-x86-64.so.2";
 // that sets it only reaches what the kernel, Landlock and the chroot allow.
 inline constexpr unsigned long long kShimCallMark = 0x5b78'5348'494d'0001ULL;  // "[xSHIM" 1
 
+// Set (to "1") by the first stage when the policy names a core-dir: the
+// shim then catches the signals that dump core and asks the trusted process
+// for a core (kept and taken out of the environment like kEnvShim).
+inline constexpr char kEnvCoreDumps[] = "SBX_CORE_DUMPS";
+// The shim's request for a core: tgkill(its pid, its tid, SIGNAL,
+// kShimCallMark, &report, sizeof report), brokered. The trusted process
+// reads the report (the registers the signal interrupted, which no other
+// thread's ptrace stop can give), writes the core, and lets the tgkill go
+// on, which kills the process with SIGNAL as it would have died. The
+// report is the program's own word about itself: it only shapes its own
+// core.
+struct CrashReport {
+  unsigned long long magic;       // kCrashReportMagic
+  unsigned long long fs_base;     // the thread pointer (%fs:0 on x86-64)
+  unsigned char info[128];        // the siginfo_t of the fatal signal
+  unsigned long long gregs[23];   // ucontext's uc_mcontext.gregs (REG_R8 .. REG_CR2)
+  unsigned long long has_fpregs;  // 1 if fpregs holds the FXSAVE area
+  unsigned char fpregs[512];
+};
+inline constexpr unsigned long long kCrashReportMagic = 0x5b78'434f'5245'0001ULL;  // "[xCORE" 1
+
 // Exit statuses of sbx run (besides the program's own, and 128+N for a
 // program killed by signal N).
 inline constexpr int kExitSandboxFailed = 125;  // the first stage could not complete the sandbox: nothing of the program ran

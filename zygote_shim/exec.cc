@@ -195,7 +195,7 @@ long emulate_exec(long dirfd, const char* path, char* const* argv, char* const* 
   long envc = 0;
   if (envp != nullptr)
     while (envp[envc] != nullptr) ++envc;
-  const long total = 6 + prefixed + (argc > 1 ? argc - 1 : 0) + 1 + envc + 2;
+  const long total = 6 + prefixed + (argc > 1 ? argc - 1 : 0) + 1 + envc + 3;
   const long bytes = total * static_cast<long>(sizeof(char*));
   // On the stack when small (a vfork child's stack is small, and memory we
   // mapped there would stay in its parent); mapped otherwise.
@@ -234,6 +234,7 @@ long emulate_exec(long dirfd, const char* path, char* const* argv, char* const* 
   for (long i = 0; i < envc; ++i)
     if (!is_shim_entry(envp[i])) list[n++] = envp[i];
   if (g_shim_entry[0] != '\0') list[n++] = g_shim_entry;
+  if (g_core_entry[0] != '\0') list[n++] = g_core_entry;
   list[n] = nullptr;
   const long rc = raw_syscall(SYS_execveat, runnable, reinterpret_cast<long>(""), reinterpret_cast<long>(list),
                               reinterpret_cast<long>(env), AT_EMPTY_PATH, static_cast<long>(kShimCallMark));

@@ -237,19 +237,26 @@ void install_filter(const Compiled& policy, int sock) {
 }
 
 // The program's environment: ours without the variables of the set-up,
-// and the shim's path, which the shim takes out again (sandbox.h).
-std::vector<char*> program_environment(std::string* shim_entry, const char* shim) {
+// and the shim's path and core-dump switch, which the shim takes out again
+// (sandbox.h).
+std::vector<char*> program_environment(std::string* shim_entry, const char* shim, bool core_dumps) {
+  static char core_entry[sizeof(sbx::kEnvCoreDumps) + 2];
   std::vector<char*> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
     const std::string name = entry.substr(0, entry.find('='));
-    if (name == sbx::kEnvPolicyFd || name == sbx::kEnvDescriptor || name == sbx::kEnvHelperPid || name == sbx::kEnvShim)
+    if (name == sbx::kEnvPolicyFd || name == sbx::kEnvDescriptor || name == sbx::kEnvHelperPid ||
+        name == sbx::kEnvShim || name == sbx::kEnvCoreDumps)
       continue;
     env.push_back(*e);
   }
   if (shim[0] != '\0') {
     *shim_entry = std::string(sbx::kEnvShim) + "=" + shim;
     env.push_back(shim_entry->data());
+    if (core_dumps) {
+      std::snprintf(core_entry, sizeof(core_entry), "%s=1", sbx::kEnvCoreDumps);
+      env.push_back(core_entry);
+    }
   }
   env.push_back(nullptr);
   return env;
@@ -337,8 +344,16 @@ int main(int argc, char** argv) {
   const int start_dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (start_dir < 0) die_errno("opening the working directory");
 
+  // The core-dir, where the trusted process makes cores (sbx run --core-dir).
+  int core_dir = -1;
+  if (!policy.core.dir.empty()) {
+    core_dir = open(policy.core.dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (core_dir < 0) die(policy.core.dir.c_str(), std::strerror(errno));
+  }
+
   std::string why;
-  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, &why)) die("Landlock (files)", why.c_str());
+  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, core_dir, &why)) die("Landlock (files)", why.c_str());
+  if (core_dir >= 0) close(core_dir);
   int sock = -1;
   pid_t trusted_pid = -1;
   if (policy.uses_broker) trusted_pid = start_trusted_process(trusted_fd, policy_fd, &sock);
@@ -367,7 +382,7 @@ int main(int argc, char** argv) {
   for (int i = 5; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
   std::string shim_entry;
-  std::vector<char*> env = program_environment(&shim_entry, shim);
+  std::vector<char*> env = program_environment(&shim_entry, shim, !policy.core.dir.empty());
 
   sigset_t waited;
   const sigset_t before = catch_passed_signals(&waited);

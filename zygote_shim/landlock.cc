@@ -88,7 +88,8 @@ bool for_each_root(const std::vector<policy::PathRule>& rules, bool nearest,
 }  // namespace
 
 
-bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, std::string* why) {
+bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, int core_dir,
+                    std::string* why) {
   const int abi = sbx::landlock_abi();
   if (abi < 2) return true;  // see landlock.h: the trusted process's checks stand alone
   // Everything but executing (the exec domain's) is handled here.
@@ -112,6 +113,9 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
   bool ok = proc >= 0 && add_rule(ruleset, proc, kRead, handled);
   if (proc >= 0) close(proc);
   for (int fd : extra_read) ok = ok && add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_READ_FILE, handled);
+  if (core_dir >= 0)
+    ok = ok && add_rule(ruleset, core_dir,
+                        LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE, handled);
   if (!ok) return (*why = std::string("landlock_add_rule for start-up: ") + std::strerror(errno)), close(ruleset), false;
   return enforce(ruleset, why);
 }

@@ -3,7 +3,8 @@
 //   files  (applied before the trusted process is started, so it holds the
 //          trusted process and, below it, the program): files can be opened
 //          only as the policy's path rules say, plus what start-up needs
-//          (/proc for reading, the loader and the trusted binary). A rule
+//          (/proc for reading, the loader and the trusted binary, and
+//          making files in the core-dir if there is one). A rule
 //          for a path that does not exist yet gives its rights on the
 //          nearest directory that does, where it would be made. Defense
 //          in depth: a bug in the trusted process's own path checks still
@@ -33,7 +34,10 @@ namespace sbx::zygote {
 
 // The files domain. `extra_read` are descriptors of files start-up must be
 // able to read (and so to execute): the loader, the trusted binary.
-bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, std::string* why);
+// `core_dir`, if not -1, is the directory the trusted process makes cores
+// in (new files, written).
+bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, int core_dir,
+                    std::string* why);
 
 // The exec domain: only the file of descriptor `runnable`, and what is
 // beneath the root of a rule with read permission that exists now, can be

@@ -2,7 +2,23 @@
 // `syscall` instruction itself, with the kernel's -errno convention.
 #pragma once
 
+#include <signal.h>
+
+#include <cstdint>
+
+// The shim's handlers return through rt_sigreturn (shim.cc).
+extern "C" void sbx_shim_restore_rt();
+
 namespace sbx::shim {
+
+// rt_sigaction's struct as the kernel takes it.
+struct KernelSigaction {
+  void (*handler)(int, siginfo_t*, void*);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+constexpr unsigned long kSaRestorer = 0x04000000;
 
 inline long raw_syscall(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
   long ret;
@@ -24,7 +40,15 @@ long emulate_exec(long dirfd, const char* path, char* const* argv, char* const* 
 // (shim.cc), for the --preload of every program it executes and for that
 // program's environment; "" if none was given.
 extern char g_shim_entry[4096 + 16];
-// Whether an environment entry is SBX_SHIM's.
+// Whether an environment entry is one of ours: SBX_SHIM's or SBX_CORE_DUMPS's.
 bool is_shim_entry(const char* entry);
+// "SBX_CORE_DUMPS=1" when the policy names a core-dir (taken out of the
+// environment at start like SBX_SHIM, and passed on to the programs the
+// shim executes); "" otherwise.
+extern char g_core_entry[32];
+
+// Catches the signals that dump core, for the trusted process to write
+// the core (crash.cc); called at start when g_core_entry is set.
+void catch_core_signals();
 
 }  // namespace sbx::shim

@@ -1,7 +1,8 @@
 // libsbx-shim.so: the in-process layer, preloaded into the program by the
 // loader (--preload, from the first stage, and from the shim itself for the
 // programs it executes). It installs a SIGSYS handler for calls the policy
-// traps, and exports chdir (below); nothing else (the place where syscall
+// traps, and exports chdir (below); with --core-dir it also catches the
+// signals that dump core (crash.cc). Nothing else (the place where syscall
 // rewriting will go). The
 // sandbox was complete before the loader ran (first_stage.cc); nothing here
 // is a boundary: the program may overwrite all of it, and the kernel's
@@ -26,13 +27,17 @@
 namespace sbx::shim {
 
 char g_shim_entry[4096 + 16];
+char g_core_entry[32];
 
-bool is_shim_entry(const char* entry) {
-  const char* name = kEnvShim;
+namespace {
+bool is_entry_of(const char* name, const char* entry) {
   int i = 0;
   while (name[i] != '\0' && entry[i] == name[i]) ++i;
   return name[i] == '\0' && entry[i] == '=';
 }
+}  // namespace
+
+bool is_shim_entry(const char* entry) { return is_entry_of(kEnvShim, entry) || is_entry_of(kEnvCoreDumps, entry); }
 
 }  // namespace sbx::shim
 
@@ -117,29 +122,27 @@ extern "C" __attribute__((visibility("default"))) int chdir(const char* path) {
   return -1;
 }
 
-// rt_sigaction as the kernel takes it: the handler returns through
-// rt_sigreturn, which we name ourselves (libc's restorer is not ours to call).
-struct KernelSigaction {
-  void (*handler)(int, siginfo_t*, void*);
-  unsigned long flags;
-  void (*restorer)();
-  uint64_t mask;
-};
-constexpr unsigned long kSaRestorer = 0x04000000;
-extern "C" void sbx_shim_restore_rt();
-__asm__(".text\n.type sbx_shim_restore_rt,@function\nsbx_shim_restore_rt:\n  mov $15, %rax\n  syscall\n  hlt\n");
+// The restorer of our handlers (raw_syscall.h): rt_sigreturn, which we
+// name ourselves (libc's restorer is not ours to call).
+__asm__(".text\n.globl sbx_shim_restore_rt\n.hidden sbx_shim_restore_rt\n.type sbx_shim_restore_rt,@function\nsbx_shim_restore_rt:\n  mov $15, %rax\n  syscall\n  hlt\n");
 
-// Takes the shim's path out of the environment (the first stage put it
-// there for us, sandbox.h): kept for the programs we execute, and gone
-// from the program's environment before its own code runs.
-void take_shim_path(char** envp) {
+// Takes the shim's path and the core-dump switch out of the environment
+// (the first stage put them there for us, sandbox.h): kept for the
+// programs we execute, and gone from the program's environment before its
+// own code runs.
+void keep_entry(const char* entry, char* to, int size) {
+  int n = 0;
+  for (const char* c = entry; *c != '\0' && n < size - 1; ++c) to[n++] = *c;
+  to[n] = '\0';
+}
+void take_shim_entries(char** envp) {
   if (envp == nullptr) return;
   for (char** e = envp; *e != nullptr; ++e) {
     if (!sbx::shim::is_shim_entry(*e)) continue;
-    int n = 0;
-    for (const char* c = *e; *c != '\0' && n < static_cast<int>(sizeof(sbx::shim::g_shim_entry)) - 1; ++c)
-      sbx::shim::g_shim_entry[n++] = *c;
-    sbx::shim::g_shim_entry[n] = '\0';
+    if ((*e)[4] == 'S')  // SBX_SHIM=
+      keep_entry(*e, sbx::shim::g_shim_entry, sizeof(sbx::shim::g_shim_entry));
+    else
+      keep_entry(*e, sbx::shim::g_core_entry, sizeof(sbx::shim::g_core_entry));
     char** to = e;
     do *to = *(to + 1);
     while (*to++ != nullptr);
@@ -149,14 +152,15 @@ void take_shim_path(char** envp) {
 
 // glibc calls a library's constructors with (argc, argv, envp).
 __attribute__((constructor)) void sbx_shim_start(int, char**, char** envp) {
-  take_shim_path(envp);
-  KernelSigaction sa{on_sigsys, SA_SIGINFO | kSaRestorer | SA_NODEFER, sbx_shim_restore_rt, 0};
+  take_shim_entries(envp);
+  sbx::shim::KernelSigaction sa{on_sigsys, SA_SIGINFO | sbx::shim::kSaRestorer | SA_NODEFER, sbx_shim_restore_rt, 0};
   // The mark lets this one through: the program's own rt_sigaction setting
   // SIGSYS does nothing (and answers 0), so that no library resets the
   // handler the sandbox's exec and chdir depend on (a child about to exec
   // resets every handler).
   raw_syscall(SYS_rt_sigaction, SIGSYS, reinterpret_cast<long>(&sa), 0, sizeof(sa.mask),
               static_cast<long>(sbx::kShimCallMark));
+  if (sbx::shim::g_core_entry[0] != '\0') sbx::shim::catch_core_signals();
 }
 
 }  // namespace
