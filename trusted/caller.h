@@ -28,6 +28,12 @@ pid_t host_thread(const seccomp_notif& r);
 std::string caller_proc(const seccomp_notif& r, const char* entry);
 pid_t caller_process(const seccomp_notif& r);
 
+// The text of a small /proc file (its first 4 KiB), or "".
+std::string read_text(const std::string& path);
+// The last number of a status line such as "NSpid:\t812\t4" (the innermost
+// namespace's id), or -1.
+long last_number(const std::string& text, const char* key);
+
 // The calling process's working directory (its own, in the kernel): a new
 // O_PATH descriptor of it (ours, to close), or -1 with errno set; and its
 // path now, which relative paths start from and getcwd answers, false with

@@ -16,7 +16,8 @@
 //   4. act, and reply: a new descriptor is installed in the sandboxed
 //      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
 // A call is never answered by letting it continue: the sandboxed process's
-// memory could change after the check.
+// memory could change after the check. (One exception, the shim's request
+// for a core, whose arguments are registers: crash.cc.)
 //
 // This file dispatches each call to its handler (handlers.h: open.cc,
 // metadata.cc, names.cc, cwd.cc; what they share in reading and checking
@@ -31,6 +32,7 @@
 #include <cerrno>
 
 #include "caller.h"
+#include "crash.h"
 #include "handlers.h"
 #include "paths.h"
 #include "shm.h"
@@ -47,6 +49,7 @@ Answer handle(const seccomp_notif& r) {
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1] & kValidOpenFlags, a[2]);
     case SYS_chdir: return do_chdir(r, a[0]);
+    case SYS_tgkill: return do_crash(r);  // the shim's request for a core (crash.h)
     case SYS_getcwd: return do_getcwd(r, a[0], a[1]);
     case SYS_creat: return do_open(r, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2] & kValidOpenFlags, a[3]);
@@ -118,6 +121,11 @@ void reply(const seccomp_notif& n, const Answer& a) {
   }
   seccomp_notif_resp resp{};
   resp.id = n.id;
+  if (a.let_continue) {
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    return;
+  }
   resp.error = -error;
   resp.val = a.value;
   ioctl(g_listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);

@@ -14,6 +14,9 @@ struct Answer {
   int64_t value = 0;
   int fd = -1;
   unsigned fd_flags = 0;
+  // Let the call go on as the program made it (crash.cc's request only:
+  // never a call whose meaning is in the program's memory).
+  bool let_continue = false;
 };
 
 // Decides and carries out one brokered call (nothing is written to the

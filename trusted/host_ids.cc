@@ -46,27 +46,6 @@ struct Known {
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 std::unordered_map<pid_t, Known> g_known;  // by id in the sandbox
 
-// The text of a small /proc file, or "".
-std::string read_text(const std::string& path) {
-  char buf[4096];
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  const ssize_t n = read(fd, buf, sizeof(buf));
-  close(fd);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-// The last number of a status line such as "NSpid:\t812\t4" (the innermost
-// namespace's id), or -1.
-long last_number(const std::string& text, const char* key) {
-  const size_t at = text.find(std::string("\n") + key);
-  if (at == std::string::npos) return -1;
-  const size_t end = text.find('\n', at + 1);
-  const std::string line = text.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
-  const size_t last = line.find_last_of(" \t");
-  return last == std::string::npos ? -1 : std::strtol(line.c_str() + last + 1, nullptr, 10);
-}
-
 // Whether host thread `host` is the thread our namespace calls `id`.
 bool is_thread(pid_t host, pid_t id) {
   return last_number(read_text("/proc/" + std::to_string(host) + "/status"), "NSpid:") == id;
@@ -138,6 +117,27 @@ void sweep() {
 }
 
 }  // namespace
+
+// The text of a small /proc file, or "".
+std::string read_text(const std::string& path) {
+  char buf[4096];
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  const ssize_t n = read(fd, buf, sizeof(buf));
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The last number of a status line such as "NSpid:\t812\t4" (the innermost
+// namespace's id), or -1.
+long last_number(const std::string& text, const char* key) {
+  const size_t at = text.find(std::string("\n") + key);
+  if (at == std::string::npos) return -1;
+  const size_t end = text.find('\n', at + 1);
+  const std::string line = text.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+  const size_t last = line.find_last_of(" \t");
+  return last == std::string::npos ? -1 : std::strtol(line.c_str() + last + 1, nullptr, 10);
+}
 
 pid_t host_thread(const seccomp_notif& r) {
   const pid_t id = static_cast<pid_t>(r.pid);

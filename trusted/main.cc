@@ -12,7 +12,8 @@
 //                            ours: we keep the directory itself, caller.cc)
 // and its parent is the first stage, which becomes the program. Start-up:
 //   1. not dumpable (the program, same uid, may not trace or read it);
-//   2. read the path rules from the sealed policy;
+//   2. read the path rules from the sealed policy; open the core-dir, if
+//      the policy names one (crash.h);
 //   3. its own seccomp filter (builtin:trusted-process), before reading a
 //      byte the program could control;
 //   4. take the listener: the first stage says which descriptor number it
@@ -36,6 +37,7 @@
 #include <string>
 
 #include "caller.h"
+#include "crash.h"
 #include "message.h"
 #include "placeholders.h"
 #include "shm.h"
@@ -132,6 +134,13 @@ int main(int argc, char**) {
   if (!compiled) quit("policy", why.c_str());
   close(sbx::kTrustedPolicyFd);
   g_rules = &compiled->paths;
+  // The core-dir (sbx run --core-dir), opened now, before anything of the
+  // program exists: cores are made in this directory only (crash.cc).
+  if (!compiled->core.dir.empty()) {
+    const int core_dir = open(compiled->core.dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (core_dir < 0) quit(("opening the core-dir " + compiled->core.dir).c_str(), std::strerror(errno));
+    set_core_dumps(core_dir, compiled->core.dir, compiled->core.limit.value_or(0));
+  }
   // We end with the sandbox, seen through a pidfd of our parent (the first
   // stage, PID 1 of the sandbox: when it ends, the kernel ends every
   // process of the namespace).
