@@ -159,6 +159,17 @@ int doctor_command() {
   else
     d.line(Verdict::kError, "Yama ptrace scope", yama + ": the trusted process cannot read the program's arguments",
            "set kernel.yama.ptrace_scope to 1 (sysctl)");
+  // Crash dumps: the trusted process stops the crashed process's other
+  // threads with ptrace for their registers, and reads its memory.
+  if (yama.empty() || yama == "0")
+    d.line(Verdict::kOk, "crash dumps (--core-dir)", "available: cores of every process of the sandbox, written by the trusted process");
+  else if (yama == "1")
+    d.line(Verdict::kWarning, "crash dumps (--core-dir)",
+           "for the sandbox's first process only: under Yama ptrace scope 1 the trusted process may not stop its children",
+           "set kernel.yama.ptrace_scope to 0 (sysctl) for cores of every process");
+  else
+    d.line(Verdict::kWarning, "crash dumps (--core-dir)", "not available: Yama ptrace scope " + yama + " forbids the trusted process to stop the crashed process",
+           "set kernel.yama.ptrace_scope to 0 or 1 (sysctl)");
   const std::string userns = read_trimmed("/proc/sys/user/max_user_namespaces");
   d.line(Verdict::kOk, "user namespaces",
          userns.empty() || userns == "0" ? "off (sbx does not need them; Chromium then uses sbx-helper)"

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "core_options.h"
 #include "landlock_abi.h"
 #include "path_options.h"
 #include "pieces.h"
@@ -96,6 +97,7 @@ bool allows_start(const Compiled& compiled) {
 int run_command(const std::vector<std::string>& args) {
   std::string policy_source = "builtin:default";
   std::vector<std::pair<unsigned, std::string>> extra_paths;
+  std::string core_dir, core_limit;
   bool verbose = false;
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -104,11 +106,14 @@ int run_command(const std::vector<std::string>& args) {
       ++i;
       break;
     }
-    if ((a == "--policy" || a == "--allow-read" || a == "--allow-write") && i + 1 >= args.size())
+    if ((a == "--policy" || a == "--allow-read" || a == "--allow-write" || a == "--core-dir" || a == "--core-limit") &&
+        i + 1 >= args.size())
       return usage_error(a + " needs a value");
     if (a == "--policy") policy_source = source_of(args[++i]);
     else if (a == "--allow-read") extra_paths.push_back({kPathRead, args[++i]});
     else if (a == "--allow-write") extra_paths.push_back({kPathRead | kPathWrite | kPathCreate, args[++i]});
+    else if (a == "--core-dir") core_dir = args[++i];
+    else if (a == "--core-limit") core_limit = args[++i];
     else if (a == "--verbose") verbose = true;
     else if (!a.empty() && a[0] == '-') return usage_error("unknown option '" + a + "' for run");
     else break;
@@ -198,6 +203,20 @@ int run_command(const std::vector<std::string>& args) {
   for (const auto& rule : compiled->paths) {
     std::string why;
     if (!sbx::cli::rule_stands_on_root_links(rule, &why)) return refuse(why + "; nothing was run");
+  }
+  // Crash dumps: the options over the policy's directives.
+  {
+    if (core_dir.empty() && !core_limit.empty() && compiled->core.dir.empty())
+      return refuse("--core-limit needs --core-dir (or a policy with core-dir); nothing was run");
+    std::string why;
+    if (!settle_core_dumps(core_dir, core_limit, &compiled->core, &why)) return refuse(why + "; nothing was run");
+    if (!compiled->core.dir.empty() && !compiled->uses_broker)
+      return refuse("crash dumps are written by the trusted process, and the policy " + policy_source +
+                    " brokers no call, so it has none; nothing was run");
+    if (verbose && !compiled->core.dir.empty())
+      std::cerr << "sbx: cores go to " << compiled->core.dir << " (limit "
+                << (*compiled->core.limit == 0 ? std::string("none") : std::to_string(*compiled->core.limit) + " bytes")
+                << ")\n";
   }
   if (!allows_start(*compiled))
     return refuse("the policy " + policy_source + " refuses execveat, with which the program is started (add "

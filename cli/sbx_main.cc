@@ -1,6 +1,7 @@
 // sbx: the unprivileged front end.
 //
-//   sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--verbose] [--] PROGRAM [ARGS...]
+//   sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--core-dir DIR]
+//           [--core-limit SIZE] [--verbose] [--] PROGRAM [ARGS...]
 //   sbx doctor                            what this machine and installation offer, and what to fix
 //   sbx policy check FILE...              parse and compile; report every error with its line
 //   sbx policy compile FILE -o OUT        write the compiled policy (docs/policy.md, "Compiled format")
@@ -21,7 +22,8 @@
 namespace sbx::cli {
 
 const char kUsage[] =
-    "usage: sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--verbose] [--] PROGRAM [ARGS...]\n"
+    "usage: sbx run [--policy NAME|FILE] [--allow-read PATH]... [--allow-write PATH]... [--core-dir DIR]\n"
+    "               [--core-limit SIZE] [--verbose] [--] PROGRAM [ARGS...]\n"
     "       sbx doctor\n"
     "       sbx policy check FILE...\n"
     "       sbx policy compile FILE -o OUT\n"
