@@ -28,12 +28,12 @@ namespace {
 std::optional<std::pair<Policy, Compiled>> load(const std::string& arg, bool binary_tree = true) {
   const std::string source = source_of(arg);
   ParseResult parsed = parse_file(source);
-  for (const auto& e : parsed.errors) std::cerr << format(e) << "\n";
+  for (const auto& error : parsed.errors) std::cerr << format(error) << "\n";
   if (!parsed.policy) return std::nullopt;
   CompileResult compiled = compile(*parsed.policy, {binary_tree});
-  for (auto e : compiled.errors) {
-    if (e.where.file.empty()) e.where.file = source;
-    std::cerr << format(e) << "\n";
+  for (auto error : compiled.errors) {
+    if (error.where.file.empty()) error.where.file = source;
+    std::cerr << format(error) << "\n";
   }
   if (!compiled.compiled) return std::nullopt;
   return std::make_pair(std::move(*parsed.policy), std::move(*compiled.compiled));
@@ -42,8 +42,8 @@ std::optional<std::pair<Policy, Compiled>> load(const std::string& arg, bool bin
 int check(const std::vector<std::string>& files) {
   if (files.empty()) return usage_error("policy check needs a FILE");
   int status = kExitOk;
-  for (const auto& f : files) {
-    const auto loaded = load(f);
+  for (const auto& file : files) {
+    const auto loaded = load(file);
     if (!loaded) {
       status = kExitPolicyError;
       continue;
@@ -51,10 +51,10 @@ int check(const std::vector<std::string>& files) {
     // Where the file's lines take precedence over included ones (docs/policy.md,
     // "Includes"), one line per call. The built-ins' own (default's over
     // stdio's) are part of what they are, and not the user's to read here.
-    for (const auto& o : loaded->first.overrides)
-      if (o.line.file.rfind("builtin:", 0) != 0 || source_of(f).rfind("builtin:", 0) == 0)
-        std::cout << format(o) << "\n";
-    std::cout << source_of(f) << ": ok: " << loaded->first.rules.size() << " system call rules, "
+    for (const auto& said : loaded->first.overrides)
+      if (said.line.file.rfind("builtin:", 0) != 0 || source_of(file).rfind("builtin:", 0) == 0)
+        std::cout << format(said) << "\n";
+    std::cout << source_of(file) << ": ok: " << loaded->first.rules.size() << " system call rules, "
               << loaded->second.kernel_rules.size() << " kernel rules, " << loaded->second.paths.size()
               << " path rules, default " << to_string(loaded->first.default_action) << ", "
               << loaded->second.bpf.size() << " BPF instructions\n";
@@ -67,10 +67,10 @@ int compile_to(const std::string& file, const std::string& out) {
   if (!loaded) return kExitPolicyError;
   const std::string bytes = serialize(loaded->second);
   const std::string tmp = out + ".tmp";
-  std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-  o.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  o.close();
-  if (!o || std::rename(tmp.c_str(), out.c_str()) != 0) {
+  std::ofstream tmp_file(tmp, std::ios::binary | std::ios::trunc);
+  tmp_file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  tmp_file.close();
+  if (!tmp_file || std::rename(tmp.c_str(), out.c_str()) != 0) {
     std::cerr << "sbx: cannot write " << out << ": " << std::strerror(errno) << "\n";
     std::remove(tmp.c_str());
     return kExitPolicyError;
@@ -97,28 +97,29 @@ int explain(const std::string& file) {
   std::cout << "rules as written, in the order they are tried (the first clause that holds decides; a file's own "
                "before those it includes):\n";
   const auto& overridden_lines = compiled.overridden;  // (clang 14 captures no structured binding)
-  const auto overridden = [&overridden_lines](const Location& w) {
-    for (const auto& o : overridden_lines)
-      if (o.file == w.file && o.line == w.line) return true;
+  const auto overridden = [&overridden_lines](const Location& where) {
+    for (const auto& line : overridden_lines)
+      if (line.file == where.file && line.line == where.line) return true;
     return false;
   };
   for (const auto& rule : policy.rules)
-    for (const auto& c : rule.clauses)
-      std::cout << "  " << rule.name << " (" << rule.nr << "): " << to_string(c.action)
-                << (c.condition == Dnf{{}} ? "" : " if " + to_string(c.condition)) << "    [" << c.where.file << ":"
-                << c.where.line << (overridden(c.where) ? ", overridden" : "") << "]\n";
+    for (const auto& clause : rule.clauses)
+      std::cout << "  " << rule.name << " (" << rule.nr << "): " << to_string(clause.action)
+                << (clause.condition == Dnf{{}} ? "" : " if " + to_string(clause.condition)) << "    ["
+                << clause.where.file << ":" << clause.where.line << (overridden(clause.where) ? ", overridden" : "")
+                << "]\n";
   std::cout << "\nrules as the kernel applies them (exclusive; calls matching none get the default):\n";
-  for (const auto& r : compiled.kernel_rules)
-    std::cout << "  " << r.syscall << " (" << r.nr << "): " << to_string(r.action)
-              << (r.atoms.empty() ? "" : " if " + to_string(Dnf{r.atoms})) << "\n";
+  for (const auto& kernel_rule : compiled.kernel_rules)
+    std::cout << "  " << kernel_rule.syscall << " (" << kernel_rule.nr << "): " << to_string(kernel_rule.action)
+              << (kernel_rule.atoms.empty() ? "" : " if " + to_string(Dnf{kernel_rule.atoms})) << "\n";
   if (!compiled.paths.empty()) {
     std::cout << "\npath rules for the trusted process:\n";
-    for (const auto& p : compiled.paths) {
+    for (const auto& path_rule : compiled.paths) {
       std::string perms;
-      if (p.permissions & kPathRead) perms += "read ";
-      if (p.permissions & kPathWrite) perms += "write ";
-      if (p.permissions & kPathCreate) perms += "create ";
-      std::cout << "  " << perms << p.pattern << "\n";
+      if (path_rule.permissions & kPathRead) perms += "read ";
+      if (path_rule.permissions & kPathWrite) perms += "write ";
+      if (path_rule.permissions & kPathCreate) perms += "create ";
+      std::cout << "  " << perms << path_rule.pattern << "\n";
     }
   }
   std::cout << "\nBPF program (" << compiled.bpf.size() << " instructions):\n";
@@ -136,10 +137,10 @@ int test_call(const std::string& file, const std::string& syscall, const std::ve
   data.nr = nr;
   for (size_t i = 0; i < arg_texts.size(); ++i) {
     // An argument: numbers and named constants joined by '|' (O_WRONLY|O_CREAT).
-    const ParseResult p = parse("default kill\nread: allow if arg0 == " + arg_texts[i] + "\n", "argument");
-    if (!p.policy) return usage_error("argument " + std::to_string(i) + ": '" + arg_texts[i] +
+    const ParseResult argument = parse("default kill\nread: allow if arg0 == " + arg_texts[i] + "\n", "argument");
+    if (!argument.policy) return usage_error("argument " + std::to_string(i) + ": '" + arg_texts[i] +
                                       "' is not a number or a named constant");
-    data.args[i] = p.policy->rules[0].clauses[0].condition[0][0].value;
+    data.args[i] = argument.policy->rules[0].clauses[0].condition[0][0].value;
   }
   std::string why;
   const auto ret = run_bpf(loaded->second.bpf, data, &why);

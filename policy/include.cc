@@ -19,7 +19,7 @@
 namespace sbx::policy {
 
 CallLines& lines_for(FileLines& lines, const std::string& name, int nr) {
-  auto it = std::find_if(lines.calls.begin(), lines.calls.end(), [&](const CallLines& c) { return c.nr == nr; });
+  auto it = std::find_if(lines.calls.begin(), lines.calls.end(), [&](const CallLines& call) { return call.nr == nr; });
   if (it != lines.calls.end()) return *it;
   lines.calls.push_back(CallLines{name, nr, {}, {}});
   return lines.calls.back();
@@ -58,11 +58,12 @@ Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Ov
                          [&](const Clause& theirs) { return !(mine.action == theirs.action); });
     });
     if (!differ) continue;
-    Override o{call.name, call.own.front().where, call.own.size(), {}, false};
-    for (const auto& c : call.included) o.overridden.push_back(c.where);
+    Override said{call.name, call.own.front().where, call.own.size(), {}, false};
+    for (const auto& clause : call.included) said.overridden.push_back(clause.where);
     // An unconditional line of its own leaves the included lines no call.
-    o.replaces = std::any_of(call.own.begin(), call.own.end(), [](const Clause& c) { return c.condition == Dnf{{}}; });
-    overrides->push_back(std::move(o));
+    said.replaces = std::any_of(call.own.begin(), call.own.end(),
+                                [](const Clause& clause) { return clause.condition == Dnf{{}}; });
+    overrides->push_back(std::move(said));
   }
 
   // The file's default overrides the included ones. Without one of its own,
@@ -87,42 +88,22 @@ Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Ov
   out.core_limit = choose(lines.core_limit, "core-limit", file, errors);
   // This file's, in the order of its lines.
   std::stable_sort(overrides->begin() + static_cast<long>(first_override), overrides->end(),
-                   [](const Override& a, const Override& b) { return a.line.line < b.line.line; });
+                   [](const Override& left, const Override& right) { return left.line.line < right.line.line; });
   return out;
 }
 
-bool includes(const Policy& policy, int a, int b) {
-  const int n = static_cast<int>(policy.includer.size());
-  if (b < 0 || b >= n) return false;
+bool includes(const Policy& policy, int includer, int included) {
+  const int files = static_cast<int>(policy.includer.size());
+  if (included < 0 || included >= files) return false;
   // The parser numbers a file after its includer; the count bounds a loop
   // through a hand-made includer all the same.
-  int f = b;
-  for (int steps = 0; steps < n; ++steps) {
-    f = policy.includer[f];
-    if (f < 0 || f >= n) return false;
-    if (f == a) return true;
+  int file = included;
+  for (int steps = 0; steps < files; ++steps) {
+    file = policy.includer[file];
+    if (file < 0 || file >= files) return false;
+    if (file == includer) return true;
   }
   return false;
-}
-
-std::string format(const Override& o) {
-  // The overridden lines, file by file in the order they are tried:
-  // "builtin:default (lines 84, 85) and builtin:stdio (line 68)".
-  std::string from;
-  for (size_t i = 0; i < o.overridden.size();) {
-    const std::string& file = o.overridden[i].file;
-    std::string numbers;
-    size_t count = 0;
-    for (; i < o.overridden.size() && o.overridden[i].file == file; ++i, ++count)
-      numbers += (count ? ", " : "") + std::to_string(o.overridden[i].line);
-    from += (from.empty() ? "" : " and ") + file + (count == 1 ? " (line " : " (lines ") + numbers + ")";
-  }
-  const std::string text = o.line.file + ":" + std::to_string(o.line.line) + ": " + o.name + ": ";
-  const std::string theirs = o.overridden.size() == 1 ? "the one from " : "the ones from ";
-  if (o.name == "default") return text + "this file's default overrides " + theirs + from;
-  const std::string mine = o.lines == 1 ? "this file's rule " : "this file's rules ";
-  if (o.replaces) return text + mine + (o.lines == 1 ? "overrides " : "override ") + theirs + from;
-  return text + mine + (o.lines == 1 ? "is" : "are") + " tried before " + theirs + from;
 }
 
 }  // namespace sbx::policy

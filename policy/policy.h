@@ -53,8 +53,8 @@ bool holds(const Atom& atom, const uint64_t args[6]);
 using Conjunction = std::vector<Atom>;
 using Dnf = std::vector<Conjunction>;
 bool holds(const Dnf& condition, const uint64_t args[6]);
-// a && b, in disjunctive normal form (every pair of conjunctions joined).
-Dnf conjoin(const Dnf& a, const Dnf& b);
+// left && right, in disjunctive normal form (every pair of conjunctions joined).
+Dnf conjoin(const Dnf& left, const Dnf& right);
 std::string to_string(const Dnf& condition);
 
 struct Clause {
@@ -79,9 +79,9 @@ struct PathRule {
   std::string pattern;  // absolute; a final "/**" means the directory and everything below
   Location where;
 };
-// Whether p is a pattern a rule may have: absolute, normalised, no control
+// Whether pattern is one a rule may have: absolute, normalised, no control
 // characters, '**' only as the whole last component.
-bool valid_pattern(const std::string& p, std::string* why);
+bool valid_pattern(const std::string& pattern, std::string* why);
 // Whether rules grant every permission in `wanted` on the absolute, normalised path.
 bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted);
 // Whether path is a directory on the way to something a rule grants ("/",
@@ -115,7 +115,7 @@ struct Override {
   bool replaces = true;  // an unconditional line: the included lines never apply
 };
 // "u.policy:2: clone: this file's rule overrides the ones from builtin:default (lines 84, 85) and builtin:stdio (line 68)"
-std::string format(const Override& o);
+std::string format(const Override& said);
 
 // Crash dumps of the sandboxed program (docs/policy.md, "Crash dumps"): the
 // directory the trusted process writes a core file to, and the most bytes
@@ -143,8 +143,8 @@ struct Policy {
   std::vector<Override> overrides;
   CoreDumps core;
 };
-// Whether file a included file b, directly or through others.
-bool includes(const Policy& policy, int a, int b);
+// Whether file includer included file included, directly or through others.
+bool includes(const Policy& policy, int includer, int included);
 
 // How the parser puts a file's lines and those of the files it includes
 // together (include.cc): for each system call, the file's own lines first,

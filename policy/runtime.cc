@@ -14,26 +14,27 @@
 #include <string_view>
 
 #include "policy.h"
+#include "words.h"
 
 namespace sbx::policy {
 
 // --- path rules ------------------------------------------------------------------
 
-bool valid_pattern(const std::string& p, std::string* why) {
-  if (p.empty() || p[0] != '/') return (*why = "a path must be absolute"), false;
-  if (p.size() > 1 && p.back() == '/') return (*why = "a path must not end with '/'"), false;
+bool valid_pattern(const std::string& pattern, std::string* why) {
+  if (pattern.empty() || pattern[0] != '/') return (*why = "a path must be absolute"), false;
+  if (pattern.size() > 1 && pattern.back() == '/') return (*why = "a path must not end with '/'"), false;
   // One rule is one line of the compiled format: a newline in a name would
   // start a rule of its own.
-  for (const unsigned char ch : p)
+  for (const unsigned char ch : pattern)
     if (ch < 0x20 || ch == 0x7f) return (*why = "a path must not contain control characters (a newline, a tab...)"), false;
   size_t start = 1;
-  while (start <= p.size()) {
-    size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    const std::string part = p.substr(start, end - start);
-    if (p.size() > 1 && part.empty()) return (*why = "empty path component ('//')"), false;
+  while (start <= pattern.size()) {
+    size_t end = pattern.find('/', start);
+    if (end == std::string::npos) end = pattern.size();
+    const std::string part = pattern.substr(start, end - start);
+    if (pattern.size() > 1 && part.empty()) return (*why = "empty path component ('//')"), false;
     if (part == "." || part == "..") return (*why = "'.' and '..' are not allowed in paths"), false;
-    if (part.find('*') != std::string::npos && !(part == "**" && end == p.size()))
+    if (part.find('*') != std::string::npos && !(part == "**" && end == pattern.size()))
       return (*why = "'**' is allowed only as the last component (a whole subtree); no other wildcards"), false;
     start = end + 1;
   }
@@ -81,15 +82,16 @@ bool covers(std::string_view pattern, std::string_view path) {
 
 bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, unsigned wanted) {
   unsigned granted = 0;
-  for (const auto& r : rules)
-    if (covers(r.pattern, path)) granted |= r.permissions;
+  for (const auto& rule : rules)
+    if (covers(rule.pattern, path)) granted |= rule.permissions;
   return wanted != 0 && (granted & wanted) == wanted;
 }
 
 bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path) {
-  for (const auto& r : rules) {
-    const std::string& p = r.pattern;
-    if (path == "/" || (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '/'))
+  for (const auto& rule : rules) {
+    const std::string& pattern = rule.pattern;
+    if (path == "/" || (pattern.size() > path.size() && pattern.compare(0, path.size(), path) == 0 &&
+                        pattern[path.size()] == '/'))
       return true;
   }
   return false;
@@ -102,8 +104,8 @@ std::string rule_root(const std::string& pattern) {
 }
 
 bool path_anchors_rule(const std::vector<PathRule>& rules, const std::string& path) {
-  for (const auto& r : rules) {
-    const std::string root = rule_root(r.pattern);
+  for (const auto& rule : rules) {
+    const std::string root = rule_root(rule.pattern);
     if (path == root || path == "/") return true;
     if (root.size() > path.size() && root.compare(0, path.size(), path) == 0 && root[path.size()] == '/') return true;
   }
@@ -143,28 +145,27 @@ std::string normalize_path(const std::string& base, const std::string& path) {
 //   <N * 8 bytes: struct sock_filter, little-endian>
 
 namespace {
-std::string action_word(const Action& a) {
-  switch (a.kind) {
-    case ActionKind::kAllow: return "allow";
-    case ActionKind::kKill: return "kill";
-    case ActionKind::kTrap: return "trap";
-    case ActionKind::kLog: return "log";
-    case ActionKind::kBroker: return "broker";
-    case ActionKind::kErrno: return "errno:" + std::to_string(a.errno_value);
-  }
-  return "?";
+// The action as the compiled format writes it: its word (words.h), and for
+// errno the value, "errno:13".
+std::string format_action(const Action& action) {
+  if (action.kind == ActionKind::kErrno)
+    return std::string(action_word(action.kind)) + ":" + std::to_string(action.errno_value);
+  return action_word(action.kind);
 }
-std::optional<Action> parse_action_word(const std::string& w) {
-  if (w == "allow") return Action{ActionKind::kAllow, 0};
-  if (w == "kill") return Action{ActionKind::kKill, 0};
-  if (w == "trap") return Action{ActionKind::kTrap, 0};
-  if (w == "log") return Action{ActionKind::kLog, 0};
-  if (w.rfind("errno:", 0) == 0) {
-    const int v = std::atoi(w.c_str() + 6);
-    if (v >= 0 && v <= 4095 && w.size() > 6 && w.find_first_not_of("0123456789", 6) == std::string::npos)
-      return Action{ActionKind::kErrno, v};
+// Only a default is written this way, and a default is never broker.
+std::optional<Action> parse_default_action(const std::string& text) {
+  const std::string errno_prefix = std::string(action_word(ActionKind::kErrno)) + ":";
+  if (text.rfind(errno_prefix, 0) == 0) {
+    const std::string digits = text.substr(errno_prefix.size());
+    if (digits.empty() || digits.size() > 4 || digits.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    const int value = std::atoi(digits.c_str());
+    if (value > 4095) return std::nullopt;
+    return Action{ActionKind::kErrno, value};
   }
-  return std::nullopt;
+  const auto kind = action_kind(text);
+  if (!kind || *kind == ActionKind::kErrno || *kind == ActionKind::kBroker) return std::nullopt;
+  return Action{*kind, 0};
 }
 // A decimal number of 1 to 20 digits that fits 64 bits.
 std::optional<uint64_t> decimal(const std::string& text) {
@@ -180,93 +181,93 @@ std::optional<uint64_t> decimal(const std::string& text) {
 }
 }  // namespace
 
-std::string serialize(const Compiled& c) {
+std::string serialize(const Compiled& compiled) {
   std::string why;
-  for (const auto& p : c.paths)
-    if (!valid_pattern(p.pattern, &why)) return "";
-  if (!c.core.dir.empty() && !valid_core_dir(c.core.dir, &why)) return "";
+  for (const auto& rule : compiled.paths)
+    if (!valid_pattern(rule.pattern, &why)) return "";
+  if (!compiled.core.dir.empty() && !valid_core_dir(compiled.core.dir, &why)) return "";
   std::ostringstream out;
   out << "SBXPOLICY 1\n"
-      << "default " << action_word(c.default_action) << "\n"
-      << "broker " << (c.uses_broker ? 1 : 0) << "\n";
-  if (!c.core.dir.empty()) out << "core-dir " << c.core.dir << "\n";
-  if (c.core.limit) out << "core-limit " << *c.core.limit << "\n";
-  for (const auto& p : c.paths) {
+      << "default " << format_action(compiled.default_action) << "\n"
+      << "broker " << (compiled.uses_broker ? 1 : 0) << "\n";
+  if (!compiled.core.dir.empty()) out << "core-dir " << compiled.core.dir << "\n";
+  if (compiled.core.limit) out << "core-limit " << *compiled.core.limit << "\n";
+  for (const auto& rule : compiled.paths) {
     std::string perms;
-    if (p.permissions & kPathRead) perms += 'r';
-    if (p.permissions & kPathWrite) perms += 'w';
-    if (p.permissions & kPathCreate) perms += 'c';
-    out << "path " << perms << " " << p.pattern << "\n";
+    if (rule.permissions & kPathRead) perms += 'r';
+    if (rule.permissions & kPathWrite) perms += 'w';
+    if (rule.permissions & kPathCreate) perms += 'c';
+    out << "path " << perms << " " << rule.pattern << "\n";
   }
-  out << "bpf " << c.bpf.size() << "\n";
+  out << "bpf " << compiled.bpf.size() << "\n";
   std::string text = out.str();
-  text.append(reinterpret_cast<const char*>(c.bpf.data()), c.bpf.size() * 8);
+  text.append(reinterpret_cast<const char*>(compiled.bpf.data()), compiled.bpf.size() * 8);
   return text;
 }
 
 std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) {
-  Compiled c;
+  Compiled compiled;
   size_t pos = 0;
-  auto line = [&](std::string* l) {
+  auto next_line = [&](std::string* out) {
     const size_t nl = bytes.find('\n', pos);
     if (nl == std::string::npos) return false;
-    *l = bytes.substr(pos, nl - pos);
+    *out = bytes.substr(pos, nl - pos);
     pos = nl + 1;
     return true;
   };
-  std::string l;
-  if (!line(&l) || l != "SBXPOLICY 1") return (*why = "not a compiled sbx policy (version 1)"), std::nullopt;
-  if (!line(&l) || l.rfind("default ", 0) != 0) return (*why = "missing default"), std::nullopt;
-  const auto def = parse_action_word(l.substr(8));
+  std::string text;
+  if (!next_line(&text) || text != "SBXPOLICY 1") return (*why = "not a compiled sbx policy (version 1)"), std::nullopt;
+  if (!next_line(&text) || text.rfind("default ", 0) != 0) return (*why = "missing default"), std::nullopt;
+  const auto def = parse_default_action(text.substr(8));
   if (!def) return (*why = "bad default action"), std::nullopt;
-  c.default_action = *def;
-  if (!line(&l) || (l != "broker 0" && l != "broker 1")) return (*why = "missing broker line"), std::nullopt;
-  c.uses_broker = l == "broker 1";
+  compiled.default_action = *def;
+  if (!next_line(&text) || (text != "broker 0" && text != "broker 1")) return (*why = "missing broker line"), std::nullopt;
+  compiled.uses_broker = text == "broker 1";
   // Optional, in this order: core-dir, core-limit.
   const size_t after_broker = pos;
-  if (line(&l) && l.rfind("core-dir ", 0) == 0) {
+  if (next_line(&text) && text.rfind("core-dir ", 0) == 0) {
     std::string bad;
-    if (!valid_core_dir(l.substr(9), &bad)) return (*why = "bad core-dir (" + bad + ")"), std::nullopt;
-    c.core.dir = l.substr(9);
+    if (!valid_core_dir(text.substr(9), &bad)) return (*why = "bad core-dir (" + bad + ")"), std::nullopt;
+    compiled.core.dir = text.substr(9);
   } else {
     pos = after_broker;
   }
   const size_t after_core_dir = pos;
-  if (line(&l) && l.rfind("core-limit ", 0) == 0) {
-    const auto limit = decimal(l.substr(11));
+  if (next_line(&text) && text.rfind("core-limit ", 0) == 0) {
+    const auto limit = decimal(text.substr(11));
     if (!limit) return (*why = "bad core-limit"), std::nullopt;
-    c.core.limit = *limit;
+    compiled.core.limit = *limit;
   } else {
     pos = after_core_dir;
   }
   for (;;) {
-    if (!line(&l)) return (*why = "truncated"), std::nullopt;
-    if (l.rfind("path ", 0) == 0) {
-      const size_t sp = l.find(' ', 5);
+    if (!next_line(&text)) return (*why = "truncated"), std::nullopt;
+    if (text.rfind("path ", 0) == 0) {
+      const size_t sp = text.find(' ', 5);
       if (sp == std::string::npos) return (*why = "bad path line"), std::nullopt;
-      PathRule r;
-      for (const char ch : l.substr(5, sp - 5)) {
-        if (ch == 'r') r.permissions |= kPathRead;
-        else if (ch == 'w') r.permissions |= kPathWrite;
-        else if (ch == 'c') r.permissions |= kPathCreate;
+      PathRule rule;
+      for (const char ch : text.substr(5, sp - 5)) {
+        if (ch == 'r') rule.permissions |= kPathRead;
+        else if (ch == 'w') rule.permissions |= kPathWrite;
+        else if (ch == 'c') rule.permissions |= kPathCreate;
         else return (*why = "bad path permissions"), std::nullopt;
       }
-      r.pattern = l.substr(sp + 1);
+      rule.pattern = text.substr(sp + 1);
       std::string bad;
-      if (!valid_pattern(r.pattern, &bad)) return (*why = "bad path pattern (" + bad + ")"), std::nullopt;
-      c.paths.push_back(r);
+      if (!valid_pattern(rule.pattern, &bad)) return (*why = "bad path pattern (" + bad + ")"), std::nullopt;
+      compiled.paths.push_back(rule);
       continue;
     }
-    if (l.rfind("bpf ", 0) != 0) return (*why = "unexpected line '" + l + "'"), std::nullopt;
-    const std::string n_text = l.substr(4);
-    if (n_text.empty() || n_text.size() > 4 || n_text.find_first_not_of("0123456789") != std::string::npos)
+    if (text.rfind("bpf ", 0) != 0) return (*why = "unexpected line '" + text + "'"), std::nullopt;
+    const std::string count_text = text.substr(4);
+    if (count_text.empty() || count_text.size() > 4 || count_text.find_first_not_of("0123456789") != std::string::npos)
       return (*why = "bad instruction count"), std::nullopt;
-    const size_t n = std::stoul(n_text);
-    if (n == 0 || n > BPF_MAXINSNS) return (*why = "instruction count out of range"), std::nullopt;
-    if (bytes.size() - pos != n * 8) return (*why = "program size does not match its count"), std::nullopt;
-    c.bpf.resize(n);
-    std::memcpy(c.bpf.data(), bytes.data() + pos, n * 8);
-    return c;
+    const size_t count = std::stoul(count_text);
+    if (count == 0 || count > BPF_MAXINSNS) return (*why = "instruction count out of range"), std::nullopt;
+    if (bytes.size() - pos != count * 8) return (*why = "program size does not match its count"), std::nullopt;
+    compiled.bpf.resize(count);
+    std::memcpy(compiled.bpf.data(), bytes.data() + pos, count * 8);
+    return compiled;
   }
 }
 
