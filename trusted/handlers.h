@@ -15,19 +15,9 @@
 
 #include "caller.h"
 #include "calls.h"
+#include "decisions.h"  // kValidOpenFlags, Change
 
 namespace sbx::trusted {
-
-// The open flags the kernel knows (VALID_OPEN_FLAGS, include/linux/fcntl.h).
-// open and openat drop any others silently (build_open_how); openat2
-// refuses them (EINVAL), and we answer as each does. O_LARGEFILE is
-// 0100000 to the kernel, though glibc spells it 0 on 64-bit systems
-// (O_SYNC is __O_SYNC|O_DSYNC).
-constexpr uint64_t kKernelLargeFile = 0100000;
-constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
-                                     FASYNC | O_DIRECT | kKernelLargeFile | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
-                                     O_CLOEXEC | O_SYNC | O_PATH | kTmpFileBit;
-static_assert(kValidOpenFlags == 037777703, "the kernel's VALID_OPEN_FLAGS on x86-64");
 
 // open.cc
 Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t mode);
@@ -45,19 +35,10 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
 // like any other, or the caller's, taken over with pidfd_getfd), so it
 // lands on the file checked. Setting the set-user-ID or set-group-ID bit is
 // refused (EPERM): a program made setuid in a shared directory would run as
-// this user for whoever starts it.
-struct Change {
-  enum Kind { kMode, kOwner, kTimes } kind;
-  mode_t mode = 0;
-  uid_t uid = static_cast<uid_t>(-1);
-  gid_t gid = static_cast<gid_t>(-1);
-  bool now = true;  // utimens with no times: both now
-  timespec times[2] = {};
-};
-Change mode_change(uint64_t mode);
-Change owner_change(uint64_t uid, uint64_t gid);
+// this user for whoever starts it. (Change, mode_change and owner_change
+// are in decisions.h.)
 Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, bool nofollow, bool empty_path_ok,
-                 const Change& c);
+                 const Change& change);
 Answer do_utimensat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t times, uint64_t flags);
 
 // names.cc

@@ -61,7 +61,7 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
 }
 
 Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t flags) {
-  const unsigned wanted = (mode & W_OK) ? kPathWrite : kPathRead;
+  const unsigned wanted = access_wanted(mode);
   std::string path;
   Answer refusal;
   const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
@@ -136,34 +136,33 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
 
 namespace {
 
-// Whether c would change the mode or owner of `file` (or we cannot tell).
-bool changes_mode_or_owner(int file, const Change& c) {
+// Whether change would change the mode or owner of `file` (or we cannot tell).
+bool changes_mode_or_owner(int file, const Change& change) {
   struct stat st;
-  if (c.kind == Change::kTimes) return false;
+  if (change.kind == Change::kTimes) return false;
   if (fstat(file, &st) != 0) return true;
-  if (c.kind == Change::kMode) return (st.st_mode & 07777) != c.mode;
-  return (c.uid != static_cast<uid_t>(-1) && c.uid != st.st_uid) || (c.gid != static_cast<gid_t>(-1) && c.gid != st.st_gid);
+  return changes_mode_or_owner(st, change);
 }
 
-Answer change_metadata(const seccomp_notif& r, int file, const Change& c) {
+Answer change_metadata(const seccomp_notif& r, int file, const Change& change) {
   if (file < 0) return fail(errno);
   const std::string path = real_path(file);
   int rc = -1;
   if (!is_file_path(path) || !path_allowed(*g_rules, path, kPathWrite)) {
     errno = EACCES;
-  } else if (anchors(path) && changes_mode_or_owner(file, c)) {
+  } else if (anchors(path) && changes_mode_or_owner(file, change)) {
     errno = EPERM;  // a rule's root, or on the way to one (by path or by descriptor): see anchors()
   } else if (!still_valid(r)) {
     errno = EINTR;
-  } else if (c.kind == Change::kMode) {
+  } else if (change.kind == Change::kMode) {
     // chmod follows /proc/self/fd/N to the file: O_PATH descriptors too.
-    rc = (c.mode & (S_ISUID | S_ISGID)) ? (errno = EPERM, -1) : chmod(fd_path(file).c_str(), c.mode);
-  } else if (c.kind == Change::kOwner) {
-    rc = fchownat(file, "", c.uid, c.gid, AT_EMPTY_PATH);
+    rc = sets_set_id(change) ? (errno = EPERM, -1) : chmod(fd_path(file).c_str(), change.mode);
+  } else if (change.kind == Change::kOwner) {
+    rc = fchownat(file, "", change.uid, change.gid, AT_EMPTY_PATH);
   } else {
     // On the file `file` is, a symlink itself too (lutimes, or an O_PATH
     // descriptor of one): AT_EMPTY_PATH never follows.
-    rc = utimensat(file, "", c.now ? nullptr : c.times, AT_EMPTY_PATH);
+    rc = utimensat(file, "", change.now ? nullptr : change.times, AT_EMPTY_PATH);
   }
   const int err = errno;
   close(file);
@@ -176,15 +175,15 @@ Answer change_metadata(const seccomp_notif& r, int file, const Change& c) {
 // symlink unless nofollow), or, with an empty path and AT_EMPTY_PATH (or no
 // path at all, for fchmod/fchown/futimens), the descriptor itself.
 Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, bool nofollow, bool empty_path_ok,
-                 const Change& c) {
-  if (path_address == 0 && c.kind == Change::kTimes) empty_path_ok = true;  // futimens(fd): utimensat(fd, NULL)
+                 const Change& change) {
+  if (path_address == 0 && change.kind == Change::kTimes) empty_path_ok = true;  // futimens(fd): utimensat(fd, NULL)
   if (path_address == 0 || empty_path_ok) {
     std::string raw;
     if (path_address != 0 && !read_string(r.pid, path_address, &raw)) return fail(EFAULT);
     if (raw.empty()) {
       if (!empty_path_ok) return fail(ENOENT);
       if (static_cast<int>(dirfd) < 0) return fail(EBADF);
-      return change_metadata(r, base_fd(r, dirfd), c);
+      return change_metadata(r, base_fd(r, dirfd), change);
     }
   }
   std::string path;
@@ -192,29 +191,16 @@ Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, b
   int file = -1;
   if (!take_path(r, dirfd, path_address, kPathWrite, &path, &refusal, false, nofollow ? ProcFd::kPath : ProcFd::kChecked, &file))
     return refusal;
-  return change_metadata(r, file >= 0 ? file : open_checked(path, !nofollow, kPathWrite, false), c);
-}
-
-Change mode_change(uint64_t mode) {
-  Change c{Change::kMode};
-  c.mode = static_cast<mode_t>(mode & 07777);
-  return c;
-}
-
-Change owner_change(uint64_t uid, uint64_t gid) {
-  Change c{Change::kOwner};
-  c.uid = static_cast<uid_t>(uid);
-  c.gid = static_cast<gid_t>(gid);
-  return c;
+  return change_metadata(r, file >= 0 ? file : open_checked(path, !nofollow, kPathWrite, false), change);
 }
 
 Answer do_utimensat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t times, uint64_t flags) {
-  Change c{Change::kTimes};
+  Change change{Change::kTimes};
   if (times != 0) {
-    if (!read_memory(r.pid, times, c.times, sizeof(c.times))) return fail(EFAULT);
-    c.now = false;
+    if (!read_memory(r.pid, times, change.times, sizeof(change.times))) return fail(EFAULT);
+    change.now = false;
   }
-  return do_change(r, dirfd, path_address, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH, c);
+  return do_change(r, dirfd, path_address, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH, change);
 }
 
 }  // namespace sbx::trusted

@@ -55,7 +55,7 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
 Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode) {
   const Answer answer = do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int parent, const char* name, uint64_t m) { return mkdirat(parent, name, static_cast<mode_t>(m)); },
+      [](int parent, const char* name, uint64_t mode) { return mkdirat(parent, name, static_cast<mode_t>(mode)); },
       creation_mode(r, mode));
   if (answer.error != EACCES) return answer;
   std::string path;
@@ -76,8 +76,8 @@ Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd
   if (target.empty()) return fail(ENOENT);
   return do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int parent, const char* name, uint64_t t) {
-        return symlinkat(reinterpret_cast<const std::string*>(t)->c_str(), parent, name);
+      [](int parent, const char* name, uint64_t target_text) {
+        return symlinkat(reinterpret_cast<const std::string*>(target_text)->c_str(), parent, name);
       },
       reinterpret_cast<uint64_t>(&target), AtAnchor::kLink);
 }
@@ -112,13 +112,13 @@ Answer do_truncate(const seccomp_notif& r, uint64_t path_address, uint64_t lengt
 // and no socket: EPERM, as for an unprivileged process (a device) or a
 // program that has no business binding names (a socket).
 Answer do_mknod(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t dev) {
-  const mode_t type = static_cast<mode_t>(mode) & S_IFMT;
-  if (type != S_IFIFO && type != S_IFREG && type != 0) return fail(EPERM);
-  const uint64_t made = (type == 0 ? S_IFREG : type) | creation_mode(r, mode & 07777);
+  const mode_t type = mknod_type(mode);
+  if (type == 0) return fail(EPERM);
+  const uint64_t made = type | creation_mode(r, mode & 07777);
   (void)dev;  // ignored for a FIFO or a file, as natively
   return do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int parent, const char* name, uint64_t m) { return mknodat(parent, name, static_cast<mode_t>(m), 0); }, made,
+      [](int parent, const char* name, uint64_t mode) { return mknodat(parent, name, static_cast<mode_t>(mode), 0); }, made,
       AtAnchor::kLink);
 }
 
@@ -130,8 +130,7 @@ Answer do_mknod(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
 // one). The kernel's own checks (protected_hardlinks, the same filesystem)
 // still apply. AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH natively: ENOENT.
 Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
-  if ((flags & ~static_cast<uint64_t>(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) != 0) return fail(EINVAL);
-  if (flags & AT_EMPTY_PATH) return fail(ENOENT);
+  if (const int refused = link_flags_refusal(flags); refused != 0) return fail(refused);
   std::string from;
   Answer refusal;
   if (!take_path(r, olddir, oldpath, kPathWrite, &from, &refusal)) return refusal;
@@ -160,11 +159,8 @@ Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t
 // program may make no device node (mknod is never brokered). A whiteout is
 // only meaningful to overlayfs, which a program here has no use for.
 Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
-  constexpr unsigned kNoReplace = 1U << 0, kExchange = 1U << 1, kWhiteout = 1U << 2;  // RENAME_*, linux/fs.h
+  if (const int refused = rename_flags_refusal(flags); refused != 0) return fail(refused);
   const unsigned how = static_cast<unsigned>(flags);
-  if ((how & ~(kNoReplace | kExchange | kWhiteout)) != 0) return fail(EINVAL);
-  if ((how & kExchange) && (how & (kNoReplace | kWhiteout))) return fail(EINVAL);
-  if (how & kWhiteout) return fail(EPERM);
   std::string from, to;
   Answer refusal;
   if (!take_path(r, olddir, oldpath, kPathWrite, &from, &refusal)) return refusal;

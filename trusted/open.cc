@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "caller.h"
+#include "decisions.h"
 #include "handlers.h"
 #include "paths.h"
 #include "placeholders.h"
@@ -21,25 +22,6 @@
 namespace sbx::trusted {
 
 namespace {
-
-// What an O_PATH open (open, openat) keeps of its flags: the kernel ignores
-// the others, as we do (openat2 refuses them: EINVAL). So an O_PATH open
-// never creates, truncates or asks for writing.
-constexpr uint64_t kPathOnlyFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-
-// And the resolve flags it knows (VALID_RESOLVE_FLAGS).
-constexpr uint64_t kValidResolveFlags =
-    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
-
-// What an open with these flags does to the file: read, write (or both).
-unsigned wanted_by(uint64_t flags) {
-  const unsigned acc = flags & O_ACCMODE;
-  unsigned wanted = 0;
-  // O_ACCMODE itself (3) asks the kernel for read and write permission.
-  if (acc == O_RDONLY || acc == O_RDWR || acc == O_ACCMODE || (flags & O_PATH)) wanted |= kPathRead;
-  if (acc == O_WRONLY || acc == O_RDWR || acc == O_ACCMODE || (flags & O_TRUNC)) wanted |= kPathWrite;
-  return wanted;
-}
 
 // An O_PATH descriptor cannot be handed over: SECCOMP_IOCTL_NOTIF_ADDFD
 // takes its source with fget() (kernel/seccomp.c), which refuses O_PATH
@@ -140,20 +122,6 @@ Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t m
   return answer;
 }
 
-// How an open with these flags (and openat2's resolve flags) resolves its
-// path the slow way. O_CREAT|O_EXCL never follows a last symlink: the name
-// is taken (EEXIST), whatever it points to.
-Walk walk_of(uint64_t flags, uint64_t resolve) {
-  Walk how;
-  how.follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
-  how.directory = flags & O_DIRECTORY;
-  how.no_symlinks = resolve & RESOLVE_NO_SYMLINKS;
-  how.beneath = resolve & RESOLVE_BENEATH;
-  how.in_root = resolve & RESOLVE_IN_ROOT;
-  how.no_xdev = resolve & RESOLVE_NO_XDEV;
-  return how;
-}
-
 // An open resolved the slow way: the file found is checked where it really
 // is and reopened (open_found); a missing last name, with O_CREAT, is made
 // in the directory it would be in (create_in: a dangling link's target, as
@@ -240,17 +208,12 @@ Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_add
 
 }  // namespace
 
-// openat2: its open_how checked as the kernel's openat2 checks it
-// (fs/open.c: do_sys_openat2, build_open_flags), in the same order and
-// before the path is looked at. Where open() ignores what it does not know,
-// openat2 refuses it: unknown flag or resolve bits, O_PATH with flags it
-// has no use for, a mode with more than permission bits or without a file
-// to create are mistakes (EINVAL), not something to ignore. A struct longer
+// openat2: its open_how checked as the kernel's openat2 checks it, before
+// the path is looked at (decisions.h, openat2_refusal). A struct longer
 // than ours (a later version) must be zeros past it (E2BIG).
 Answer do_openat2(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t how_address, uint64_t size) {
   open_how how{};
-  if (size < sizeof(how)) return fail(EINVAL);
-  if (size > 4096) return fail(E2BIG);  // PAGE_SIZE
+  if (const int refused = openat2_size_refusal(size); refused != 0) return fail(refused);
   if (!read_memory(r.pid, how_address, &how, sizeof(how))) return fail(EFAULT);
   if (size > sizeof(how)) {
     char rest[4096 - sizeof(open_how)];
@@ -259,17 +222,9 @@ Answer do_openat2(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, 
     for (size_t i = 0; i < more; ++i)
       if (rest[i] != 0) return fail(E2BIG);
   }
-  const uint64_t flags = how.flags;
-  if ((flags & ~kValidOpenFlags) || (how.resolve & ~kValidResolveFlags)) return fail(EINVAL);
-  if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return fail(EINVAL);
-  if (creates(flags) ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) return fail(EINVAL);
-  if ((flags & kTmpFileBit) &&
-      ((flags & (kTmpFileBit | O_DIRECTORY | O_CREAT)) != (kTmpFileBit | O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY))
-    return fail(EINVAL);
-  if ((flags & O_PATH) && (flags & ~kPathOnlyFlags)) return fail(EINVAL);
-  if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | kTmpFileBit))) return fail(EAGAIN);
+  if (const int refused = openat2_refusal(how); refused != 0) return fail(refused);
   if (how.resolve != 0) return do_open_resolved(r, dirfd, path_address, how);
-  return do_open(r, dirfd, path_address, flags, how.mode);
+  return do_open(r, dirfd, path_address, how.flags, how.mode);
 }
 
 }  // namespace sbx::trusted

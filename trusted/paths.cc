@@ -16,30 +16,17 @@
 
 namespace sbx::trusted {
 
-Answer fail(int e) { return {e, 0, -1, 0}; }
+Answer fail(int error) { return {error, 0, -1, 0}; }
 
 bool anchors(const std::string& real) { return policy::path_anchors_rule(*g_rules, real); }
 
-uint64_t creation_mode(const seccomp_notif& r, uint64_t mode) { return without_umask(r, mode) & ~static_cast<uint64_t>(S_ISUID | S_ISGID); }
-
-std::string child_of(const std::string& parent, const std::string& name) {
-  return (parent == "/" ? "" : parent) + "/" + name;
-}
-
-std::pair<std::string, std::string> split_parent(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
-}
+uint64_t creation_mode(const seccomp_notif& r, uint64_t mode) { return without_set_id_bits(without_umask(r, mode)); }
 
 bool allowed(const std::string& path, unsigned wanted, bool metadata) {
-  return path_allowed(*g_rules, path, wanted) ||
-         (metadata && wanted == kPathRead && policy::path_on_the_way(*g_rules, path));
+  return allowed_by(*g_rules, path, wanted, metadata);
 }
 
-int refusal_at(const std::string& real, bool creates) {
-  if (rules_show(real)) return EACCES;
-  return creates && rules_show(split_parent(real).first) ? EACCES : ENOENT;
-}
+int refusal_at(const std::string& real, bool creates) { return refusal_by(*g_rules, real, creates); }
 
 int refusal_in(int dir, const std::string& real, const std::string& name, bool creates) {
   const int refused = refusal_at(real, creates);
@@ -70,31 +57,6 @@ Look look_of(ProcFd proc) {
   return proc == ProcFd::kLinkText ? Look::kReadLink : Look::kFollow;
 }
 
-// N of a normalised path exactly "/proc/self/fd/N",
-// "/proc/thread-self/fd/N" or "/dev/fd/N" (or /dev/stdin, stdout, stderr:
-// 0, 1, 2), spelled as /proc spells it (decimal, no sign,
-// no leading zero, at most INT_MAX, so never one that wraps to another
-// descriptor); -1 for any other path.
-int proc_fd_number(const std::string& path) {
-  // Debian's links to them: /dev/fd -> /proc/self/fd, /dev/stdin -> /proc/self/fd/0, ...
-  if (path == "/dev/stdin") return 0;
-  if (path == "/dev/stdout") return 1;
-  if (path == "/dev/stderr") return 2;
-  static constexpr std::string_view kPrefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/"};
-  for (const std::string_view prefix : kPrefixes) {
-    if (path.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string_view n = std::string_view(path).substr(prefix.size());
-    if (n.empty() || n.size() > 10 || (n.size() > 1 && n[0] == '0')) return -1;
-    long long value = 0;
-    for (const char c : n) {
-      if (c < '0' || c > '9') return -1;
-      value = value * 10 + (c - '0');
-    }
-    return value <= INT_MAX ? static_cast<int>(value) : -1;
-  }
-  return -1;
-}
-
 // The kernel takes ".." after a symlink from the link's target (a/to-c/..
 // is the parent of what to-c leads to), and fails at a name that is not
 // there (missing/.. is ENOENT); a lexical normalisation takes it from the
@@ -104,16 +66,7 @@ int proc_fd_number(const std::string& path) {
 // found; *path is replaced. Not for the program's own /proc (proc_view.h),
 // whose names are not the host's. Returns 0 or the errno to answer.
 int resolve_dotdot(const std::string& full, std::string* path) {
-  size_t last = std::string::npos;
-  bool named = false;
-  for (size_t start = 0; start <= full.size();) {
-    size_t end = full.find('/', start);
-    if (end == std::string::npos) end = full.size();
-    const std::string_view part(full.data() + start, end - start);
-    if (part == ".." && named) last = end;
-    else if (!part.empty() && part != "." && part != "..") named = true;
-    start = end + 1;
-  }
+  const size_t last = last_dotdot_after_name(full);
   if (last == std::string::npos) return 0;
   const std::string prefix = full.substr(0, last);
   const std::string lexical = normalize_path("/", prefix);
@@ -145,13 +98,7 @@ int open_checked(const std::string& path, bool follow, unsigned wanted, bool met
   return found;
 }
 
-bool held_for(int fd, unsigned wanted) {
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags < 0 || (flags & O_PATH) || wanted == 0 || (wanted & ~(kPathRead | kPathWrite))) return false;
-  const int mode = flags & O_ACCMODE;
-  return (!(wanted & kPathRead) || mode == O_RDONLY || mode == O_RDWR) &&
-         (!(wanted & kPathWrite) || mode == O_WRONLY || mode == O_RDWR);
-}
+bool held_for(int fd, unsigned wanted) { return open_for(fcntl(fd, F_GETFL), wanted); }
 
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
                bool metadata, ProcFd proc, int* descriptor, ProcView* view) {
@@ -173,13 +120,11 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
   }
   const bool exe = seen.kind == ProcView::kFile;
   if (exe && descriptor == nullptr) return (*refusal = fail(EACCES)), false;
-  if (const int n = exe || proc == ProcFd::kPath ? -1 : proc_fd_number(*path); exe || n >= 0) {
-    const int fd = exe ? seen.take() : base_fd(r, n);
+  if (const int number = exe || proc == ProcFd::kPath ? -1 : proc_fd_number(*path); exe || number >= 0) {
+    const int fd = exe ? seen.take() : base_fd(r, number);
     if (fd < 0) return (*refusal = fail(ENOENT)), false;
     *path = real_path(fd);
-    // (To create is, on a descriptor's path, to open it for writing: an
-    // O_CREAT open of the file it is.)
-    const unsigned needed = (wanted & ~kPathCreate) ? (wanted & ~kPathCreate) : (wanted & kPathCreate) ? kPathWrite : kPathRead;
+    const unsigned needed = descriptor_wanted(wanted);
     // readlink of a descriptor that is no file (a pipe, a socket), or an
     // entry of the program's own /proc: the kernel's text, which names
     // nothing of the host ("pipe:[N]", "/proc/PID/fd": proc_view.h).

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "calls.h"
+#include "decisions.h"  // child_of, split_parent, and the other pure decisions
 #include "policy.h"
 #include "proc_view.h"
 
@@ -25,8 +26,8 @@ using policy::kPathWrite;
 using policy::normalize_path;
 using policy::path_allowed;
 
-// The answer that fails a call with errno e.
-Answer fail(int e);
+// The answer that fails a call with errno `error`.
+Answer fail(int error);
 
 // The names the rules hang on: a rule's root (DIR of --allow-write DIR, an
 // exact rule's file) and the directories on the way to one. The program
@@ -53,11 +54,6 @@ bool anchors(const std::string& real);
 // set-group-ID from its parent, which only passes the group on (no
 // privilege).
 uint64_t creation_mode(const seccomp_notif& r, uint64_t mode);
-
-// The path of `name` in directory `parent` (both as the kernel gives them).
-std::string child_of(const std::string& parent, const std::string& name);
-// An absolute, normalised path's parent directory and last name.
-std::pair<std::string, std::string> split_parent(const std::string& path);
 
 // Whether the rules grant `wanted` on path; metadata (stat, readlink,
 // access F_OK) is also readable on the directories leading to granted paths.

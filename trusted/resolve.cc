@@ -48,6 +48,7 @@
 #include <deque>
 
 #include "caller.h"
+#include "decisions.h"
 
 namespace sbx::trusted {
 
@@ -131,14 +132,14 @@ uint64_t mount_of(int fd) {
 // on /proc (our /proc is the host's), and refused by RESOLVE_NO_MAGICLINKS.
 bool magic_link(int dir, const std::string& name, const struct stat& st) {
   static const dev_t proc = [] {
-    struct stat p;
-    return stat("/proc", &p) == 0 ? p.st_dev : dev_t{0};
+    struct stat proc_st;
+    return stat("/proc", &proc_st) == 0 ? proc_st.st_dev : dev_t{0};
   }();
   if (st.st_dev != proc) return false;
-  open_how o{};
-  o.flags = O_PATH | O_CLOEXEC;
-  o.resolve = RESOLVE_NO_MAGICLINKS;
-  const int fd = static_cast<int>(syscall(SYS_openat2, dir, name.c_str(), &o, sizeof(o)));
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  const int fd = static_cast<int>(syscall(SYS_openat2, dir, name.c_str(), &how, sizeof(how)));
   if (fd >= 0) close(fd);
   return fd < 0 && errno == ELOOP;
 }
@@ -198,10 +199,10 @@ RunResult try_run(Place* at, std::deque<Name>* names, const Walk& how) {
     ++n;
   }
   if (n < 2) return RunResult::kNone;
-  open_how o{};
-  o.flags = O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC;
-  o.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (how.no_xdev ? RESOLVE_NO_XDEV : 0);
-  const int fd = static_cast<int>(syscall(SYS_openat2, at->fd, joined.c_str(), &o, sizeof(o)));
+  open_how request{};
+  request.flags = O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC;
+  request.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (how.no_xdev ? RESOLVE_NO_XDEV : 0);
+  const int fd = static_cast<int>(syscall(SYS_openat2, at->fd, joined.c_str(), &request, sizeof(request)));
   if (fd < 0) return RunResult::kFailed;
   at->move_to(fd, std::move(place));
   names->erase(names->begin(), names->begin() + static_cast<std::ptrdiff_t>(n));
@@ -211,9 +212,7 @@ RunResult try_run(Place* at, std::deque<Name>* names, const Walk& how) {
 }  // namespace
 
 bool rules_show(const std::string& path) {
-  const Rules& rules = *g_rules;
-  return policy::path_allowed(rules, path, kPathRead) || policy::path_allowed(rules, path, kPathWrite) ||
-         policy::path_allowed(rules, path, kPathCreate) || policy::path_on_the_way(rules, path);
+  return rules_show(*g_rules, path);
 }
 
 Found resolve(int start, const std::string& start_path, const std::string& path, const Walk& how) {
@@ -369,10 +368,10 @@ int open_path(const std::string& path, bool follow, bool directory) {
   // rules show if the path is (the way to a rule is shown, and so is the
   // way to anything under one), so one openat2 decides, as resolve would.
   if (rules_show(path)) {
-    open_how o{};
-    o.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | (directory ? O_DIRECTORY : 0);
-    o.resolve = RESOLVE_NO_SYMLINKS;
-    const int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &o, sizeof(o)));
+    open_how request{};
+    request.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | (directory ? O_DIRECTORY : 0);
+    request.resolve = RESOLVE_NO_SYMLINKS;
+    const int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &request, sizeof(request)));
     if (fd >= 0 || errno != ELOOP) return fd;
   }
   return walk_path(path, follow, directory);
