@@ -49,8 +49,8 @@ pid_t spawn(const std::string& helper, const std::vector<std::string>& program, 
   argv.push_back(nullptr);
   const pid_t pid = as_nobody ? fork() : vfork();
   if (pid == 0) {
-    if (as_nobody && (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
-                      setresuid(65534, 65534, 65534) != 0))
+    if (as_nobody &&
+        (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0))
       _exit(126);
     execv(helper.c_str(), argv.data());
     _exit(127);
@@ -60,8 +60,7 @@ pid_t spawn(const std::string& helper, const std::vector<std::string>& program, 
 
 int wait_status(pid_t pid) {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return status;
 }
 
@@ -105,8 +104,7 @@ int report_rss(std::vector<Candidate>& candidates) {
     std::fprintf(stderr, "launch_bench --rss: run as root (it compares address spaces with kcmp)\n");
     return 2;
   }
-  std::printf("%-16s %10s %18s %14s %14s\n", "helper", "waiter kB", "chroot helper kB", "shared memory",
-              "together kB");
+  std::printf("%-16s %10s %18s %14s %14s\n", "helper", "waiter kB", "chroot helper kB", "shared memory", "together kB");
   for (auto& c : candidates) {
     const pid_t waiter = spawn(c.path, {"/bin/sleep", "2"}, true);
     usleep(500 * 1000);

@@ -166,8 +166,18 @@ void on_sigsys(int, siginfo_t* info, void* context) {
   uc->uc_mcontext.gregs[REG_RAX] = reply.result;
 }
 
-enum Route { kNative, kNotify, kNotifySync, kNotifyFd, kSigsys, kSigsysReused, kOpenNative, kOpenNotify, kOpenSigsys,
-             kRoutes };
+enum Route {
+  kNative,
+  kNotify,
+  kNotifySync,
+  kNotifyFd,
+  kSigsys,
+  kSigsysReused,
+  kOpenNative,
+  kOpenNotify,
+  kOpenSigsys,
+  kRoutes
+};
 const char* const kNames[] = {"native",        "notify",      "notify-sync", "notify-fd",  "sigsys",
                               "sigsys-reused", "open-native", "open-notify", "open-sigsys"};
 
@@ -223,7 +233,7 @@ double round_of(Route route, long calls) {
       g_broker = sv[1];
       g_reuse = route == kSigsysReused;
       g_open = route == kOpenSigsys;
-      struct sigaction sa{};
+      struct sigaction sa {};
       sa.sa_sigaction = on_sigsys;
       sa.sa_flags = SA_SIGINFO;
       sigaction(SIGSYS, &sa, nullptr);
@@ -315,8 +325,7 @@ double round_of(Route route, long calls) {
     server = std::thread([sock] {
       Request req;
       Reply reply{42};
-      while (read(sock, &req, sizeof(req)) == sizeof(req) && write(sock, &reply, sizeof(reply)) == sizeof(reply)) {
-      }
+      while (read(sock, &req, sizeof(req)) == sizeof(req) && write(sock, &reply, sizeof(reply)) == sizeof(reply)) {}
     });
   }
   double per_call = 0;
@@ -346,7 +355,8 @@ int main(int argc, char** argv) {
   }
   std::vector<double> times[kRoutes];
   for (int r = 0; r < rounds; ++r)
-    for (int route = kNative; route < kRoutes; ++route) times[route].push_back(round_of(static_cast<Route>(route), calls));
+    for (int route = kNative; route < kRoutes; ++route)
+      times[route].push_back(round_of(static_cast<Route>(route), calls));
   for (int route = 0; route < kRoutes; ++route) {
     auto& v = times[route];
     std::sort(v.begin(), v.end());

@@ -31,7 +31,8 @@ bool option_rules(const std::string& option, const std::string& path, unsigned p
   std::string absolute = path;
   if (path.empty() || path[0] != '/') {
     char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == nullptr) return (*why = option + " " + path + ": getcwd: " + std::strerror(errno)), false;
+    if (getcwd(cwd, sizeof(cwd)) == nullptr)
+      return (*why = option + " " + path + ": getcwd: " + std::strerror(errno)), false;
     absolute = std::string(cwd) + "/" + path;
   }
   const RootLinksResult found = open_nearest_through_root_links(absolute);
@@ -96,7 +97,8 @@ bool rule_stands_on_root_links(const policy::PathRule& rule, std::string* why) {
 
 bool rule_for(const std::string& real, unsigned permissions, policy::PathRule* rule, std::string* why) {
   if (real.find('*') != std::string::npos) {
-    *why = real + ": a name with '*' cannot be told from a pattern in a path rule; rename it, or name a directory above it";
+    *why = real +
+           ": a name with '*' cannot be told from a pattern in a path rule; rename it, or name a directory above it";
     return false;
   }
   // A path that does not exist (yet) may be made as a file or a directory:

@@ -56,8 +56,8 @@ int check(const std::vector<std::string>& files) {
         std::cout << format(said) << "\n";
     std::cout << source_of(file) << ": ok: " << loaded->first.rules.size() << " system call rules, "
               << loaded->second.kernel_rules.size() << " kernel rules, " << loaded->second.paths.size()
-              << " path rules, default " << to_string(loaded->first.default_action) << ", "
-              << loaded->second.bpf.size() << " BPF instructions\n";
+              << " path rules, default " << to_string(loaded->first.default_action) << ", " << loaded->second.bpf.size()
+              << " BPF instructions\n";
   }
   return status;
 }
@@ -138,8 +138,9 @@ int test_call(const std::string& file, const std::string& syscall, const std::ve
   for (size_t i = 0; i < arg_texts.size(); ++i) {
     // An argument: numbers and named constants joined by '|' (O_WRONLY|O_CREAT).
     const ParseResult argument = parse("default kill\nread: allow if arg0 == " + arg_texts[i] + "\n", "argument");
-    if (!argument.policy) return usage_error("argument " + std::to_string(i) + ": '" + arg_texts[i] +
-                                      "' is not a number or a named constant");
+    if (!argument.policy)
+      return usage_error("argument " + std::to_string(i) + ": '" + arg_texts[i] +
+                         "' is not a number or a named constant");
     data.args[i] = argument.policy->rules[0].clauses[0].condition[0][0].value;
   }
   std::string why;

@@ -14,7 +14,8 @@ inline void print_failure(const char* prefix, const char* what, const char* reas
   char line[768];
   const int n = std::snprintf(line, sizeof(line), "%s: %s: %s\n", prefix, what, reason);
   if (n > 0) {
-    ssize_t ignored = write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
+    ssize_t ignored =
+        write(STDERR_FILENO, line, static_cast<size_t>(n) < sizeof(line) ? static_cast<size_t>(n) : sizeof(line) - 1);
     (void)ignored;
   }
 }

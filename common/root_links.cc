@@ -64,8 +64,9 @@ RootLinksResult walk(const std::string& path, bool nearest) {
       close(next);
       return failed(errno, dir);
     }
-    const std::string here = (part == ".." ? walked.substr(0, walked.rfind('/') == std::string::npos ? 0 : walked.rfind('/'))
-                                           : walked + "/" + part);
+    const std::string here =
+        (part == ".." ? walked.substr(0, walked.rfind('/') == std::string::npos ? 0 : walked.rfind('/'))
+                      : walked + "/" + part);
     if (!S_ISLNK(st.st_mode)) {
       close(dir);
       dir = next;

@@ -12,10 +12,10 @@
 namespace sbx {
 
 struct RootLinksResult {
-  int fd = -1;          // an O_PATH descriptor of what path names, or -1
-  int error = 0;        // errno when fd is -1 (ELOOP: a link of someone else's)
-  std::string link;     // with ELOOP from such a link: the link's path as walked,
-  std::string target;   // and its text
+  int fd = -1;         // an O_PATH descriptor of what path names, or -1
+  int error = 0;       // errno when fd is -1 (ELOOP: a link of someone else's)
+  std::string link;    // with ELOOP from such a link: the link's path as walked,
+  std::string target;  // and its text
   // open_nearest_through_root_links only, when path does not exist (yet):
   int nearest = -1;     // with ENOENT: an O_PATH descriptor of the nearest directory on the way that does exist,
   std::string missing;  // and the names below it that do not ("a/b", as walked: a root link's target's own names)

@@ -10,10 +10,8 @@ Mode classify_command_line(int argc, const char* const* argv) {
   if (argc < 2 || argv == nullptr || argv[1] == nullptr) return Mode::kUsageError;
   const char* first = argv[1];
   if (first[0] != '-') return Mode::kRun;
-  if (std::strcmp(first, kGetApiSwitch) == 0)
-    return argc == 2 ? Mode::kGetApi : Mode::kUsageError;
-  if (std::strcmp(first, kAdjustOomScoreSwitch) == 0)
-    return argc == 4 ? Mode::kAdjustOomScore : Mode::kUsageError;
+  if (std::strcmp(first, kGetApiSwitch) == 0) return argc == 2 ? Mode::kGetApi : Mode::kUsageError;
+  if (std::strcmp(first, kAdjustOomScoreSwitch) == 0) return argc == 4 ? Mode::kAdjustOomScore : Mode::kUsageError;
   if (std::strcmp(first, "--help") == 0 && argc == 2) return Mode::kHelp;
   if (std::strcmp(first, "--version") == 0 && argc == 2) return Mode::kVersion;
   return Mode::kUsageError;
@@ -58,27 +56,41 @@ bool parse_api_request(const char* text_or_null, int* api) {
   return true;
 }
 
-bool parse_oom_arguments(const char* pid_text, const char* score_text,
-                         pid_t* pid, int* score) {
+bool parse_oom_arguments(const char* pid_text, const char* score_text, pid_t* pid, int* score) {
   long pid_value = 0;
   long score_value = 0;
   if (!parse_long(pid_text, 1, INT_MAX, &pid_value)) return false;
-  if (!parse_long(score_text, kMinOomScore, kMaxOomScore, &score_value))
-    return false;
+  if (!parse_long(score_text, kMinOomScore, kMaxOomScore, &score_value)) return false;
   *pid = static_cast<pid_t>(pid_value);
   *score = static_cast<int>(score_value);
   return true;
 }
 
 const char* const kUnsecureEnvironment[] = {
-    "LD_AOUT_LIBRARY_PATH", "LD_AOUT_PRELOAD", "GCONV_PATH",
-    "GETCONF_DIR",          "HOSTALIASES",     "LD_AUDIT",
-    "LD_DEBUG",             "LD_DEBUG_OUTPUT", "LD_DYNAMIC_WEAK",
-    "LD_LIBRARY_PATH",      "LD_ORIGIN_PATH",  "LD_PRELOAD",
-    "LD_PROFILE",           "LD_SHOW_AUXV",    "LD_USE_LOAD_BIAS",
-    "LOCALDOMAIN",          "LOCPATH",         "MALLOC_TRACE",
-    "NIS_PATH",             "NLSPATH",         "RESOLV_HOST_CONF",
-    "RES_OPTIONS",          "TMPDIR",          "TZDIR",
+    "LD_AOUT_LIBRARY_PATH",
+    "LD_AOUT_PRELOAD",
+    "GCONV_PATH",
+    "GETCONF_DIR",
+    "HOSTALIASES",
+    "LD_AUDIT",
+    "LD_DEBUG",
+    "LD_DEBUG_OUTPUT",
+    "LD_DYNAMIC_WEAK",
+    "LD_LIBRARY_PATH",
+    "LD_ORIGIN_PATH",
+    "LD_PRELOAD",
+    "LD_PROFILE",
+    "LD_SHOW_AUXV",
+    "LD_USE_LOAD_BIAS",
+    "LOCALDOMAIN",
+    "LOCPATH",
+    "MALLOC_TRACE",
+    "NIS_PATH",
+    "NLSPATH",
+    "RESOLV_HOST_CONF",
+    "RES_OPTIONS",
+    "TMPDIR",
+    "TZDIR",
     nullptr,
 };
 

@@ -67,8 +67,7 @@ bool parse_long(const char* text, long min, long max, long* out);
 bool parse_api_request(const char* text_or_null, int* api);
 
 // The arguments of --adjust-oom-score: a pid > 0 and a score in 0..1000.
-bool parse_oom_arguments(const char* pid_text, const char* score_text,
-                         pid_t* pid, int* score);
+bool parse_oom_arguments(const char* pid_text, const char* score_text, pid_t* pid, int* score);
 
 // glibc's list of variables the loader removes from a setuid program's
 // environment (its "unsecure" list), null-terminated.

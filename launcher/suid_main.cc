@@ -80,19 +80,16 @@ void print_line(const char* what, const char* reason) {
   _exit(exit_code);
 }
 
-[[noreturn]] void fail_errno(int exit_code, const char* what, int err) {
-  fail(exit_code, what, std::strerror(err));
-}
+[[noreturn]] void fail_errno(int exit_code, const char* what, int err) { fail(exit_code, what, std::strerror(err)); }
 
 void print_usage(int fd) {
-  static const char usage[] =
-      "usage: sbx-helper PROGRAM [ARGS...]\n"
-      "       sbx-helper --get-api\n"
-      "       sbx-helper --adjust-oom-score PID SCORE\n"
-      "Runs PROGRAM (an absolute or relative path, never searched in PATH) in new\n"
-      "PID and network namespaces with no privileges; the program asks to be\n"
-      "chrooted into an empty directory by writing 'C' on the descriptor named\n"
-      "by SBX_D. See sbx-helper(8) and docs/protocol.md.\n";
+  static const char usage[] = "usage: sbx-helper PROGRAM [ARGS...]\n"
+                              "       sbx-helper --get-api\n"
+                              "       sbx-helper --adjust-oom-score PID SCORE\n"
+                              "Runs PROGRAM (an absolute or relative path, never searched in PATH) in new\n"
+                              "PID and network namespaces with no privileges; the program asks to be\n"
+                              "chrooted into an empty directory by writing 'C' on the descriptor named\n"
+                              "by SBX_D. See sbx-helper(8) and docs/protocol.md.\n";
   ssize_t ignored = write(fd, usage, sizeof(usage) - 1);
   (void)ignored;
 }
@@ -157,7 +154,7 @@ Failure drop_privileges();
 // What the target needs to know, handed over in our memory (vfork-style).
 struct TargetStart {
   char** argv;
-  int namespaces;       // the CLONE_NEW* flags the target got
+  int namespaces;        // the CLONE_NEW* flags the target got
   sigset_t caller_mask;  // the signal mask the program starts with
   int waiter_pidfd;      // the original process, to notice if it is gone
 };
@@ -168,12 +165,11 @@ struct TargetStart {
 
 void check_api_request() {
   int requested = 0;
-  if (!parse_api_request(std::getenv(kEnvApiRequest), &requested))
-    fail(kExitApi, kEnvApiRequest, "not a number");
+  if (!parse_api_request(std::getenv(kEnvApiRequest), &requested)) fail(kExitApi, kEnvApiRequest, "not a number");
   if (requested != kApiNumber) {
     char reason[96];
-    std::snprintf(reason, sizeof(reason), "API %d requested, this helper provides API %d; continuing",
-                  requested, kApiNumber);
+    std::snprintf(reason, sizeof(reason), "API %d requested, this helper provides API %d; continuing", requested,
+                  kApiNumber);
     print_line(kEnvApiRequest, reason);
   }
   if (setenv(kEnvApiProvides, "1", 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_CHROME_API_PRV", errno);
@@ -366,10 +362,8 @@ void pass_job_control(pid_t target, int sig) {
     if (reaped < 0 && errno != EINTR) fail_errno(kExitFatal, "waiting for the sandboxed program", errno);
     siginfo_t info;
     const int sig = sigwaitinfo(&held, &info);
-    if (sig == SIGTSTP || sig == SIGCONT)
-      pass_job_control(target, sig);
-    else if (sig > 0 && sig != SIGCHLD)
-      pass_signal(target, sig, target_is_pid1, &reported_signal);
+    if (sig == SIGTSTP || sig == SIGCONT) pass_job_control(target, sig);
+    else if (sig > 0 && sig != SIGCHLD) pass_signal(target, sig, target_is_pid1, &reported_signal);
   }
 }
 
@@ -512,8 +506,7 @@ Failure drop_privileges() {
   uid_t u[3];
   gid_t g[3];
   bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == ruid &&
-            u[1] == ruid && u[2] == ruid && g[0] == rgid && g[1] == rgid && g[2] == rgid &&
-            getgroups(0, nullptr) == 0;
+            u[1] == ruid && u[2] == ruid && g[0] == rgid && g[1] == rgid && g[2] == rgid && getgroups(0, nullptr) == 0;
   cap_t now = ok ? cap_get_proc() : nullptr;
   ok = ok && now != nullptr && cap_compare(now, none) == 0;
   for (cap_value_t cap = 0; ok && cap < cap_count; ++cap) ok = cap_get_bound(cap) == 0;
@@ -575,22 +568,15 @@ void die_with_waiter(int waiter_pidfd) {
 
 int main(int argc, char** argv) {
   switch (classify_command_line(argc, argv)) {
-    case Mode::kUsageError:
-      print_usage(STDERR_FILENO);
-      return kExitUsage;
-    case Mode::kHelp:
-      print_usage(STDOUT_FILENO);
-      return 0;
+    case Mode::kUsageError: print_usage(STDERR_FILENO); return kExitUsage;
+    case Mode::kHelp: print_usage(STDOUT_FILENO); return 0;
     case Mode::kVersion: {
       static const char version[] = "sbx-helper " SBX_VERSION " (Chromium SUID sandbox API 1)\n";
       return write(STDOUT_FILENO, version, sizeof(version) - 1) > 0 ? 0 : 1;
     }
-    case Mode::kGetApi:
-      return write(STDOUT_FILENO, "1\n", 2) == 2 ? 0 : 1;
-    case Mode::kAdjustOomScore:
-      return adjust_oom_score(argv[2], argv[3]);
-    case Mode::kRun:
-      break;
+    case Mode::kGetApi: return write(STDOUT_FILENO, "1\n", 2) == 2 ? 0 : 1;
+    case Mode::kAdjustOomScore: return adjust_oom_score(argv[2], argv[3]);
+    case Mode::kRun: break;
   }
 
   check_api_request();

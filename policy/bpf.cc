@@ -43,7 +43,8 @@ std::optional<uint32_t> run_bpf(const std::vector<uint64_t>& program, const Secc
     if (cls == BPF_LD || cls == BPF_LDX) {
       uint32_t v = 0;
       if (BPF_MODE(f.code) == BPF_ABS && BPF_SIZE(f.code) == BPF_W && cls == BPF_LD) {
-        if (!load_word(data, f.k, &v)) return (*why = "load outside seccomp_data at " + std::to_string(pc)), std::nullopt;
+        if (!load_word(data, f.k, &v))
+          return (*why = "load outside seccomp_data at " + std::to_string(pc)), std::nullopt;
       } else if (BPF_MODE(f.code) == BPF_IMM) {
         v = f.k;
       } else if (BPF_MODE(f.code) == BPF_MEM && f.k < BPF_MEMWORDS) {
@@ -63,7 +64,10 @@ std::optional<uint32_t> run_bpf(const std::vector<uint64_t>& program, const Secc
         case BPF_ADD: a += s; break;
         case BPF_SUB: a -= s; break;
         case BPF_MUL: a *= s; break;
-        case BPF_DIV: if (s == 0) return 0u; a /= s; break;  // the kernel returns 0 (kill)
+        case BPF_DIV:
+          if (s == 0) return 0u;
+          a /= s;
+          break;  // the kernel returns 0 (kill)
         case BPF_OR: a |= s; break;
         case BPF_AND: a &= s; break;
         case BPF_LSH: a = s < 32 ? a << s : 0; break;
@@ -136,8 +140,10 @@ std::vector<std::string> disassemble(const std::vector<uint64_t>& program) {
       if (BPF_OP(f.code) == BPF_JA) {
         out << "ja  " << target(f.k);
       } else {
-        const char* name = BPF_OP(f.code) == BPF_JEQ ? "jeq" : BPF_OP(f.code) == BPF_JGT ? "jgt"
-                           : BPF_OP(f.code) == BPF_JGE ? "jge" : "jset";
+        const char* name = BPF_OP(f.code) == BPF_JEQ   ? "jeq"
+                           : BPF_OP(f.code) == BPF_JGT ? "jgt"
+                           : BPF_OP(f.code) == BPF_JGE ? "jge"
+                                                       : "jset";
         out << name << " #0x" << std::hex << f.k << std::dec << " ? " << target(f.jt) << " : " << target(f.jf);
       }
     } else if (cls == BPF_RET) {

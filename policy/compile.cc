@@ -147,9 +147,15 @@ Alternatives reduce_argument(int arg, const std::vector<Atom>& atoms) {
   std::vector<uint64_t> excluded;
   for (const auto& a : atoms) {
     switch (a.op) {
-      case Op::kLt: if (a.value == 0) return {}; hi = std::min(hi, a.value - 1); break;
+      case Op::kLt:
+        if (a.value == 0) return {};
+        hi = std::min(hi, a.value - 1);
+        break;
       case Op::kLe: hi = std::min(hi, a.value); break;
-      case Op::kGt: if (a.value == kMax) return {}; lo = std::max(lo, a.value + 1); break;
+      case Op::kGt:
+        if (a.value == kMax) return {};
+        lo = std::max(lo, a.value + 1);
+        break;
       case Op::kGe: lo = std::max(lo, a.value); break;
       case Op::kNe: excluded.push_back(a.value); break;
       case Op::kMaskedEq:
@@ -214,7 +220,7 @@ uint32_t to_scmp(const Action& a) {
 }
 
 scmp_arg_cmp to_scmp(const Atom& a) {
-  static const scmp_compare kOps[] = {SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE,
+  static const scmp_compare kOps[] = {SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT,       SCMP_CMP_LE,
                                       SCMP_CMP_GT, SCMP_CMP_GE, SCMP_CMP_MASKED_EQ};
   scmp_arg_cmp c{};
   c.arg = static_cast<unsigned>(a.arg);
@@ -278,7 +284,8 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
             compiled.overridden.push_back(clause.where);
             continue;
           }
-          throw CompileError{"this clause for " + rule.name + " can never apply: earlier clauses decide every call "
+          throw CompileError{"this clause for " + rule.name +
+                             " can never apply: earlier clauses decide every call "
                              "it matches"};
         }
         if (clause.action.kind == ActionKind::kBroker) compiled.uses_broker = true;
@@ -303,8 +310,8 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
     for (const auto& r : compiled.kernel_rules) {
       std::vector<scmp_arg_cmp> cmps;
       for (const auto& a : r.atoms) cmps.push_back(to_scmp(a));
-      const int rc = seccomp_rule_add_exact_array(ctx, to_scmp(r.action), r.nr, static_cast<unsigned>(cmps.size()),
-                                                  cmps.data());
+      const int rc =
+          seccomp_rule_add_exact_array(ctx, to_scmp(r.action), r.nr, static_cast<unsigned>(cmps.size()), cmps.data());
       if (rc != 0) {
         throw CompileError{"libseccomp refused the rule " + r.syscall + ": " + to_string(r.action) + " if " +
                            to_string(Dnf{r.atoms}) + ": " + std::strerror(-rc)};

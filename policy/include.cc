@@ -61,8 +61,8 @@ Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Ov
     Override said{call.name, call.own.front().where, call.own.size(), {}, false};
     for (const auto& clause : call.included) said.overridden.push_back(clause.where);
     // An unconditional line of its own leaves the included lines no call.
-    said.replaces = std::any_of(call.own.begin(), call.own.end(),
-                                [](const Clause& clause) { return clause.condition == Dnf{{}}; });
+    said.replaces =
+        std::any_of(call.own.begin(), call.own.end(), [](const Clause& clause) { return clause.condition == Dnf{{}}; });
     overrides->push_back(std::move(said));
   }
 
@@ -77,9 +77,9 @@ Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Ov
     out.default_line = lines.included_defaults.front();
     for (size_t i = 1; i < lines.included_defaults.size(); ++i) {
       const Location& first = lines.included_defaults.front().where;
-      errors->push_back({lines.included_defaults[i].where,
-                         "default already set at " + first.file + ":" + std::to_string(first.line) +
-                             " (both included by " + file + ", which sets none of its own to choose)"});
+      errors->push_back({lines.included_defaults[i].where, "default already set at " + first.file + ":" +
+                                                               std::to_string(first.line) + " (both included by " +
+                                                               file + ", which sets none of its own to choose)"});
     }
   }
   // Directives (core-dir, core-limit) likewise: the file's own line

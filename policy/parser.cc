@@ -50,7 +50,8 @@ void parse_include(State& st, LineParser& parser, const std::string& file, const
   if (target.kind == Token::kWord && target.text == "builtin" && parser.at_punct(":")) {
     parser.next();
     const Token& builtin_name = parser.next();
-    if (builtin_name.kind != Token::kWord) parser.fail(builtin_name, "expected the name of a built-in policy after 'builtin:'");
+    if (builtin_name.kind != Token::kWord)
+      parser.fail(builtin_name, "expected the name of a built-in policy after 'builtin:'");
     const char* text = builtin_policy(builtin_name.text);
     if (text == nullptr) parser.fail(builtin_name, "no built-in policy named '" + builtin_name.text + "'");
     name = "builtin:" + builtin_name.text;
@@ -84,7 +85,7 @@ template <typename T>
 void set_once(LineParser& parser, const Token& first, Setting<T>& setting, SettingLine<T> line) {
   if (setting.own)
     parser.fail(first, first.text + " already set at " + setting.own->where.file + ":" +
-                      std::to_string(setting.own->where.line));
+                           std::to_string(setting.own->where.line));
   setting.own = std::move(line);
 }
 
@@ -114,7 +115,8 @@ void parse_statement(State& st, LineParser& parser, const std::string& file, int
   if (first.text == "default") {
     const Action action = parser.action();
     parser.expect_end();
-    if (action.kind == ActionKind::kBroker) parser.fail(first, "the default cannot be broker: name the calls to broker");
+    if (action.kind == ActionKind::kBroker)
+      parser.fail(first, "the default cannot be broker: name the calls to broker");
     // One per file; it overrides those of the files it includes (include.cc).
     auto& own = st.lines.back().own_default;
     if (own) parser.fail(first, "default already set at " + own->where.file + ":" + std::to_string(own->where.line));
@@ -136,7 +138,8 @@ void parse_statement(State& st, LineParser& parser, const std::string& file, int
   }
   if (first.text == "core-limit") {
     const Token& size = parser.next();
-    if (size.kind != Token::kRaw) parser.fail(size, "expected a size after core-limit: bytes, or a number and K, M or G");
+    if (size.kind != Token::kRaw)
+      parser.fail(size, "expected a size after core-limit: bytes, or a number and K, M or G");
     const uint64_t bytes = parser.size(size);
     parser.expect_end();
     set_once(parser, first, st.lines.back().core_limit, SettingLine<uint64_t>{bytes, where});
@@ -164,7 +167,7 @@ void parse_statement(State& st, LineParser& parser, const std::string& file, int
     return;
   }
   parser.fail(first, "expected ':' after the system call name '" + first.text +
-                    "' (or default, include, path, core-dir, core-limit)");
+                         "' (or default, include, path, core-dir, core-limit)");
 }
 
 // Reads one file (and those it includes) and arranges its lines.
@@ -226,7 +229,8 @@ ParseResult parse_file(const std::string& path) {
   std::string text;
   if (path.rfind("builtin:", 0) == 0) {
     const char* builtin = builtin_policy(path.substr(8));
-    if (builtin == nullptr) return {std::nullopt, {{{path, 0, 0}, "no built-in policy named '" + path.substr(8) + "'"}}};
+    if (builtin == nullptr)
+      return {std::nullopt, {{{path, 0, 0}, "no built-in policy named '" + path.substr(8) + "'"}}};
     return parse(builtin, path);
   }
   if (!read_file(path, &text)) return {std::nullopt, {{{path, 0, 0}, "cannot read the policy file"}}};

@@ -112,7 +112,7 @@ struct Override {
   Location line;                     // the including file's first line for it
   size_t lines = 1;                  // how many lines it has for it
   std::vector<Location> overridden;  // the included lines, in the order they are tried
-  bool replaces = true;  // an unconditional line: the included lines never apply
+  bool replaces = true;              // an unconditional line: the included lines never apply
 };
 // "u.policy:2: clone: this file's rule overrides the ones from builtin:default (lines 84, 85) and builtin:stdio (line 68)"
 std::string format(const Override& said);
@@ -171,7 +171,7 @@ struct CallLines {  // one file's lines for one system call
   std::vector<Clause> own;       // the file's own, in the order written
   std::vector<Clause> included;  // the included files' (each already arranged), in the order of the includes
 };
-struct FileLines {  // what one file says, its includes already arranged
+struct FileLines {               // what one file says, its includes already arranged
   std::vector<CallLines> calls;  // in the order each call first appears, included files in place
   std::optional<DefaultLine> own_default;
   std::vector<DefaultLine> included_defaults;  // each included file's, in order

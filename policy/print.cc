@@ -38,8 +38,8 @@ std::string format(const Override& said) {
 std::string to_string(const Action& action) {
   if (action.kind != ActionKind::kErrno) return action_word(action.kind);
   const char* name = strerrorname_np(action.errno_value);
-  return std::string(action_word(action.kind)) + "(" +
-         (name ? std::string(name) : std::to_string(action.errno_value)) + ")";
+  return std::string(action_word(action.kind)) + "(" + (name ? std::string(name) : std::to_string(action.errno_value)) +
+         ")";
 }
 
 std::string to_string(const Atom& atom) {

@@ -26,7 +26,8 @@ bool valid_pattern(const std::string& pattern, std::string* why) {
   // One rule is one line of the compiled format: a newline in a name would
   // start a rule of its own.
   for (const unsigned char ch : pattern)
-    if (ch < 0x20 || ch == 0x7f) return (*why = "a path must not contain control characters (a newline, a tab...)"), false;
+    if (ch < 0x20 || ch == 0x7f)
+      return (*why = "a path must not contain control characters (a newline, a tab...)"), false;
   size_t start = 1;
   while (start <= pattern.size()) {
     size_t end = pattern.find('/', start);
@@ -90,8 +91,8 @@ bool path_allowed(const std::vector<PathRule>& rules, const std::string& path, u
 bool path_on_the_way(const std::vector<PathRule>& rules, const std::string& path) {
   for (const auto& rule : rules) {
     const std::string& pattern = rule.pattern;
-    if (path == "/" || (pattern.size() > path.size() && pattern.compare(0, path.size(), path) == 0 &&
-                        pattern[path.size()] == '/'))
+    if (path == "/" ||
+        (pattern.size() > path.size() && pattern.compare(0, path.size(), path) == 0 && pattern[path.size()] == '/'))
       return true;
   }
   return false;
@@ -221,7 +222,8 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
   const auto def = parse_default_action(text.substr(8));
   if (!def) return (*why = "bad default action"), std::nullopt;
   compiled.default_action = *def;
-  if (!next_line(&text) || (text != "broker 0" && text != "broker 1")) return (*why = "missing broker line"), std::nullopt;
+  if (!next_line(&text) || (text != "broker 0" && text != "broker 1"))
+    return (*why = "missing broker line"), std::nullopt;
   compiled.uses_broker = text == "broker 1";
   // Optional, in this order: core-dir, core-limit.
   const size_t after_broker = pos;
@@ -273,10 +275,12 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
 
 std::optional<Compiled> read_sealed(int fd, std::string* why) {
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > (1 << 20)) return (*why = "not a compiled policy"), std::nullopt;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > (1 << 20))
+    return (*why = "not a compiled policy"), std::nullopt;
   // Sealed by sbx run: nobody can change it between our check and our use.
   const int seals = fcntl(fd, F_GET_SEALS);
-  if (seals < 0 || !(seals & F_SEAL_WRITE) || !(seals & F_SEAL_SHRINK) || !(seals & F_SEAL_GROW) || !(seals & F_SEAL_SEAL))
+  if (seals < 0 || !(seals & F_SEAL_WRITE) || !(seals & F_SEAL_SHRINK) || !(seals & F_SEAL_GROW) ||
+      !(seals & F_SEAL_SEAL))
     return (*why = "the policy memfd is not sealed"), std::nullopt;
   std::string bytes(static_cast<size_t>(st.st_size), '\0');
   if (pread(fd, bytes.data(), bytes.size(), 0) != st.st_size) return (*why = "cannot read the policy"), std::nullopt;

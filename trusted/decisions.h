@@ -32,9 +32,9 @@ namespace sbx::trusted {
 // 0100000 to the kernel, though glibc spells it 0 on 64-bit systems
 // (O_SYNC is __O_SYNC|O_DSYNC).
 constexpr uint64_t kKernelLargeFile = 0100000;
-constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
-                                     FASYNC | O_DIRECT | kKernelLargeFile | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |
-                                     O_CLOEXEC | O_SYNC | O_PATH | kTmpFileBit;
+constexpr uint64_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                     O_DSYNC | FASYNC | O_DIRECT | kKernelLargeFile | O_DIRECTORY | O_NOFOLLOW |
+                                     O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | kTmpFileBit;
 static_assert(kValidOpenFlags == 037777703, "the kernel's VALID_OPEN_FLAGS on x86-64");
 
 // What an O_PATH open (open, openat) keeps of its flags: the kernel ignores
@@ -74,8 +74,8 @@ inline int openat2_refusal(const open_how& how) {
   if ((flags & ~kValidOpenFlags) || (how.resolve & ~kValidResolveFlags)) return EINVAL;
   if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT)) return EINVAL;
   if (creates(flags) ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) return EINVAL;
-  if ((flags & kTmpFileBit) &&
-      ((flags & (kTmpFileBit | O_DIRECTORY | O_CREAT)) != (kTmpFileBit | O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY))
+  if ((flags & kTmpFileBit) && ((flags & (kTmpFileBit | O_DIRECTORY | O_CREAT)) != (kTmpFileBit | O_DIRECTORY) ||
+                                (flags & O_ACCMODE) == O_RDONLY))
     return EINVAL;
   if ((flags & O_PATH) && (flags & ~kPathOnlyFlags)) return EINVAL;
   if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | kTmpFileBit))) return EAGAIN;
@@ -180,7 +180,8 @@ inline size_t last_dotdot_after_name(const std::string& full) {
 // Whether the rules show path (absolute, normalised): grant anything on it,
 // or lead through it. What the program may learn exists.
 inline bool rules_show(const Rules& rules, const std::string& path) {
-  return policy::path_allowed(rules, path, policy::kPathRead) || policy::path_allowed(rules, path, policy::kPathWrite) ||
+  return policy::path_allowed(rules, path, policy::kPathRead) ||
+         policy::path_allowed(rules, path, policy::kPathWrite) ||
          policy::path_allowed(rules, path, policy::kPathCreate) || policy::path_on_the_way(rules, path);
 }
 

@@ -24,8 +24,8 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
 Answer do_openat2(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t how_address, uint64_t size);
 
 // metadata.cc
-Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf, bool is_statx,
-               uint64_t statx_mask);
+Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf,
+               bool is_statx, uint64_t statx_mask);
 Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t flags);
 Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t buf, uint64_t size);
 // chmod, chown and utimens, on a path or a descriptor. The file must be one
@@ -53,8 +53,10 @@ Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
 Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd, uint64_t path_address);
 Answer do_truncate(const seccomp_notif& r, uint64_t path_address, uint64_t length);
 Answer do_mknod(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t mode, uint64_t dev);
-Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags);
-Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags);
+Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath,
+               uint64_t flags);
+Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath,
+                 uint64_t flags);
 
 // cwd.cc
 Answer do_chdir(const seccomp_notif& r, uint64_t path_address);

@@ -18,8 +18,8 @@
 namespace sbx::trusted {
 
 // stat, lstat, newfstatat, statx: the result is written into the caller's buffer.
-Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf, bool is_statx,
-               uint64_t statx_mask) {
+Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uint64_t flags, uint64_t buf,
+               bool is_statx, uint64_t statx_mask) {
   int file = -1;
   std::string raw;
   if ((flags & AT_EMPTY_PATH) && (path_address == 0 || (read_string(r.pid, path_address, &raw) && raw.empty()))) {
@@ -39,8 +39,8 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     Answer refusal;
     const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
     ProcView view;
-    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, follow ? ProcFd::kAsFstat : ProcFd::kPath, &file,
-                   &view))
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, follow ? ProcFd::kAsFstat : ProcFd::kPath,
+                   &file, &view))
       return refusal;
     if (view.kind != ProcView::kNone) file = view.take();  // an entry of the program's /proc, or a link of it
     if (file < 0) file = open_checked(path, follow, kPathRead, true);
@@ -67,8 +67,8 @@ Answer do_access(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, u
   const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
   int file = -1;
   ProcView view;
-  if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK, follow ? ProcFd::kChecked : ProcFd::kPath, &file,
-                 &view))
+  if (!take_path(r, dirfd, path_address, wanted, &path, &refusal, mode == F_OK,
+                 follow ? ProcFd::kChecked : ProcFd::kPath, &file, &view))
     return refusal;
   if (view.kind != ProcView::kNone) file = view.take();  // never for writing (take_path)
   if (file < 0) file = open_checked(path, follow, wanted, mode == F_OK);
@@ -99,7 +99,8 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
     std::string path;
     Answer refusal;
     ProcView view;
-    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, ProcFd::kLinkText, &file, &view)) return refusal;
+    if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, ProcFd::kLinkText, &file, &view))
+      return refusal;
     // The program's /proc: a link's text (/proc/self/cwd, exe, root...);
     // an entry is no link.
     if (view.kind == ProcView::kEntry) return fail(EINVAL);
@@ -189,7 +190,8 @@ Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, b
   std::string path;
   Answer refusal;
   int file = -1;
-  if (!take_path(r, dirfd, path_address, kPathWrite, &path, &refusal, false, nofollow ? ProcFd::kPath : ProcFd::kChecked, &file))
+  if (!take_path(r, dirfd, path_address, kPathWrite, &path, &refusal, false,
+                 nofollow ? ProcFd::kPath : ProcFd::kChecked, &file))
     return refusal;
   return change_metadata(r, file >= 0 ? file : open_checked(path, !nofollow, kPathWrite, false), change);
 }

@@ -31,10 +31,8 @@ Answer do_in_parent(const seccomp_notif& r, int64_t dirfd, uint64_t path_address
   const std::string real = child_of(real_path(parent), name);
   int refused = 0;
   struct stat st;
-  if (!path_allowed(*g_rules, real, wanted))
-    refused = refusal_in(parent, real, name, wanted & kPathCreate);
-  else if (at_anchor == AtAnchor::kRemove && anchors(real))
-    refused = EBUSY;
+  if (!path_allowed(*g_rules, real, wanted)) refused = refusal_in(parent, real, name, wanted & kPathCreate);
+  else if (at_anchor == AtAnchor::kRemove && anchors(real)) refused = EBUSY;
   else if (at_anchor == AtAnchor::kLink && anchors(real))
     refused = fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? EEXIST : EACCES;
   if (refused != 0) {
@@ -118,8 +116,8 @@ Answer do_mknod(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
   (void)dev;  // ignored for a FIFO or a file, as natively
   return do_in_parent(
       r, dirfd, path_address, kPathCreate,
-      [](int parent, const char* name, uint64_t mode) { return mknodat(parent, name, static_cast<mode_t>(mode), 0); }, made,
-      AtAnchor::kLink);
+      [](int parent, const char* name, uint64_t mode) { return mknodat(parent, name, static_cast<mode_t>(mode), 0); },
+      made, AtAnchor::kLink);
 }
 
 // link and linkat: a new name for a file the rules let the program write
@@ -129,7 +127,8 @@ Answer do_mknod(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
 // what the descriptor is: the symlink itself when the call does not follow
 // one). The kernel's own checks (protected_hardlinks, the same filesystem)
 // still apply. AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH natively: ENOENT.
-Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
+Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath,
+               uint64_t flags) {
   if (const int refused = link_flags_refusal(flags); refused != 0) return fail(refused);
   std::string from;
   Answer refusal;
@@ -144,7 +143,8 @@ Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t
   const Answer answer = do_in_parent(
       r, newdir, newpath, kPathCreate,
       [](int parent, const char* name, uint64_t from_fd) {
-        return linkat(AT_FDCWD, reinterpret_cast<const std::string*>(from_fd)->c_str(), parent, name, AT_SYMLINK_FOLLOW);
+        return linkat(AT_FDCWD, reinterpret_cast<const std::string*>(from_fd)->c_str(), parent, name,
+                      AT_SYMLINK_FOLLOW);
       },
       reinterpret_cast<uint64_t>(&source), AtAnchor::kLink);
   close(file);
@@ -158,7 +158,8 @@ Answer do_link(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t
 // leaves a whiteout where the source was, a character device 0:0, and the
 // program may make no device node (mknod is never brokered). A whiteout is
 // only meaningful to overlayfs, which a program here has no use for.
-Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath, uint64_t flags) {
+Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64_t newdir, uint64_t newpath,
+                 uint64_t flags) {
   if (const int refused = rename_flags_refusal(flags); refused != 0) return fail(refused);
   const unsigned how = static_cast<unsigned>(flags);
   std::string from, to;
@@ -174,8 +175,9 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
   if (from_dir < 0 || to_dir < 0) {
     answer = fail(from_dir < 0 ? from_dir_error : errno);
   } else if (const std::string real_from = child_of(real_path(from_dir), from_name),
-                               real_to = child_of(real_path(to_dir), to_name);
-             !path_allowed(*g_rules, real_from, kPathWrite) || !path_allowed(*g_rules, real_to, kPathCreate | kPathWrite)) {
+             real_to = child_of(real_path(to_dir), to_name);
+             !path_allowed(*g_rules, real_from, kPathWrite) ||
+             !path_allowed(*g_rules, real_to, kPathCreate | kPathWrite)) {
     answer = fail(!path_allowed(*g_rules, real_from, kPathWrite) ? refusal_in(from_dir, real_from, from_name, false)
                                                                  : refusal_in(to_dir, real_to, to_name, true));
   } else if (anchors(real_from) || anchors(real_to)) {

@@ -96,8 +96,7 @@ Answer open_found(int found, uint64_t flags, uint64_t mode) {
   Answer answer;
   if ((flags & O_CREAT) && (flags & O_EXCL))
     answer = fail(rules_show(real) ? EEXIST : ENOENT);  // natively EEXIST first; but only of what the rules show
-  else if (!path_allowed(*g_rules, real, wanted ? wanted : kPathRead))
-    answer = fail(refusal_at(real, false));
+  else if (!path_allowed(*g_rules, real, wanted ? wanted : kPathRead)) answer = fail(refusal_at(real, false));
   else
     answer = opened(open(fd_path(found).c_str(), static_cast<int>(flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC,
                          static_cast<mode_t>(mode)),
@@ -112,12 +111,13 @@ Answer open_found(int found, uint64_t flags, uint64_t mode) {
 Answer create_in(int parent, const std::string& name, uint64_t flags, uint64_t mode) {
   if (parent < 0) return fail(errno);
   Answer answer;
-  if (const std::string real = child_of(real_path(parent), name); !path_allowed(*g_rules, real, kPathCreate | wanted_by(flags)))
+  if (const std::string real = child_of(real_path(parent), name);
+      !path_allowed(*g_rules, real, kPathCreate | wanted_by(flags)))
     answer = fail(refusal_at(real, true));
   else
-    answer = opened(openat(parent, name.c_str(), static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC,
-                           static_cast<mode_t>(mode)),
-                    flags);
+    answer = opened(
+        openat(parent, name.c_str(), static_cast<int>(flags) | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode)),
+        flags);
   close(parent);
   return answer;
 }
@@ -157,7 +157,8 @@ Answer do_open(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     return fd < 0 ? fail(errno) : Answer{0, 0, fd, (flags & O_CLOEXEC) ? unsigned{O_CLOEXEC} : 0U};
   }
   if (descriptor >= 0 && held_for(descriptor, wanted ? wanted & ~kPathCreate : kPathRead)) {
-    const int fd = open(fd_path(descriptor).c_str(), static_cast<int>(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC);
+    const int fd =
+        open(fd_path(descriptor).c_str(), static_cast<int>(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC);
     close(descriptor);
     return opened(fd, flags & ~static_cast<uint64_t>(O_PATH));
   }

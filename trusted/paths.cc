@@ -100,8 +100,8 @@ int open_checked(const std::string& path, bool follow, unsigned wanted, bool met
 
 bool held_for(int fd, unsigned wanted) { return open_for(fcntl(fd, F_GETFL), wanted); }
 
-bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
-               bool metadata, ProcFd proc, int* descriptor, ProcView* view) {
+bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path,
+               Answer* refusal, bool metadata, ProcFd proc, int* descriptor, ProcView* view) {
   std::string raw, base;
   if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
   if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
@@ -146,7 +146,8 @@ bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned
       *descriptor = fd;
       return true;
     }
-    if (!text_only && (exe || proc != ProcFd::kAsFstat) && (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
+    if (!text_only && (exe || proc != ProcFd::kAsFstat) &&
+        (!is_file_path(*path) || !allowed(*path, needed, metadata))) {
       close(fd);
       return (*refusal = fail(EACCES)), false;
     }

@@ -90,14 +90,14 @@ int open_checked(const std::string& path, bool follow, unsigned wanted, bool met
 // caller's descriptor N: the magic link is followed to the file the
 // descriptor is, whatever its name now.
 enum class ProcFd {
-  kPath,     // no such meaning (calls that do not follow a last symlink, and
-             // those that create or remove names): a path no rule names
-  kChecked,  // the caller's descriptor N, if the rules grant `wanted` on
-             // the file it is, as they would for that file's real path
-  kAsFstat,  // the caller's descriptor N, as fstat(N) sees it: stat gives
-             // no more than the program's own fstat of it, so no more checks
-  kLinkText, // readlink: the caller's descriptor N as kChecked; and the
-             // program's /proc (proc_view.h) sees the last link itself
+  kPath,      // no such meaning (calls that do not follow a last symlink, and
+              // those that create or remove names): a path no rule names
+  kChecked,   // the caller's descriptor N, if the rules grant `wanted` on
+              // the file it is, as they would for that file's real path
+  kAsFstat,   // the caller's descriptor N, as fstat(N) sees it: stat gives
+              // no more than the program's own fstat of it, so no more checks
+  kLinkText,  // readlink: the caller's descriptor N as kChecked; and the
+              // program's /proc (proc_view.h) sees the last link itself
 };
 
 // Whether fd (a copy of the caller's) is open for every access in `wanted`
@@ -135,7 +135,8 @@ bool held_for(int fd, unsigned wanted);
 // itself, goes to the caller in *view if it takes one, and is never
 // written, made or removed (EACCES: it is there). Any other path the rules
 // refuse answers as lexical_refusal (paths.cc) says.
-bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path, Answer* refusal,
-               bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr, ProcView* view = nullptr);
+bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path,
+               Answer* refusal, bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr,
+               ProcView* view = nullptr);
 
 }  // namespace sbx::trusted

@@ -245,7 +245,8 @@ ProcView proc_view(const seccomp_notif& r, std::string* path, Look look) {
       if (named_link && !follow && at == 1) {
         const pid_t pid = caller_process(r);
         if (pid <= 0) return refused(ESRCH);
-        return link(r, thread, "", thread ? std::to_string(pid) + "/task/" + std::to_string(r.pid) : std::to_string(pid));
+        return link(r, thread, "",
+                    thread ? std::to_string(pid) + "/task/" + std::to_string(r.pid) : std::to_string(pid));
       }
       return entry(r, thread, "", O_PATH | O_DIRECTORY, false);
     }
@@ -316,7 +317,8 @@ std::string own_proc_name(const seccomp_notif& r, const std::string& real) {
   const pid_t pid = caller_process(r);
   if (pid <= 0) return "";
   if (host == host_id(r, false)) return "/proc/" + std::to_string(pid) + rest_of(names, 1);
-  if (host == host_id(r, true)) return "/proc/" + std::to_string(pid) + "/task/" + std::to_string(r.pid) + rest_of(names, 1);
+  if (host == host_id(r, true))
+    return "/proc/" + std::to_string(pid) + "/task/" + std::to_string(r.pid) + rest_of(names, 1);
   return "";
 }
 

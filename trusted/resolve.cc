@@ -211,9 +211,7 @@ RunResult try_run(Place* at, std::deque<Name>* names, const Walk& how) {
 
 }  // namespace
 
-bool rules_show(const std::string& path) {
-  return rules_show(*g_rules, path);
-}
+bool rules_show(const std::string& path) { return rules_show(*g_rules, path); }
 
 Found resolve(int start, const std::string& start_path, const std::string& path, const Walk& how) {
   Found out;
@@ -224,7 +222,7 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
   if (path.empty()) return fail(ENOENT);
   const bool scoped = how.beneath || how.in_root;
   if (start < 0 && (scoped || path[0] != '/')) return fail(EBADF);
-  struct stat root_st{};
+  struct stat root_st {};
   if (scoped && fstat(start, &root_st) != 0) return fail(errno);
   const uint64_t start_mount = how.no_xdev ? mount_of(path[0] == '/' && !scoped ? -1 : start) : 0;
   Place at;
@@ -308,7 +306,7 @@ Found resolve(int start, const std::string& start_path, const std::string& path,
     const bool probe = !last && !failed_run;
     int fd = probe ? openat(at.fd, name.text.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC) : -1;
     const bool directory = fd >= 0;
-    struct stat st{};
+    struct stat st {};
     if (fd < 0 && (!probe || errno == ENOTDIR)) {
       fd = openat(at.fd, name.text.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (fd >= 0 && fstat(fd, &st) != 0) {

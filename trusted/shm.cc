@@ -65,7 +65,8 @@ Answer open_name(const std::string& name, uint64_t flags) {
   } else if (it == g_names.end() && g_names.size() >= g_max_names) {
     error = ENOSPC;
   } else if (it == g_names.end()) {
-    int memfd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | kNoExecSeal));
+    int memfd =
+        static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING | kNoExecSeal));
     if (memfd < 0 && errno == EINVAL)
       memfd = static_cast<int>(syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (memfd < 0) error = errno;
@@ -150,10 +151,16 @@ std::optional<Answer> shm_call(const seccomp_notif& r) {
   // The path argument and, for link and rename, the second one.
   int path_arg = -1, second_arg = -1;
   switch (r.data.nr) {
-    case SYS_open: case SYS_creat: case SYS_unlink: path_arg = 0; break;
-    case SYS_openat: case SYS_unlinkat: path_arg = 1; break;
-    case SYS_link: case SYS_rename: path_arg = 0, second_arg = 1; break;
-    case SYS_linkat: case SYS_renameat: case SYS_renameat2: path_arg = 1, second_arg = 3; break;
+    case SYS_open:
+    case SYS_creat:
+    case SYS_unlink: path_arg = 0; break;
+    case SYS_openat:
+    case SYS_unlinkat: path_arg = 1; break;
+    case SYS_link:
+    case SYS_rename: path_arg = 0, second_arg = 1; break;
+    case SYS_linkat:
+    case SYS_renameat:
+    case SYS_renameat2: path_arg = 1, second_arg = 3; break;
     default: return std::nullopt;
   }
   const Named first = shm_name(r, a[path_arg], &name);
@@ -170,8 +177,10 @@ std::optional<Answer> shm_call(const seccomp_notif& r) {
     case SYS_unlink: return unlink_name(name);
     case SYS_unlinkat: return (a[2] & AT_REMOVEDIR) ? fail(ENOTDIR) : unlink_name(name);
     case SYS_link: return move_name(name, other, true, true);
-    case SYS_linkat: return (a[4] & ~static_cast<uint64_t>(AT_SYMLINK_FOLLOW)) ? fail(EINVAL) : move_name(name, other, true, true);
-    case SYS_rename: case SYS_renameat: return move_name(name, other, false, false);
+    case SYS_linkat:
+      return (a[4] & ~static_cast<uint64_t>(AT_SYMLINK_FOLLOW)) ? fail(EINVAL) : move_name(name, other, true, true);
+    case SYS_rename:
+    case SYS_renameat: return move_name(name, other, false, false);
     case SYS_renameat2:
       if (a[4] & ~static_cast<uint64_t>(1)) return fail(EINVAL);  // RENAME_NOREPLACE only
       return move_name(name, other, false, (a[4] & 1) != 0);

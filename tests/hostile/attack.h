@@ -71,7 +71,8 @@ static inline void hx_addn(struct hx_line* l, long v) {
   char d[24];
   int k = 0;
   unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
-  do d[k++] = (char)('0' + u % 10); while ((u /= 10) && k < 23);
+  do d[k++] = (char)('0' + u % 10);
+  while ((u /= 10) && k < 23);
   if (v < 0) hx_adds(l, "-");
   while (k > 0) hx_add(l, &d[--k], 1);
 }

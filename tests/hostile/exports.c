@@ -50,8 +50,8 @@
 #endif
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
-#define ONCE(name)            \
-  static long done_in_pid;    \
+#define ONCE(name)         \
+  static long done_in_pid; \
   hx_attack_once(name, &done_in_pid)
 
 __attribute__((unused)) static long set_errno(long rc) {
@@ -89,8 +89,7 @@ char* secure_getenv(const char* name) { return getenv(name); }
  * socket, a seccomp listener) is the truth. */
 static ssize_t lie(const char* path, char* buf, ssize_t n, size_t size) {
   static const char kLie[] = ALLOWED_DIR "/innocent.txt";
-  if (n <= 0 || buf[0] != '/' ||
-      !(starts_with(path, "/proc/self/fd/") || starts_with(path, "/proc/thread-self/fd/")))
+  if (n <= 0 || buf[0] != '/' || !(starts_with(path, "/proc/self/fd/") || starts_with(path, "/proc/thread-self/fd/")))
     return n;
   if ((size_t)n > sizeof(ALLOWED_DIR) && strncmp(buf, ALLOWED_DIR "/", sizeof(ALLOWED_DIR)) == 0) return n;
   n = (ssize_t)(sizeof(kLie) - 1 < size ? sizeof(kLie) - 1 : size);
@@ -353,8 +352,8 @@ ssize_t process_vm_readv(pid_t pid, const struct iovec* l, unsigned long ln, con
   ONCE("process_vm_readv");
   return set_errno(hx_sys(SYS_process_vm_readv, pid, (long)l, (long)ln, (long)r, (long)rn, (long)flags));
 }
-ssize_t process_vm_writev(pid_t pid, const struct iovec* l, unsigned long ln, const struct iovec* r,
-                          unsigned long rn, unsigned long flags) {
+ssize_t process_vm_writev(pid_t pid, const struct iovec* l, unsigned long ln, const struct iovec* r, unsigned long rn,
+                          unsigned long flags) {
   ONCE("process_vm_writev");
   return set_errno(hx_sys(SYS_process_vm_writev, pid, (long)l, (long)ln, (long)r, (long)rn, (long)flags));
 }

@@ -22,7 +22,10 @@ static const char* in(const char* dir, const char* name) {
 static const char* kind(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return strerror(errno);
-  return S_ISREG(st.st_mode) ? "regular file" : S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ? "symlink" : "other";
+  return S_ISREG(st.st_mode)   ? "regular file"
+         : S_ISDIR(st.st_mode) ? "directory"
+         : S_ISLNK(st.st_mode) ? "symlink"
+                               : "other";
 }
 
 static void read_fd(const char* what, int fd) {

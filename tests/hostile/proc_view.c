@@ -181,10 +181,8 @@ static void oracle(const char* what, const char* there, const char* missing, int
     errno = 0;
     long b = kCalls[i].call(missing);
     const char* y = b >= 0 ? "ok" : strerrorname_np(errno);
-    if (strcmp(x, y) != 0)
-      printf("oracle %s %s: DIFFERENT %s %s\n", what, kCalls[i].name, x, y);
-    else
-      printf("oracle %s %s: %s\n", what, kCalls[i].name, x);
+    if (strcmp(x, y) != 0) printf("oracle %s %s: DIFFERENT %s %s\n", what, kCalls[i].name, x, y);
+    else printf("oracle %s %s: %s\n", what, kCalls[i].name, x);
   }
 }
 
@@ -217,7 +215,8 @@ int main(void) {
   const pid_t pid = getpid();
 
   /* The working directory is the secret's (sbx run was started there). */
-  printf("getcwd is the secret's directory: %s\n", getcwd(path, sizeof(path)) && !strcmp(path, secret_dir) ? "yes" : "no");
+  printf("getcwd is the secret's directory: %s\n",
+         getcwd(path, sizeof(path)) && !strcmp(path, secret_dir) ? "yes" : "no");
   printf("readlink /proc/self/cwd is it: %s\n", !strcmp(link_text("/proc/self/cwd"), secret_dir) ? "yes" : "no");
   try_read("relative", secret_name);
   snprintf(path, sizeof(path), "/proc/self/cwd/%s", secret_name);
@@ -347,7 +346,7 @@ int main(void) {
 
   /* /proc/self/fd/N/NAME: in the directory N is, by the rules. */
   int allowed = open(ALLOWED_DIR, O_RDONLY | O_DIRECTORY);
-  int start = open(secret_dir, O_PATH | O_DIRECTORY);  /* refused: outside the rules */
+  int start = open(secret_dir, O_PATH | O_DIRECTORY); /* refused: outside the rules */
   printf("open the secret's directory: %s\n", answer(start));
   symlink(SECRET_PATH, ALLOWED_DIR "/to-secret");
   snprintf(path, sizeof(path), "/proc/self/fd/%d/to-secret", allowed);

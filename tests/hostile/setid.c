@@ -22,9 +22,7 @@ static const char* at(const char* name) {
   return path;
 }
 
-static void report(const char* what, long rc) {
-  printf("%s: %s\n", what, rc >= 0 ? "done" : strerror(errno));
-}
+static void report(const char* what, long rc) { printf("%s: %s\n", what, rc >= 0 ? "done" : strerror(errno)); }
 
 static long closed(long fd) {
   if (fd >= 0) close((int)fd);

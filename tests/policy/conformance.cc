@@ -105,14 +105,15 @@ struct Observed {
 };
 
 Observed run_once(const Compiled& c, int nr, const uint64_t args[6], uint32_t f0_action) {
-  auto* shared = static_cast<Shared*>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  auto* shared =
+      static_cast<Shared*>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   new (shared) Shared();
   std::vector<sock_filter> f1(c.bpf.size());
   std::memcpy(f1.data(), c.bpf.data(), c.bpf.size() * 8);
   const pid_t pid = fork();
   if (pid == 0) {
     g_shared = shared;
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGSYS, &sa, nullptr);
@@ -180,7 +181,8 @@ std::vector<std::vector<uint64_t>> vectors_for(const SyscallRule* rule, std::mt1
     for (const auto& conj : clause.condition) {
       std::vector<uint64_t> satisfying(6, 0);
       for (const auto& a : conj) {
-        for (const uint64_t v : {a.value - 1, a.value, a.value + 1, a.value | (~a.mask & 0xff), a.value ^ (a.mask & (~a.mask + 1))})
+        for (const uint64_t v :
+             {a.value - 1, a.value, a.value + 1, a.value | (~a.mask & 0xff), a.value ^ (a.mask & (~a.mask + 1))})
           interesting.push_back({a.arg, v});
         satisfying[a.arg] = a.op == Op::kLt || a.op == Op::kNe ? a.value - 1 : a.op == Op::kGt ? a.value + 1 : a.value;
       }

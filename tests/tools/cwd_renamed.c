@@ -66,10 +66,10 @@ static void show_cwd(const char* what, const char* name) {
   printf("%s open .: %s\n", what, which(what, rc, st.st_dev, st.st_ino, name));
   if (fd >= 0) close(fd);
   char cwd[4096];
-  if (getcwd(cwd, sizeof(cwd)) == NULL)
-    printf("%s getcwd: %s\n", what, err());
+  if (getcwd(cwd, sizeof(cwd)) == NULL) printf("%s getcwd: %s\n", what, err());
   else
-    printf("%s getcwd: %s%s\n", what, strncmp(cwd, w, strlen(w)) == 0 ? "W" : "", cwd + (strncmp(cwd, w, strlen(w)) == 0 ? strlen(w) : 0));
+    printf("%s getcwd: %s%s\n", what, strncmp(cwd, w, strlen(w)) == 0 ? "W" : "",
+           cwd + (strncmp(cwd, w, strlen(w)) == 0 ? strlen(w) : 0));
 }
 
 static void read_file(const char* what, int fd) {

@@ -79,7 +79,9 @@ static long c_statx(const char* s) {
   return statx(AT_FDCWD, in(w, "l_%s", s), 0, STATX_BASIC_STATS, &sx);
 }
 static long c_access(const char* s) { return access(in(w, "l_%s", s), F_OK); }
-static long c_access_nofollow(const char* s) { return faccessat(AT_FDCWD, in(w, "d_%s/x", s), F_OK, AT_SYMLINK_NOFOLLOW); }
+static long c_access_nofollow(const char* s) {
+  return faccessat(AT_FDCWD, in(w, "d_%s/x", s), F_OK, AT_SYMLINK_NOFOLLOW);
+}
 static long c_readlink(const char* s) { return readlink(in(w, "d_%s/x", s), buf, sizeof(buf)); }
 static long c_open(const char* s) { return closed(open(in(w, "l_%s", s), O_RDONLY)); }
 static long c_open_path(const char* s) { return closed(open(in(w, "l_%s", s), O_PATH)); }
@@ -89,7 +91,9 @@ static long c_open_excl_below(const char* s) {
   return closed(open(in(w, "d_%s/new", s), O_WRONLY | O_CREAT | O_EXCL, 0644));
 }
 static long c_openat2(const char* s) { return openat2_call(AT_FDCWD, in(w, "l_%s", s), O_RDONLY, 0, 0); }
-static long c_openat2_xdev(const char* s) { return openat2_call(AT_FDCWD, in(w, "l_%s", s), O_RDONLY, 0, RESOLVE_NO_XDEV); }
+static long c_openat2_xdev(const char* s) {
+  return openat2_call(AT_FDCWD, in(w, "l_%s", s), O_RDONLY, 0, RESOLVE_NO_XDEV);
+}
 static long c_openat2_creat(const char* s) {
   return openat2_call(AT_FDCWD, in(w, "d_%s/new", s), O_WRONLY | O_CREAT, 0644, RESOLVE_NO_XDEV);
 }
@@ -199,8 +203,7 @@ int main(int argc, char** argv) {
   printf("missing through a link: %s\n", answer(stat(in(w, "self/missing", ""), &st)));
   printf("chdir through a link: %s\n", answer(chdir(in(w, "self/nodir", ""))));
   printf("open through a link: %s\n", answer(closed(open(in(w, "self/missing", ""), O_RDONLY))));
-  printf("create through a dangling link: %s\n",
-         answer(closed(open(in(w, "dangling", ""), O_WRONLY | O_CREAT, 0644))));
+  printf("create through a dangling link: %s\n", answer(closed(open(in(w, "dangling", ""), O_WRONLY | O_CREAT, 0644))));
   printf("made: %s\n", answer(stat(in(w, "missing", ""), &st)));
   printf("O_EXCL on a link: %s\n", answer(closed(open(in(w, "dangling", ""), O_WRONLY | O_CREAT | O_EXCL, 0644))));
   printf("mkdir through a link: %s\n", answer(mkdir(in(w, "self/newdir", ""), 0755)));

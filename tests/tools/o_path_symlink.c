@@ -72,8 +72,7 @@ int main(int argc, char** argv) {
   if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 && lstat(in(rw, "l"), &lst) == 0)
     printf("fstatat: %s, size %lld, %s inode as lstat\n", kind(st.st_mode), (long long)st.st_size,
            st.st_ino == lst.st_ino && st.st_dev == lst.st_dev ? "same" : "ANOTHER");
-  else
-    printf("fstatat: %s\n", err());
+  else printf("fstatat: %s\n", err());
   struct statx sx;
   printf("statx: %s\n", statx(fd, "", AT_EMPTY_PATH, STATX_TYPE, &sx) == 0 ? kind(sx.stx_mode) : err());
   link_text("readlinkat", fd);

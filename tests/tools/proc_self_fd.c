@@ -50,7 +50,9 @@ static void reopen(const char* what, const char* path, int flags) {
   struct stat st;
   const int acc = fcntl(fd, F_GETFL) & O_ACCMODE;
   printf("%s: %s %s\n", what, fstat(fd, &st) == 0 ? kind(st.st_mode) : err(),
-         acc == O_RDONLY ? "read-only" : acc == O_WRONLY ? "write-only" : "read-write");
+         acc == O_RDONLY   ? "read-only"
+         : acc == O_WRONLY ? "write-only"
+                           : "read-write");
   close(fd);
 }
 

@@ -54,11 +54,14 @@ TEST_CASE("every parse error names its line, column and what was expected", "[po
       {"read: allow if arg0 == 0x1ffffffffffffffff", "t.policy:2:24: error: number does not fit 64 bits"},
       {"include \"x", "t.policy:2:9: error: unterminated string"},
       {"read: allow $", "t.policy:2:13: error: unexpected character '$'"},
-      {"42", "t.policy:2:1: error: expected a statement: a system call rule, default, include, path, core-dir or core-limit"},
+      {"42",
+       "t.policy:2:1: error: expected a statement: a system call rule, default, include, path, core-dir or core-limit"},
       {"reed: allow", "t.policy:2:1: error: unknown system call 'reed' (x86-64 names, as in syscalls(2))"},
-      {"read allow", "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path, core-dir, core-limit)"},
+      {"read allow",
+       "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path, core-dir, core-limit)"},
       {"read: 7", "t.policy:2:7: error: expected an action: allow, errno(NAME), kill, trap, broker or log"},
-      {"read: permit", "t.policy:2:7: error: unknown action 'permit' (expected allow, errno(NAME), kill, trap, broker or log)"},
+      {"read: permit",
+       "t.policy:2:7: error: unknown action 'permit' (expected allow, errno(NAME), kill, trap, broker or log)"},
       {"read: errno EPERM", "t.policy:2:13: error: expected '(' after errno"},
       {"read: errno(ENOPE)", "t.policy:2:13: error: unknown errno name 'ENOPE'"},
       {"read: errno(-1)", "t.policy:2:13: error: expected an errno name or a number from 0 to 4095"},
@@ -71,7 +74,8 @@ TEST_CASE("every parse error names its line, column and what was expected", "[po
       {"read: allow if arg0 = 1", "t.policy:2:21: error: '=' is not a comparison: write '=='"},
       {"read: allow if arg0 1", "t.policy:2:21: error: expected a comparison: ==, !=, <, <=, > or >="},
       {"read: allow if arg0 & 3 < 1", "t.policy:2:25: error: a masked argument can only be compared with == or !="},
-      {"read: allow if arg0 & 3 == 4", "t.policy:2:28: error: the value has bits outside the mask: the comparison could never hold"},
+      {"read: allow if arg0 & 3 == 4",
+       "t.policy:2:28: error: the value has bits outside the mask: the comparison could never hold"},
       {"read: allow if (arg0 == 1", "t.policy:2:26: error: expected ')'"},
       {"read: allow if arg0 == 1 arg1", "t.policy:2:26: error: unexpected 'arg1' after the end of the statement"},
       {"default broker", "t.policy:2:1: error: the default cannot be broker: name the calls to broker"},
@@ -83,15 +87,18 @@ TEST_CASE("every parse error names its line, column and what was expected", "[po
       {"path read usr/lib", "t.policy:2:11: error: expected an absolute path after the permissions"},
       {"path read /usr//lib", "t.policy:2:11: error: empty path component ('//')"},
       {"path read /usr/../etc", "t.policy:2:11: error: '.' and '..' are not allowed in paths"},
-      {"path read /usr/*.so", "t.policy:2:11: error: '**' is allowed only as the last component (a whole subtree); no other wildcards"},
-      {"path read /usr/**/lib", "t.policy:2:11: error: '**' is allowed only as the last component (a whole subtree); no other wildcards"},
+      {"path read /usr/*.so",
+       "t.policy:2:11: error: '**' is allowed only as the last component (a whole subtree); no other wildcards"},
+      {"path read /usr/**/lib",
+       "t.policy:2:11: error: '**' is allowed only as the last component (a whole subtree); no other wildcards"},
       {"path read /usr/", "t.policy:2:11: error: a path must not end with '/'"},
   };
   for (const auto& [text, expected] : cases) {
     INFO(text);
     CHECK(first_error(text) == expected);
   }
-  CHECK(first_error("read: allow", false) == "t.policy:1:1: error: no default action: add a line such as 'default kill'");
+  CHECK(first_error("read: allow", false) ==
+        "t.policy:1:1: error: no default action: add a line such as 'default kill'");
 }
 
 TEST_CASE("every mistake is reported, not only the first", "[policy][errors]") {
@@ -177,17 +184,20 @@ const Action kAllow{ActionKind::kAllow, 0};
 Action fails(int e) { return {ActionKind::kErrno, e}; }
 }  // namespace
 
-TEST_CASE("includes: the including file's rule for a call overrides the included unconditional one", "[policy][include]") {
+TEST_CASE("includes: the including file's rule for a call overrides the included unconditional one",
+          "[policy][include]") {
   // The built-in refuses clone unless it makes no namespaces; a user relaxes it.
   Included allow({{"/p/u.policy", "include builtin:default\nclone: allow\n"}}, "/p/u.policy");
   CHECK(allow.says("clone", CLONE_NEWNET) == kAllow);
   CHECK(allow.says("clone", 0) == kAllow);
   REQUIRE(allow.overrides().size() == 1);
-  CHECK(allow.overrides()[0].rfind("/p/u.policy:2: clone: this file's rule overrides the ones from builtin:default (line", 0) == 0);
+  CHECK(allow.overrides()[0].rfind(
+            "/p/u.policy:2: clone: this file's rule overrides the ones from builtin:default (line", 0) == 0);
   // Every included clone line is overridden: none reaches the kernel.
   for (const auto& rule : allow.parsed.policy->rules)
     if (rule.name == "clone")
-      for (const auto& c : rule.clauses) CHECK((c.where.file == "/p/u.policy") != allow.overridden(c.where.file, c.where.line));
+      for (const auto& c : rule.clauses)
+        CHECK((c.where.file == "/p/u.policy") != allow.overridden(c.where.file, c.where.line));
 
   // ... or refuses it with another error, threads included.
   Included refuse({{"/p/v.policy", "include builtin:default\nclone: errno(EACCES)\n"}}, "/p/v.policy");
@@ -200,7 +210,8 @@ TEST_CASE("includes: the including file's rule for a call overrides the included
                 "/p/top.policy");
   CHECK(base.says("socket", AF_INET) == fails(EPERM));
   CHECK(base.overrides() ==
-        std::vector<std::string>{"/p/top.policy:2: socket: this file's rule overrides the one from /p/base.policy (line 2)"});
+        std::vector<std::string>{
+            "/p/top.policy:2: socket: this file's rule overrides the one from /p/base.policy (line 2)"});
   CHECK(base.overridden("/p/base.policy", 2));
   // Where the include line is does not matter: the file's own lines go first.
   Included after({{"/p/base.policy", "default kill\nsocket: errno(EACCES)\n"},
@@ -209,10 +220,11 @@ TEST_CASE("includes: the including file's rule for a call overrides the included
   CHECK(after.says("socket", AF_INET) == kAllow);
 }
 
-TEST_CASE("includes: a conditional rule goes before the included ones, which still decide the rest", "[policy][include]") {
+TEST_CASE("includes: a conditional rule goes before the included ones, which still decide the rest",
+          "[policy][include]") {
   Included fionbio({{"/p/u.policy", "include builtin:stdio\nioctl: allow if arg1 == FIONBIO\n"}}, "/p/u.policy");
-  CHECK(fionbio.says("ioctl", 0, FIONBIO) == kAllow);       // this file's
-  CHECK(fionbio.says("ioctl", 0, TCGETS) == kAllow);        // stdio's conditional line
+  CHECK(fionbio.says("ioctl", 0, FIONBIO) == kAllow);         // this file's
+  CHECK(fionbio.says("ioctl", 0, TCGETS) == kAllow);          // stdio's conditional line
   CHECK(fionbio.says("ioctl", 0, TIOCSTI) == fails(ENOTTY));  // stdio's unconditional one, after
   // The report names stdio's ioctl lines, wherever they are in the built-in.
   std::string stdio_lines;
@@ -224,18 +236,21 @@ TEST_CASE("includes: a conditional rule goes before the included ones, which sti
           CHECK_FALSE(fionbio.overridden(c.where.file, c.where.line));
         }
   CHECK(fionbio.overrides() ==
-        std::vector<std::string>{"/p/u.policy:2: ioctl: this file's rule is tried before the ones from builtin:stdio (lines " +
-                                 stdio_lines + ")"});
+        std::vector<std::string>{
+            "/p/u.policy:2: ioctl: this file's rule is tried before the ones from builtin:stdio (lines " + stdio_lines +
+            ")"});
 
   // A conditional line can also take away what the included file allows.
-  Included narrower({{"/p/base.policy", "default kill\nioctl: allow if arg1 == TCGETS || arg1 == FIONBIO\nioctl: errno(ENOTTY)\n"},
-                     {"/p/top.policy", "include \"base.policy\"\nioctl: errno(EPERM) if arg1 == FIONBIO\n"}},
-                    "/p/top.policy");
+  Included narrower(
+      {{"/p/base.policy", "default kill\nioctl: allow if arg1 == TCGETS || arg1 == FIONBIO\nioctl: errno(ENOTTY)\n"},
+       {"/p/top.policy", "include \"base.policy\"\nioctl: errno(EPERM) if arg1 == FIONBIO\n"}},
+      "/p/top.policy");
   CHECK(narrower.says("ioctl", 0, FIONBIO) == fails(EPERM));
   CHECK(narrower.says("ioctl", 0, TCGETS) == kAllow);
   CHECK(narrower.says("ioctl", 0, TIOCSTI) == fails(ENOTTY));
   CHECK(narrower.overrides() ==
-        std::vector<std::string>{"/p/top.policy:2: ioctl: this file's rule is tried before the ones from /p/base.policy (lines 2, 3)"});
+        std::vector<std::string>{
+            "/p/top.policy:2: ioctl: this file's rule is tried before the ones from /p/base.policy (lines 2, 3)"});
   // Lines of the same action change nothing: no report.
   Included same({{"/p/base.policy", "default kill\nfcntl: allow if arg1 == F_GETFD\n"},
                  {"/p/top.policy", "include \"base.policy\"\nfcntl: allow if arg1 == F_SETFD\n"}},
@@ -262,13 +277,14 @@ TEST_CASE("includes: precedence applies at every level", "[policy][include]") {
   CHECK(top.says("getpid").kind == ActionKind::kLog);       // top's default
   CHECK(top.overridden("/p/base.policy", 2));
   CHECK(top.overridden("/p/base.policy", 3));
-  CHECK(top.overrides() == std::vector<std::string>{
-                               "/p/mid.policy:2: default: this file's default overrides the one from /p/base.policy (line 1)",
-                               "/p/mid.policy:3: clone: this file's rule overrides the ones from /p/base.policy (lines 2, 3)",
-                               "/p/top.policy:2: clone: this file's rule is tried before the ones from /p/mid.policy (line 3) "
-                               "and /p/base.policy (lines 2, 3)",
-                               "/p/top.policy:3: default: this file's default overrides the one from /p/mid.policy (line 2)",
-                           });
+  CHECK(top.overrides() ==
+        std::vector<std::string>{
+            "/p/mid.policy:2: default: this file's default overrides the one from /p/base.policy (line 1)",
+            "/p/mid.policy:3: clone: this file's rule overrides the ones from /p/base.policy (lines 2, 3)",
+            "/p/top.policy:2: clone: this file's rule is tried before the ones from /p/mid.policy (line 3) "
+            "and /p/base.policy (lines 2, 3)",
+            "/p/top.policy:3: default: this file's default overrides the one from /p/mid.policy (line 2)",
+        });
 }
 
 TEST_CASE("includes: the including file's default overrides; two included ones conflict", "[policy][include]") {
@@ -297,9 +313,11 @@ TEST_CASE("includes: a clause dead within its own file is still an error", "[pol
       {"/p/b.policy", "socket: allow if arg0 == AF_UNIX\n"},
       {"/p/siblings.policy", "include \"a.policy\"\ninclude \"b.policy\"\n"},
   };
-  const std::string dead = ": error: this clause for socket can never apply: earlier clauses decide every call it matches";
-  CHECK(Included(files, "/p/dead.policy").error() ==
-        "/p/dead.policy:3:1: error: this clause for clone can never apply: earlier clauses decide every call it matches");
+  const std::string dead =
+      ": error: this clause for socket can never apply: earlier clauses decide every call it matches";
+  CHECK(
+      Included(files, "/p/dead.policy").error() ==
+      "/p/dead.policy:3:1: error: this clause for clone can never apply: earlier clauses decide every call it matches");
   // Dead in the included file itself: overriding the call does not hide it.
   CHECK(Included(files, "/p/top.policy").error() == "/p/base.policy:3:1" + dead);
   // Two included files, neither including the other: in the order of the
@@ -335,7 +353,8 @@ TEST_CASE("the compiled program does what the text says, on random calls", "[pol
       for (const auto& clause : rule.clauses)
         for (const auto& conj : clause.condition)
           for (const auto& a : conj)
-            for (uint64_t d : {a.value - 1, a.value, a.value + 1, a.value | ~a.mask, a.value ^ 1}) interesting.push_back(d);
+            for (uint64_t d : {a.value - 1, a.value, a.value + 1, a.value | ~a.mask, a.value ^ 1})
+              interesting.push_back(d);
       for (int i = 0; i < 3000; ++i) {
         uint64_t args[6];
         for (auto& x : args) x = rng() % 3 ? interesting[rng() % interesting.size()] : rng();
@@ -362,7 +381,8 @@ TEST_CASE("other architectures and x32 are refused by the program itself", "[pol
 }
 
 TEST_CASE("compiled format: round trip and refusal of damaged input", "[policy][format]") {
-  const Policy p = parsed("default errno(EPERM)\nread: allow\nopenat: broker\npath read,create /tmp/x/**\npath write /dev/null\n");
+  const Policy p =
+      parsed("default errno(EPERM)\nread: allow\nopenat: broker\npath read,create /tmp/x/**\npath write /dev/null\n");
   const Compiled c = *compile(p).compiled;
   const std::string bytes = serialize(c);
   std::string why;

@@ -50,8 +50,8 @@ TEST_CASE("parse_long accepts exactly a decimal number in range", "[parse]") {
   CHECK(v == 1);
 
   v = 42;
-  for (const char* bad : {"", "-", "+1", " 1", "1 ", "1a", "0x10", "9223372036854775808",
-                          "-9223372036854775809", "99999999999999999999", "1.0", "--1"}) {
+  for (const char* bad : {"", "-", "+1", " 1", "1 ", "1a", "0x10", "9223372036854775808", "-9223372036854775809",
+                          "99999999999999999999", "1.0", "--1"}) {
     INFO("input: '" << bad << "'");
     CHECK_FALSE(parse_long(bad, LONG_MIN, LONG_MAX, &v));
   }
@@ -160,8 +160,8 @@ TEST_CASE("signal masks from /proc/PID/status", "[status]") {
       "SigBlk:\t0000000000010000\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004002\nCapInh:\t0\n";
   unsigned long long ign = 1, cgt = 1;
   REQUIRE(parse_signal_masks(status.data(), status.size(), &ign, &cgt));
-  CHECK(ign == 0x1000ULL);                 // SIGPIPE (13) ignored
-  CHECK(cgt == 0x180004002ULL);            // SIGINT (2), SIGTERM (15), 32, 33 caught
+  CHECK(ign == 0x1000ULL);       // SIGPIPE (13) ignored
+  CHECK(cgt == 0x180004002ULL);  // SIGINT (2), SIGTERM (15), 32, 33 caught
   CHECK((cgt >> (SIGTERM - 1) & 1) == 1);
   CHECK((cgt >> (SIGHUP - 1) & 1) == 0);
 

@@ -36,8 +36,7 @@ open_how how_of(uint64_t flags, uint64_t mode = 0, uint64_t resolve = 0) {
 // --allow-read /usr/lib/**, --allow-write /home/u/work/**, create in /tmp/out/**
 Rules some_rules() {
   return {PathRule{kPathRead, "/usr/lib/**", {}}, PathRule{kPathRead | kPathWrite, "/home/u/work/**", {}},
-          PathRule{kPathCreate | kPathWrite | kPathRead, "/tmp/out/**", {}},
-          PathRule{kPathRead, "/etc/passwd", {}}};
+          PathRule{kPathCreate | kPathWrite | kPathRead, "/tmp/out/**", {}}, PathRule{kPathRead, "/etc/passwd", {}}};
 }
 }  // namespace
 
@@ -45,9 +44,9 @@ TEST_CASE("open flags: what each asks of the rules", "[trusted][open]") {
   CHECK(wanted_by(O_RDONLY) == kPathRead);
   CHECK(wanted_by(O_WRONLY) == kPathWrite);
   CHECK(wanted_by(O_RDWR) == (kPathRead | kPathWrite));
-  CHECK(wanted_by(O_ACCMODE) == (kPathRead | kPathWrite));  // 3: the kernel asks for both
+  CHECK(wanted_by(O_ACCMODE) == (kPathRead | kPathWrite));           // 3: the kernel asks for both
   CHECK(wanted_by(O_RDONLY | O_TRUNC) == (kPathRead | kPathWrite));  // truncating writes
-  CHECK(wanted_by(O_WRONLY | O_CREAT | O_EXCL) == kPathWrite);  // create is asked for apart
+  CHECK(wanted_by(O_WRONLY | O_CREAT | O_EXCL) == kPathWrite);       // create is asked for apart
   CHECK(wanted_by(O_PATH) == kPathRead);
   // An O_PATH open keeps only what it has use for: never a write, a
   // truncation or a new file, whatever else the flags said.
@@ -74,9 +73,9 @@ TEST_CASE("openat2: the requests the kernel refuses are refused the same way", "
   CHECK(openat2_refusal(how_of(O_WRONLY | O_CREAT, 07777)) == 0);
   CHECK(openat2_refusal(how_of(O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)) == 0);
   CHECK(openat2_refusal(how_of(uint64_t{1} << 30)) == EINVAL);  // a flag it does not know
-  CHECK(openat2_refusal(how_of(O_RDONLY, 0, 0x40)) == EINVAL);   // a resolve flag it does not know
+  CHECK(openat2_refusal(how_of(O_RDONLY, 0, 0x40)) == EINVAL);  // a resolve flag it does not know
   CHECK(openat2_refusal(how_of(O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == EINVAL);
-  CHECK(openat2_refusal(how_of(O_RDONLY, 0644)) == EINVAL);           // a mode, and no file to create
+  CHECK(openat2_refusal(how_of(O_RDONLY, 0644)) == EINVAL);              // a mode, and no file to create
   CHECK(openat2_refusal(how_of(O_WRONLY | O_CREAT, 010000)) == EINVAL);  // more than permission bits
   CHECK(openat2_refusal(how_of(O_TMPFILE | O_WRONLY, 0600)) == 0);
   CHECK(openat2_refusal(how_of(O_TMPFILE | O_RDONLY, 0600)) == EINVAL);  // a file nobody could write
@@ -92,7 +91,7 @@ TEST_CASE("open flags: how the slow way resolves the path", "[trusted][open]") {
   CHECK(walk_of(O_RDONLY, 0).follow);
   CHECK_FALSE(walk_of(O_RDONLY | O_NOFOLLOW, 0).follow);
   CHECK_FALSE(walk_of(O_WRONLY | O_CREAT | O_EXCL, 0).follow);  // the name is taken, whatever it points to
-  CHECK(walk_of(O_WRONLY | O_CREAT, 0).follow);                  // a dangling link's target is made
+  CHECK(walk_of(O_WRONLY | O_CREAT, 0).follow);                 // a dangling link's target is made
   CHECK(walk_of(O_DIRECTORY, 0).directory);
   const Walk how = walk_of(O_RDONLY, RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_XDEV);
   CHECK((how.no_symlinks && how.beneath && how.no_xdev && !how.in_root));
