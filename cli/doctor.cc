@@ -76,13 +76,11 @@ int doctor_command() {
     const std::string found = helper + ", owner uid " + std::to_string(st.st_uid) + ", mode " + mode;
     if (!setuid_root(st))
       d.line(Verdict::kError, "sbx-helper", found, "chown root:root " + helper + " && chmod 4755 " + helper);
-    else
-      d.line(Verdict::kOk, "sbx-helper", found + " (setuid root)");
+    else d.line(Verdict::kOk, "sbx-helper", found + " (setuid root)");
     if (on_nosuid_filesystem(helper))
       d.line(Verdict::kError, "its filesystem", "mounted nosuid: the setuid bit is ignored",
              "install sbx-helper on a filesystem mounted without nosuid");
-    else
-      d.line(Verdict::kOk, "its filesystem", "honours setuid (no nosuid)");
+    else d.line(Verdict::kOk, "its filesystem", "honours setuid (no nosuid)");
   }
   // Namespaces: what the helper actually gets.
   if (helper_there && setuid_root(st)) {
@@ -111,36 +109,34 @@ int doctor_command() {
     }
     const bool pid = out.find("pid\n") != std::string::npos, net = out.find("net\n") != std::string::npos;
     if (pid && net) d.line(Verdict::kOk, "PID and network namespaces", "created by sbx-helper");
-    else d.line(Verdict::kError, "PID and network namespaces",
-                "sbx-helper could not create them: " + (out.empty() ? std::string("no answer") : out.substr(0, out.find('\n'))),
-                out.find("not running as root") != std::string::npos
-                    ? "fix the helper's installation (above) first"
-                    : "use a kernel with CONFIG_PID_NS and CONFIG_NET_NS, and run outside restrictive containers");
+    else
+      d.line(Verdict::kError, "PID and network namespaces",
+             "sbx-helper could not create them: " +
+                 (out.empty() ? std::string("no answer") : out.substr(0, out.find('\n'))),
+             out.find("not running as root") != std::string::npos
+                 ? "fix the helper's installation (above) first"
+                 : "use a kernel with CONFIG_PID_NS and CONFIG_NET_NS, and run outside restrictive containers");
   }
   if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
     d.line(Verdict::kError, "seccomp filters", "not in this kernel", "use a kernel built with CONFIG_SECCOMP_FILTER");
   else if (!seccomp_tsync_works())
     d.line(Verdict::kError, "seccomp filters", "a filter with TSYNC could not be installed",
            "use Linux 3.17 or later with CONFIG_SECCOMP_FILTER");
-  else
-    d.line(Verdict::kOk, "seccomp filters", "available, with TSYNC");
+  else d.line(Verdict::kOk, "seccomp filters", "available, with TSYNC");
   const std::string actions = read_trimmed("/proc/sys/kernel/seccomp/actions_avail");
   if (actions.find("user_notif") == std::string::npos)
     d.line(Verdict::kError, "seccomp user notification", "missing: brokered calls cannot work",
            "use Linux 5.14 or later (sbx run --policy stdio still works)");
-  else
-    d.line(Verdict::kOk, "seccomp user notification", "available (" + actions + ")");
+  else d.line(Verdict::kOk, "seccomp user notification", "available (" + actions + ")");
   const std::string& shim = pieces.shim;
   if (access(shim.c_str(), R_OK) != 0)
     d.line(Verdict::kError, "libsbx-shim.so", shim + " is missing", "install sbx (or set SBX_SHIM)");
-  else
-    d.line(Verdict::kOk, "libsbx-shim.so", shim);
+  else d.line(Verdict::kOk, "libsbx-shim.so", shim);
   for (const auto& [name, var, path] :
        {std::tuple{"sbx-zygote", "SBX_ZYGOTE", pieces.zygote}, {"sbx-trusted", "SBX_TRUSTED", pieces.trusted}}) {
     if (access(path.c_str(), X_OK) != 0)
       d.line(Verdict::kError, name, path + " is missing", std::string("install sbx (or set ") + var + ")");
-    else
-      d.line(Verdict::kOk, name, path);
+    else d.line(Verdict::kOk, name, path);
   }
   const int abi = sbx::landlock_abi();
   if (abi < 1)
@@ -150,10 +146,10 @@ int doctor_command() {
     d.line(Verdict::kWarning, "Landlock", "ABI 1: exec is confined, but the trusted process is not held to the rules",
            "use Linux 5.19 or later for the second layer");
   else
-    d.line(Verdict::kOk, "Landlock", "ABI " + std::to_string(abi) + " (exec confined; the trusted process held to the rules)");
+    d.line(Verdict::kOk, "Landlock",
+           "ABI " + std::to_string(abi) + " (exec confined; the trusted process held to the rules)");
   const std::string yama = read_trimmed("/proc/sys/kernel/yama/ptrace_scope");
-  if (yama.empty())
-    d.line(Verdict::kOk, "Yama ptrace scope", "Yama is not enabled");
+  if (yama.empty()) d.line(Verdict::kOk, "Yama ptrace scope", "Yama is not enabled");
   else if (yama == "0" || yama == "1")
     d.line(Verdict::kOk, "Yama ptrace scope", yama + " (the trusted process is named as the program's tracer)");
   else
@@ -162,13 +158,16 @@ int doctor_command() {
   // Crash dumps: the trusted process stops the crashed process's other
   // threads with ptrace for their registers, and reads its memory.
   if (yama.empty() || yama == "0")
-    d.line(Verdict::kOk, "crash dumps (--core-dir)", "available: cores of every process of the sandbox, written by the trusted process");
+    d.line(Verdict::kOk, "crash dumps (--core-dir)",
+           "available: cores of every process of the sandbox, written by the trusted process");
   else if (yama == "1")
-    d.line(Verdict::kWarning, "crash dumps (--core-dir)",
-           "for the sandbox's first process only: under Yama ptrace scope 1 the trusted process may not stop its children",
-           "set kernel.yama.ptrace_scope to 0 (sysctl) for cores of every process");
+    d.line(
+        Verdict::kWarning, "crash dumps (--core-dir)",
+        "for the sandbox's first process only: under Yama ptrace scope 1 the trusted process may not stop its children",
+        "set kernel.yama.ptrace_scope to 0 (sysctl) for cores of every process");
   else
-    d.line(Verdict::kWarning, "crash dumps (--core-dir)", "not available: Yama ptrace scope " + yama + " forbids the trusted process to stop the crashed process",
+    d.line(Verdict::kWarning, "crash dumps (--core-dir)",
+           "not available: Yama ptrace scope " + yama + " forbids the trusted process to stop the crashed process",
            "set kernel.yama.ptrace_scope to 0 or 1 (sysctl)");
   const std::string userns = read_trimmed("/proc/sys/user/max_user_namespaces");
   d.line(Verdict::kOk, "user namespaces",
@@ -178,10 +177,10 @@ int doctor_command() {
   if (tiocsti == "1")
     d.line(Verdict::kWarning, "dev.tty.legacy_tiocsti", "1: the kernel lets programs push input into terminals",
            "sysctl dev.tty.legacy_tiocsti=0 (sbx-helper already puts programs in a session of their own)");
-  else
-    d.line(Verdict::kOk, "dev.tty.legacy_tiocsti", tiocsti.empty() ? "not present (TIOCSTI restricted)" : tiocsti);
-  std::cout << "\n" << (d.errors == 0 ? "the sandbox can work here\n"
-                                       : std::to_string(d.errors) + " error(s): the sandbox cannot work until fixed\n");
+  else d.line(Verdict::kOk, "dev.tty.legacy_tiocsti", tiocsti.empty() ? "not present (TIOCSTI restricted)" : tiocsti);
+  std::cout << "\n"
+            << (d.errors == 0 ? "the sandbox can work here\n"
+                              : std::to_string(d.errors) + " error(s): the sandbox cannot work until fixed\n");
   return d.errors == 0 ? kExitOk : kExitPolicyError;
 }
 

@@ -139,7 +139,8 @@ int run_command(const std::vector<std::string>& args) {
   if (interpreter_line(program, &interpreter, &interpreter_arg)) {
     char real_interpreter[PATH_MAX];
     if (interpreter.empty() || realpath(interpreter.c_str(), real_interpreter) == nullptr)
-      return refuse(program + ": its interpreter " + (interpreter.empty() ? "(none named)" : interpreter) + " cannot be found");
+      return refuse(program + ": its interpreter " + (interpreter.empty() ? "(none named)" : interpreter) +
+                    " cannot be found");
     struct stat ist;
     if (stat(real_interpreter, &ist) != 0 || !S_ISREG(ist.st_mode))
       return refuse(program + ": its interpreter " + interpreter + " is not a file; nothing was run");
@@ -161,7 +162,8 @@ int run_command(const std::vector<std::string>& args) {
   if (realpath(shim_found.c_str(), shim) == nullptr || access(shim, R_OK) != 0)
     return refuse("libsbx-shim.so not found at " + shim_found + " (or set SBX_SHIM)");
   readable.push_back(shim);
-  if (access(zygote.c_str(), X_OK) != 0) return refuse("sbx-zygote not found at " + zygote + " (install sbx, or set SBX_ZYGOTE)");
+  if (access(zygote.c_str(), X_OK) != 0)
+    return refuse("sbx-zygote not found at " + zygote + " (install sbx, or set SBX_ZYGOTE)");
   if (access(trusted.c_str(), X_OK) != 0)
     return refuse("sbx-trusted not found at " + trusted + " (install sbx, or set SBX_TRUSTED)");
 
@@ -174,7 +176,8 @@ int run_command(const std::vector<std::string>& args) {
   std::vector<PathRule> paths;
   for (const auto& [perms, path] : extra_paths) {
     std::string note, why;
-    if (!sbx::cli::option_rules(perms & kPathWrite ? "--allow-write" : "--allow-read", path, perms, &paths, &note, &why))
+    if (!sbx::cli::option_rules(perms & kPathWrite ? "--allow-write" : "--allow-read", path, perms, &paths, &note,
+                                &why))
       return refuse(why + "; nothing was run");
     if (verbose && !note.empty()) std::cerr << "sbx: " << note << "\n";
   }
@@ -219,8 +222,10 @@ int run_command(const std::vector<std::string>& args) {
                 << ")\n";
   }
   if (!allows_start(*compiled))
-    return refuse("the policy " + policy_source + " refuses execveat, with which the program is started (add "
-                  "'execveat: allow if arg5 == SBX_SHIM_CALL'; Landlock lets only the program's loader run); nothing was run");
+    return refuse(
+        "the policy " + policy_source +
+        " refuses execveat, with which the program is started (add "
+        "'execveat: allow if arg5 == SBX_SHIM_CALL'; Landlock lets only the program's loader run); nothing was run");
 
   // The kernel must have seccomp filters (and user notification if
   // brokering), and Landlock, which confines what may be executed.
@@ -240,8 +245,7 @@ int run_command(const std::vector<std::string>& args) {
   struct stat hst;
   if (stat(helper.c_str(), &hst) != 0)
     return refuse("sbx-helper not found at " + helper + " (install sbx, or set SBX_HELPER)");
-  if (!setuid_root(hst))
-    return refuse(helper + " is not setuid root: install it owned by root with mode 4755");
+  if (!setuid_root(hst)) return refuse(helper + " is not setuid root: install it owned by root with mode 4755");
   if (on_nosuid_filesystem(helper))
     return refuse(helper + " is on a filesystem mounted nosuid, so it cannot gain root");
 
@@ -259,7 +263,8 @@ int run_command(const std::vector<std::string>& args) {
   // which restores SANDBOX_<NAME> as <NAME> (Chromium's launcher does the
   // same). What they name is still held to the rules.
   for (const char* const* name = sbx::helper::kUnsecureEnvironment; *name != nullptr; ++name)
-    if (const char* value = std::getenv(*name)) setenv((std::string(sbx::helper::kSavedPrefix) + *name).c_str(), value, 1);
+    if (const char* value = std::getenv(*name))
+      setenv((std::string(sbx::helper::kSavedPrefix) + *name).c_str(), value, 1);
 
   // sbx-helper runs the first stage in the program's place:
   //   sbx-helper sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]

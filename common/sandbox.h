@@ -66,7 +66,8 @@ inline constexpr unsigned long long kCrashReportMagic = 0x5b78'434f'5245'0001ULL
 
 // Exit statuses of sbx run (besides the program's own, and 128+N for a
 // program killed by signal N).
-inline constexpr int kExitSandboxFailed = 125;  // the first stage could not complete the sandbox: nothing of the program ran
-inline constexpr int kExitRunRefused = 126;     // sbx run refused to start (one sentence says why): nothing ran
+inline constexpr int kExitSandboxFailed =
+    125;  // the first stage could not complete the sandbox: nothing of the program ran
+inline constexpr int kExitRunRefused = 126;  // sbx run refused to start (one sentence says why): nothing ran
 
 }  // namespace sbx

@@ -17,8 +17,8 @@ namespace sbx::trusted {
 
 using Rules = std::vector<policy::PathRule>;
 
-extern const Rules* g_rules;  // the policy's path rules, fixed at start
-extern int g_listener;        // the sandbox's seccomp listener
+extern const Rules* g_rules;      // the policy's path rules, fixed at start
+extern int g_listener;            // the sandbox's seccomp listener
 extern pid_t g_first_stage_host;  // the first stage's pid as our /proc (the host's) names it
 
 // The calling thread as our /proc names it (host_ids.cc): its host id, or

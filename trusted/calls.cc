@@ -66,19 +66,21 @@ Answer handle(const seccomp_notif& r) {
     case SYS_mkdir: return do_mkdir(r, AT_FDCWD, a[0], a[1]);
     case SYS_mkdirat: return do_mkdir(r, static_cast<int64_t>(a[0]), a[1], a[2]);
     case SYS_unlink:
-      return do_in_parent(r, AT_FDCWD, a[0], kPathWrite,
-                          [](int parent, const char* name, uint64_t) { return unlinkat(parent, name, 0); }, 0,
-                          AtAnchor::kRemove);
+      return do_in_parent(
+          r, AT_FDCWD, a[0], kPathWrite,
+          [](int parent, const char* name, uint64_t) { return unlinkat(parent, name, 0); }, 0, AtAnchor::kRemove);
     case SYS_rmdir:
-      return do_in_parent(r, AT_FDCWD, a[0], kPathWrite,
-                          [](int parent, const char* name, uint64_t) { return unlinkat(parent, name, AT_REMOVEDIR); }, 0,
-                          AtAnchor::kRemove);
+      return do_in_parent(
+          r, AT_FDCWD, a[0], kPathWrite,
+          [](int parent, const char* name, uint64_t) { return unlinkat(parent, name, AT_REMOVEDIR); }, 0,
+          AtAnchor::kRemove);
     case SYS_unlinkat:
-      return do_in_parent(r, static_cast<int64_t>(a[0]), a[1], kPathWrite,
-                          [](int parent, const char* name, uint64_t f) {
-                            return unlinkat(parent, name, static_cast<int>(f & AT_REMOVEDIR));
-                          },
-                          a[2], AtAnchor::kRemove);
+      return do_in_parent(
+          r, static_cast<int64_t>(a[0]), a[1], kPathWrite,
+          [](int parent, const char* name, uint64_t f) {
+            return unlinkat(parent, name, static_cast<int>(f & AT_REMOVEDIR));
+          },
+          a[2], AtAnchor::kRemove);
     case SYS_symlink: return do_symlink(r, a[0], AT_FDCWD, a[1]);
     case SYS_truncate: return do_truncate(r, a[0], a[1]);
     case SYS_mknod: return do_mknod(r, AT_FDCWD, a[0], a[1], a[2]);

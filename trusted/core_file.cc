@@ -88,9 +88,7 @@ bool parse_line(const char* p, const char* end, CoreMapping* m) {
   return true;
 }
 
-bool starts_with(const std::string& s, const char* prefix) {
-  return s.compare(0, std::strlen(prefix), prefix) == 0;
-}
+bool starts_with(const std::string& s, const char* prefix) { return s.compare(0, std::strlen(prefix), prefix) == 0; }
 
 bool ends_with(const std::string& s, const char* suffix) {
   const size_t n = std::strlen(suffix);
@@ -99,9 +97,7 @@ bool ends_with(const std::string& s, const char* suffix) {
 
 // ---- notes ----
 
-void append(std::string* out, const void* data, size_t size) {
-  out->append(static_cast<const char*>(data), size);
-}
+void append(std::string* out, const void* data, size_t size) { out->append(static_cast<const char*>(data), size); }
 
 void pad4(std::string* out) {
   while (out->size() % 4 != 0) out->push_back('\0');
@@ -273,17 +269,17 @@ bool mem_starts_with_elf(uint64_t address, void* context) {
 // gdb needs it: the executable's DT_DEBUG there leads to the list of
 // shared libraries.
 bool relro(const CoreMapping& m, const CoreMapping* next) {
-  return next != nullptr && !m.shared && !m.write && !m.exec && !next->shared && next->write &&
-         next->path == m.path && next->start == m.end && m.end - m.start <= UINT64_MAX - m.offset &&
+  return next != nullptr && !m.shared && !m.write && !m.exec && !next->shared && next->write && next->path == m.path &&
+         next->start == m.end && m.end - m.start <= UINT64_MAX - m.offset &&
          next->offset == m.offset + (m.end - m.start);
 }
 
 // What /proc/PID/smaps says of a mapping beyond its maps line.
 enum SmapsFlag : uint8_t {
-  kDontDump = 1,     // VmFlags "dd": MADV_DONTDUMP, never in a core
-  kWritten = 2,      // Anonymous: above 0 kB: private pages written to
-  kResident = 4,     // Rss: or Swap: above 0 kB: some page exists
-  kHaveSmaps = 8,    // the lines above were there
+  kDontDump = 1,   // VmFlags "dd": MADV_DONTDUMP, never in a core
+  kWritten = 2,    // Anonymous: above 0 kB: private pages written to
+  kResident = 4,   // Rss: or Swap: above 0 kB: some page exists
+  kHaveSmaps = 8,  // the lines above were there
 };
 
 // "Key:" at p: an smaps attribute line (letters, digits and '_' then ':').
@@ -351,11 +347,10 @@ bool parse_text(const std::string& maps, std::vector<CoreMapping>* out, std::vec
 
 }  // namespace
 
-bool parse_maps(const std::string& maps, std::vector<CoreMapping>* out) {
-  return parse_text(maps, out, nullptr);
-}
+bool parse_maps(const std::string& maps, std::vector<CoreMapping>* out) { return parse_text(maps, out, nullptr); }
 
-void choose_dump_bytes(std::vector<CoreMapping>* mappings, bool (*starts_with_elf)(uint64_t address, void* context), void* context) {
+void choose_dump_bytes(std::vector<CoreMapping>* mappings, bool (*starts_with_elf)(uint64_t address, void* context),
+                       void* context) {
   for (size_t i = 0; i < mappings->size(); ++i) {
     CoreMapping& m = (*mappings)[i];
     const CoreMapping* next = i + 1 < mappings->size() ? &(*mappings)[i + 1] : nullptr;
@@ -397,7 +392,8 @@ std::string core_notes(const CoreProcess& process, const std::vector<CoreMapping
   return out;
 }
 
-bool core_headers(const std::vector<CoreMapping>& mappings, uint64_t notes_size, std::string* headers, uint64_t* total, std::string* why) {
+bool core_headers(const std::vector<CoreMapping>& mappings, uint64_t notes_size, std::string* headers, uint64_t* total,
+                  std::string* why) {
   headers->clear();
   if (mappings.size() > kCoreMaxMappings) {
     *why = "more mappings than a core holds";
@@ -466,7 +462,7 @@ bool core_headers(const std::vector<CoreMapping>& mappings, uint64_t notes_size,
   if (extended) {
     Elf64_Shdr shdr{};
     shdr.sh_type = SHT_NULL;
-    shdr.sh_size = 1;  // e_shnum
+    shdr.sh_size = 1;          // e_shnum
     shdr.sh_link = SHN_UNDEF;  // e_shstrndx
     shdr.sh_info = static_cast<Elf64_Word>(segments);
     append(headers, &shdr, sizeof(shdr));

@@ -17,8 +17,8 @@
 #include <vector>
 namespace sbx::trusted {
 struct CoreThread {
-  pid_t tid = 0;                // the thread's id as the sandbox names it (pr_pid)
-  user_regs_struct regs{};      // general registers (NT_PRSTATUS's pr_reg)
+  pid_t tid = 0;            // the thread's id as the sandbox names it (pr_pid)
+  user_regs_struct regs{};  // general registers (NT_PRSTATUS's pr_reg)
   bool has_fpregs = false;
   user_fpregs_struct fpregs{};  // FXSAVE area (NT_PRFPREG / NT_FPREGSET)
 };
@@ -26,19 +26,19 @@ struct CoreProcess {
   pid_t pid = 0, ppid = 0, pgrp = 0, sid = 0;  // as the sandbox names them
   uid_t uid = 0;
   gid_t gid = 0;
-  std::string name;             // /proc/PID/comm without the newline (pr_fname)
-  std::string args;             // /proc/PID/cmdline, NULs as spaces (pr_psargs)
-  siginfo_t info{};             // the fatal signal: NT_SIGINFO, and pr_info/pr_cursig of threads[0]
+  std::string name;                 // /proc/PID/comm without the newline (pr_fname)
+  std::string args;                 // /proc/PID/cmdline, NULs as spaces (pr_psargs)
+  siginfo_t info{};                 // the fatal signal: NT_SIGINFO, and pr_info/pr_cursig of threads[0]
   std::vector<CoreThread> threads;  // threads[0] is the thread that received the signal
-  std::string auxv;             // the bytes of /proc/PID/auxv (NT_AUXV)
-  std::string maps;             // the text of /proc/PID/maps (paths as the trusted process sees them)
+  std::string auxv;                 // the bytes of /proc/PID/auxv (NT_AUXV)
+  std::string maps;                 // the text of /proc/PID/maps (paths as the trusted process sees them)
 };
 // One mapping of /proc/PID/maps and how many of its bytes the core holds.
 struct CoreMapping {
   uint64_t start = 0, end = 0, offset = 0;
   bool read = false, write = false, exec = false, shared = false;
-  std::string path;             // "" for anonymous; "[heap]", "[stack]", "[vdso]", ...
-  uint64_t dump_bytes = 0;      // 0 .. end-start
+  std::string path;         // "" for anonymous; "[heap]", "[stack]", "[vdso]", ...
+  uint64_t dump_bytes = 0;  // 0 .. end-start
 };
 
 // The caps on what a process can make us write. More mappings than the
@@ -82,7 +82,8 @@ bool parse_maps(const std::string& maps, std::vector<CoreMapping>* out);
 // shared memory, a memfd: the kernel's unlinked shared files). Any other
 // name (other [specials], anon_inode:...) is not written. starts_with_elf
 // may be null (never an ELF header).
-void choose_dump_bytes(std::vector<CoreMapping>* mappings, bool (*starts_with_elf)(uint64_t address, void* context), void* context);
+void choose_dump_bytes(std::vector<CoreMapping>* mappings, bool (*starts_with_elf)(uint64_t address, void* context),
+                       void* context);
 // The contents of the PT_NOTE segment for `process` and its mappings (with
 // dump_bytes chosen): for threads[0] NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO,
 // NT_AUXV, NT_FILE (left out past kCoreMaxFileNote), NT_PRFPREG (if
@@ -95,7 +96,8 @@ std::string core_notes(const CoreProcess& process, const std::vector<CoreMapping
 // after them) with each segment's data page-aligned after the notes, and
 // the size of the whole file in *total. false, with *why, if the sizes do
 // not fit in a file.
-bool core_headers(const std::vector<CoreMapping>& mappings, uint64_t notes_size, std::string* headers, uint64_t* total, std::string* why);
+bool core_headers(const std::vector<CoreMapping>& mappings, uint64_t notes_size, std::string* headers, uint64_t* total,
+                  std::string* why);
 // Writes the ELF core of `process` to `out` (a new empty regular file),
 // reading memory with pread() on mem_fd (/proc/PID/mem). Writes at most
 // `limit` bytes (0: no limit), as the kernel does when RLIMIT_CORE is
@@ -116,4 +118,4 @@ bool core_headers(const std::vector<CoreMapping>& mappings, uint64_t notes_size,
 // pwrite64 and ftruncate (out), and the allocator's (brk, mmap, munmap,
 // mremap, mprotect, madvise).
 bool write_core(int out, int mem_fd, const CoreProcess& process, uint64_t limit, std::string* why);
-}
+}  // namespace sbx::trusted

@@ -52,9 +52,9 @@ namespace sbx::trusted {
 
 namespace {
 
-constexpr int kMaxCores = 16;           // per sandbox
+constexpr int kMaxCores = 16;              // per sandbox
 constexpr size_t kMaxProcFile = 64 << 20;  // smaps of 65536 mappings fit
-constexpr int kStopWaitMs = 500;        // for the other threads' ptrace stops, all together
+constexpr int kStopWaitMs = 500;           // for the other threads' ptrace stops, all together
 
 int g_core_dir = -1;
 std::string g_core_dir_path;
@@ -216,7 +216,8 @@ void write_core_of(const seccomp_notif& r, pid_t process, int signal, const Cras
   p.pgrp = static_cast<pid_t>(last_number(status, "NSpgid:"));
   p.sid = static_cast<pid_t>(last_number(status, "NSsid:"));
   const long host_parent = first_number(status, "PPid:");
-  p.ppid = static_cast<pid_t>(host_parent > 0 ? last_number(read_text("/proc/" + std::to_string(host_parent) + "/status"), "NStgid:") : 0);
+  p.ppid = static_cast<pid_t>(
+      host_parent > 0 ? last_number(read_text("/proc/" + std::to_string(host_parent) + "/status"), "NStgid:") : 0);
   p.uid = static_cast<uid_t>(first_number(status, "Uid:"));
   p.gid = static_cast<gid_t>(first_number(status, "Gid:"));
   std::string program;

@@ -11,8 +11,16 @@ namespace sbx::trusted {
 
 bool dumps_core(int signal) {
   switch (signal) {
-    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS:
-    case SIGFPE: case SIGSEGV: case SIGSYS: case SIGXCPU: case SIGXFSZ: return true;
+    case SIGQUIT:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGSEGV:
+    case SIGSYS:
+    case SIGXCPU:
+    case SIGXFSZ: return true;
     default: return false;
   }
 }
@@ -99,8 +107,8 @@ std::string auxv_as_native(const std::string& auxv, const unsigned char* header,
 std::string core_name(const std::string& program, pid_t pid, pid_t host_pid, long seconds) {
   std::string name;
   for (const char c : program.substr(0, 15)) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                       c == '_' || c == '.';
+    const bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     name += plain ? c : '_';
   }
   if (name.empty() || name[0] == '.') name.insert(0, "_");

@@ -70,7 +70,7 @@ void* worker(void* arg) {
     seccomp_notif r{};
     if (ioctl(g_listener, SECCOMP_IOCTL_NOTIF_RECV, &r) != 0) {
       if (errno == EINTR || errno == ENOENT) continue;  // a caller went away (the watch sees the end)
-      _exit(0);  // the listener is gone: the sandboxed process has exited
+      _exit(0);                                         // the listener is gone: the sandboxed process has exited
     }
     g_pool.busy_since[id].store(now_ns());  // seq_cst, like watch_asleep: see watch()
     if (g_pool.watch_asleep.exchange(false)) {
@@ -127,7 +127,6 @@ bool watch_receiver() {
 }
 
 }  // namespace
-
 
 // The main thread: ends the trusted process when the sandboxed process has
 // gone, and watches the receiver while calls are coming in (every

@@ -74,7 +74,8 @@ void on_fatal(int signal, siginfo_t* info, void* context) {
 }  // namespace
 
 void catch_core_signals() {
-  const long stack = raw_syscall(SYS_mmap, 0, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const long stack =
+      raw_syscall(SYS_mmap, 0, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (stack > 0) {
     stack_t alt{reinterpret_cast<void*>(stack), 0, static_cast<size_t>(kAltStackSize)};
     raw_syscall(SYS_sigaltstack, reinterpret_cast<long>(&alt), 0);
@@ -82,7 +83,8 @@ void catch_core_signals() {
   for (const int signal : kCoreSignals) {
     KernelSigaction now{};
     if (raw_syscall(SYS_rt_sigaction, signal, 0, reinterpret_cast<long>(&now), sizeof(now.mask)) != 0) continue;
-    if (reinterpret_cast<unsigned long>(now.handler) != reinterpret_cast<unsigned long>(SIG_DFL)) continue;  // ignored since an exec
+    if (reinterpret_cast<unsigned long>(now.handler) != reinterpret_cast<unsigned long>(SIG_DFL))
+      continue;  // ignored since an exec
     KernelSigaction sa{on_fatal, SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | kSaRestorer, sbx_shim_restore_rt, 0};
     raw_syscall(SYS_rt_sigaction, signal, reinterpret_cast<long>(&sa), 0, sizeof(sa.mask));
   }

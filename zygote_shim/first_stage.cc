@@ -109,7 +109,8 @@ bool is_dynamic(int fd, const char* name) {
     die(name, "not an x86-64 ELF program");
   for (int i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
-    if (pread(fd, &ph, sizeof(ph), static_cast<off_t>(eh.e_phoff + static_cast<uint64_t>(i) * sizeof(ph))) != sizeof(ph))
+    if (pread(fd, &ph, sizeof(ph), static_cast<off_t>(eh.e_phoff + static_cast<uint64_t>(i) * sizeof(ph))) !=
+        sizeof(ph))
       die(name, "truncated ELF program headers");
     if (ph.p_type == PT_INTERP) return true;
   }
@@ -126,7 +127,8 @@ int open_runnable(const char* program, bool* dynamic) {
   close(fd);
   const int loader = open(kSystemLoader, O_RDONLY | O_CLOEXEC);
   if (loader < 0) die(kSystemLoader, std::strerror(errno));
-  if (is_dynamic(loader, kSystemLoader)) die(kSystemLoader, "the loader itself asks for a loader; it cannot run from a descriptor");
+  if (is_dynamic(loader, kSystemLoader))
+    die(kSystemLoader, "the loader itself asks for a loader; it cannot run from a descriptor");
   return loader;
 }
 
@@ -178,8 +180,8 @@ void require_dead_root() {
     die("chroot", "the helper answered 'O' but / can still be opened: not chrooted");
   }
   if (errno != ENOENT && errno != ESRCH) {
-    const std::string reason = std::string("opening / failed with ") + std::strerror(errno) +
-                               ", not as in the empty chroot (ENOENT or ESRCH)";
+    const std::string reason =
+        std::string("opening / failed with ") + std::strerror(errno) + ", not as in the empty chroot (ENOENT or ESRCH)";
     die("chroot", reason.c_str());
   }
 }
@@ -192,7 +194,8 @@ void chroot_me() {
   if (write(sock, &sbx::kMsgChrootMe, 1) != 1) die_errno("chroot: write to SBX_D");
   if (waitpid(helper, nullptr, 0) < 0 && errno != ECHILD) die_errno("chroot: waiting for the helper");
   char reply = 0;
-  if (read(sock, &reply, 1) != 1 || reply != sbx::kMsgChrootDone) die("chroot", "the helper did not confirm the chroot");
+  if (read(sock, &reply, 1) != 1 || reply != sbx::kMsgChrootDone)
+    die("chroot", "the helper did not confirm the chroot");
   close(sock);
   require_dead_root();
 }
@@ -352,7 +355,8 @@ int main(int argc, char** argv) {
   }
 
   std::string why;
-  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, core_dir, &why)) die("Landlock (files)", why.c_str());
+  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, core_dir, &why))
+    die("Landlock (files)", why.c_str());
   if (core_dir >= 0) close(core_dir);
   int sock = -1;
   pid_t trusted_pid = -1;

@@ -87,7 +87,6 @@ bool for_each_root(const std::vector<policy::PathRule>& rules, bool nearest,
 
 }  // namespace
 
-
 bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, int core_dir,
                     std::string* why) {
   const int abi = sbx::landlock_abi();
@@ -100,13 +99,17 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
   // A rule whose root does not exist yet gets its rights on the directory it
   // would be made in, and so on all of that directory: the trusted
   // process's own check stays exact (docs/SECURITY.md, known limits).
-  const bool added = for_each_root(rules, true, [&](const policy::PathRule& rule, int fd) {
-    uint64_t rights = 0;
-    if (rule.permissions & kPathRead) rights |= kRead;
-    if (rule.permissions & kPathWrite) rights |= LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kRemove | LANDLOCK_ACCESS_FS_REFER;
-    if (rule.permissions & kPathCreate) rights |= kMake | LANDLOCK_ACCESS_FS_REFER;
-    return add_rule(ruleset, fd, rights, handled);
-  }, why);
+  const bool added = for_each_root(
+      rules, true,
+      [&](const policy::PathRule& rule, int fd) {
+        uint64_t rights = 0;
+        if (rule.permissions & kPathRead) rights |= kRead;
+        if (rule.permissions & kPathWrite)
+          rights |= LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | kRemove | LANDLOCK_ACCESS_FS_REFER;
+        if (rule.permissions & kPathCreate) rights |= kMake | LANDLOCK_ACCESS_FS_REFER;
+        return add_rule(ruleset, fd, rights, handled);
+      },
+      why);
   if (!added) return close(ruleset), false;
   // The trusted process reads the program's umask in /proc.
   const int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -114,14 +117,17 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
   if (proc >= 0) close(proc);
   for (int fd : extra_read) ok = ok && add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_READ_FILE, handled);
   if (core_dir >= 0)
-    ok = ok && add_rule(ruleset, core_dir,
-                        LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE, handled);
-  if (!ok) return (*why = std::string("landlock_add_rule for start-up: ") + std::strerror(errno)), close(ruleset), false;
+    ok = ok &&
+         add_rule(ruleset, core_dir,
+                  LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE, handled);
+  if (!ok)
+    return (*why = std::string("landlock_add_rule for start-up: ") + std::strerror(errno)), close(ruleset), false;
   return enforce(ruleset, why);
 }
 
 bool restrict_exec(const std::vector<policy::PathRule>& rules, int runnable, std::string* why) {
-  if (sbx::landlock_abi() < 1) return (*why = "this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)"), false;
+  if (sbx::landlock_abi() < 1)
+    return (*why = "this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= list)"), false;
   const uint64_t handled = LANDLOCK_ACCESS_FS_EXECUTE;
   const int ruleset = create_ruleset(handled);
   if (ruleset < 0) return (*why = std::string("landlock_create_ruleset: ") + std::strerror(errno)), false;
@@ -132,9 +138,12 @@ bool restrict_exec(const std::vector<policy::PathRule>& rules, int runnable, std
   }
   // What the program may read it may execute (from a descriptor: its root
   // is empty), and nothing else; a root that does not exist yet gives none.
-  const bool added = for_each_root(rules, false, [&](const policy::PathRule& rule, int fd) {
-    return !(rule.permissions & kPathRead) || add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_EXECUTE, handled);
-  }, why);
+  const bool added = for_each_root(
+      rules, false,
+      [&](const policy::PathRule& rule, int fd) {
+        return !(rule.permissions & kPathRead) || add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_EXECUTE, handled);
+      },
+      why);
   if (!added) return close(ruleset), false;
   return enforce(ruleset, why);
 }

@@ -91,16 +91,15 @@ void on_sigsys(int, siginfo_t* info, void* context) {
   switch (info->si_syscall) {
     case SYS_execve:
       result = sbx::shim::emulate_exec(AT_FDCWD, reinterpret_cast<const char*>(r[REG_RDI]),
-                                       reinterpret_cast<char* const*>(r[REG_RSI]), reinterpret_cast<char* const*>(r[REG_RDX]), 0);
+                                       reinterpret_cast<char* const*>(r[REG_RSI]),
+                                       reinterpret_cast<char* const*>(r[REG_RDX]), 0);
       break;
     case SYS_execveat:
       result = sbx::shim::emulate_exec(r[REG_RDI], reinterpret_cast<const char*>(r[REG_RSI]),
-                                       reinterpret_cast<char* const*>(r[REG_RDX]), reinterpret_cast<char* const*>(r[REG_R10]),
-                                       r[REG_R8]);
+                                       reinterpret_cast<char* const*>(r[REG_RDX]),
+                                       reinterpret_cast<char* const*>(r[REG_R10]), r[REG_R8]);
       break;
-    case SYS_chdir:
-      result = emulate_chdir(reinterpret_cast<const char*>(r[REG_RDI]));
-      break;
+    case SYS_chdir: result = emulate_chdir(reinterpret_cast<const char*>(r[REG_RDI])); break;
   }
   // The result goes where the call's would have.
   r[REG_RAX] = result;
@@ -124,7 +123,8 @@ extern "C" __attribute__((visibility("default"))) int chdir(const char* path) {
 
 // The restorer of our handlers (raw_syscall.h): rt_sigreturn, which we
 // name ourselves (libc's restorer is not ours to call).
-__asm__(".text\n.globl sbx_shim_restore_rt\n.hidden sbx_shim_restore_rt\n.type sbx_shim_restore_rt,@function\nsbx_shim_restore_rt:\n  mov $15, %rax\n  syscall\n  hlt\n");
+__asm__(
+    ".text\n.globl sbx_shim_restore_rt\n.hidden sbx_shim_restore_rt\n.type sbx_shim_restore_rt,@function\nsbx_shim_restore_rt:\n  mov $15, %rax\n  syscall\n  hlt\n");
 
 // Takes the shim's path and the core-dump switch out of the environment
 // (the first stage put them there for us, sandbox.h): kept for the
@@ -141,8 +141,7 @@ void take_shim_entries(char** envp) {
     if (!sbx::shim::is_shim_entry(*e)) continue;
     if ((*e)[4] == 'S')  // SBX_SHIM=
       keep_entry(*e, sbx::shim::g_shim_entry, sizeof(sbx::shim::g_shim_entry));
-    else
-      keep_entry(*e, sbx::shim::g_core_entry, sizeof(sbx::shim::g_core_entry));
+    else keep_entry(*e, sbx::shim::g_core_entry, sizeof(sbx::shim::g_core_entry));
     char** to = e;
     do *to = *(to + 1);
     while (*to++ != nullptr);

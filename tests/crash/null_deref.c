@@ -2,9 +2,7 @@
    both (tests/integration/crash_cases.py). */
 #include <stdio.h>
 
-__attribute__((noinline)) void crash_here(volatile int* where) {
-  *where = 42;
-}
+__attribute__((noinline)) void crash_here(volatile int* where) { *where = 42; }
 
 int main(void) {
   printf("about to crash\n");

@@ -10,15 +10,13 @@ __attribute__((noinline)) void wait_here(void) {
   for (;;) pause();
 }
 
-__attribute__((noinline)) void abort_in_thread_three(void) {
-  abort();
-}
+__attribute__((noinline)) void abort_in_thread_three(void) { abort(); }
 
 static void* thread_main(void* arg) {
   long n = (long)arg;
   pthread_barrier_wait(&started);
   if (n == 3) {
-    usleep(100 * 1000);  /* the others are in wait_here by now */
+    usleep(100 * 1000); /* the others are in wait_here by now */
     abort_in_thread_three();
   }
   wait_here();

@@ -5,9 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-__attribute__((noinline)) void crash_here(volatile int* where) {
-  *where = 42;
-}
+__attribute__((noinline)) void crash_here(volatile int* where) { *where = 42; }
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;

@@ -194,9 +194,9 @@ TEST_CASE("parse_maps refuses what it cannot read", "[core-file]") {
   const char* bad[] = {
       "garbage\n",
       "00400000 r-xp 00000000 08:01 1 /bin/x\n",
-      "00401000-00400000 r-xp 00000000 08:01 1 /bin/x\n",       // end before start
+      "00401000-00400000 r-xp 00000000 08:01 1 /bin/x\n",  // end before start
       "00400000-00401000 rwxq 00000000 08:01 1 /bin/x\n",
-      "00400000-00401000 r-xp 00000000 08:01 /bin/x\n",         // no inode
+      "00400000-00401000 r-xp 00000000 08:01 /bin/x\n",  // no inode
       "00400000-00401000 r-xp 00000000 08:01 1/bin/x\n",
       "10000000000000000-10000000000000001 r-xp 00000000 08:01 1\n",  // 17 digits
       "00400000-00401000 r-xp 00000000 08:01 1\n\n00401000-00402000 r-xp 00000000 08:01 1\n",
@@ -215,46 +215,49 @@ TEST_CASE("parse_maps refuses what it cannot read", "[core-file]") {
 
 TEST_CASE("choose_dump_bytes follows coredump_filter 0x33", "[core-file]") {
   const std::string maps =
-      "1000-3000 r--p 00000000 fe:01 10 /usr/bin/prog\n"             // 0: ELF header: a page
-      "3000-5000 r-xp 00002000 fe:01 10 /usr/bin/prog\n"             // 1: file text: nothing
-      "5000-6000 r--p 00004000 fe:01 10 /usr/bin/prog\n"             // 2: RELRO (written): whole
-      "6000-8000 rw-p 00005000 fe:01 10 /usr/bin/prog\n"             // 3: private writable: whole
-      "8000-a000 rw-p 00000000 00:00 0                [heap]\n"      // 4: whole
-      "a000-c000 rw-p 00000000 00:00 0 \n"                           // 5: whole
-      "c000-e000 rw-s 00000000 00:01 5 /dev/zero (deleted)\n"        // 6: shared anonymous: whole
-      "e000-10000 rw-s 00000000 fe:01 11 /var/db/file\n"             // 7: shared file: nothing
-      "10000-12000 r--p 00000000 fe:01 12 /usr/share/data\n"         // 8: not ELF: nothing
-      "12000-14000 ---p 00000000 00:00 0 \n"                         // 9: unreadable: nothing
-      "14000-16000 rw-p 00000000 00:00 0 [stack]\n"                  // 10: whole
-      "16000-18000 r--p 00000000 00:00 0 [vvar]\n"                   // 11: nothing
-      "18000-1a000 r-xp 00000000 00:00 0 [vdso]\n"                   // 12: whole
-      "1a000-1b000 --xp 00000000 00:00 0 [vsyscall]\n"               // 13: nothing
-      "1b000-1c000 r--p 00000000 00:00 0 [vvar_vclock]\n"            // 14: nothing
+      "1000-3000 r--p 00000000 fe:01 10 /usr/bin/prog\n"                 // 0: ELF header: a page
+      "3000-5000 r-xp 00002000 fe:01 10 /usr/bin/prog\n"                 // 1: file text: nothing
+      "5000-6000 r--p 00004000 fe:01 10 /usr/bin/prog\n"                 // 2: RELRO (written): whole
+      "6000-8000 rw-p 00005000 fe:01 10 /usr/bin/prog\n"                 // 3: private writable: whole
+      "8000-a000 rw-p 00000000 00:00 0                [heap]\n"          // 4: whole
+      "a000-c000 rw-p 00000000 00:00 0 \n"                               // 5: whole
+      "c000-e000 rw-s 00000000 00:01 5 /dev/zero (deleted)\n"            // 6: shared anonymous: whole
+      "e000-10000 rw-s 00000000 fe:01 11 /var/db/file\n"                 // 7: shared file: nothing
+      "10000-12000 r--p 00000000 fe:01 12 /usr/share/data\n"             // 8: not ELF: nothing
+      "12000-14000 ---p 00000000 00:00 0 \n"                             // 9: unreadable: nothing
+      "14000-16000 rw-p 00000000 00:00 0 [stack]\n"                      // 10: whole
+      "16000-18000 r--p 00000000 00:00 0 [vvar]\n"                       // 11: nothing
+      "18000-1a000 r-xp 00000000 00:00 0 [vdso]\n"                       // 12: whole
+      "1a000-1b000 --xp 00000000 00:00 0 [vsyscall]\n"                   // 13: nothing
+      "1b000-1c000 r--p 00000000 00:00 0 [vvar_vclock]\n"                // 14: nothing
       "1c000-1c800 r-xp 00000000 fe:01 13 /lib/libsmall.so (deleted)\n"  // 15: ELF, under a page: whole
-      "1d000-1f000 r--s 00000000 fe:01 14 /lib/shared.so\n"          // 16: shared file: nothing
-      "1f000-21000 rw-p 00000000 00:00 0 [anon:thing]\n"             // 17: whole
-      "21000-23000 rw-s 00000000 00:01 6 /memfd:x (deleted)\n"       // 18: shared anonymous: whole
-      "23000-25000 rw-p 00000000 00:0e 7 anon_inode:[perf_event]\n"  // 19: nothing
-      "30000-31000 r--p 00009000 fe:01 15 /lib/liba.so\n"           // 20: not continued in the file: nothing
-      "31000-32000 rw-p 0000b000 fe:01 15 /lib/liba.so\n"           // 21: whole
-      "33000-34000 r--p 00003000 fe:01 16 /lib/libb.so\n"           // 22: another file follows: nothing
-      "34000-35000 rw-p 00004000 fe:01 17 /lib/libc.so\n"           // 23: whole
-      "35000-36000 r--p 00005000 fe:01 17 /lib/libc.so\n"           // 24: .rodata before RELRO: nothing
-      "36000-37000 r--p 00006000 fe:01 17 /lib/libc.so\n"           // 25: RELRO: whole
-      "37000-38000 rw-p 00007000 fe:01 17 /lib/libc.so\n";          // 26: whole
+      "1d000-1f000 r--s 00000000 fe:01 14 /lib/shared.so\n"              // 16: shared file: nothing
+      "1f000-21000 rw-p 00000000 00:00 0 [anon:thing]\n"                 // 17: whole
+      "21000-23000 rw-s 00000000 00:01 6 /memfd:x (deleted)\n"           // 18: shared anonymous: whole
+      "23000-25000 rw-p 00000000 00:0e 7 anon_inode:[perf_event]\n"      // 19: nothing
+      "30000-31000 r--p 00009000 fe:01 15 /lib/liba.so\n"                // 20: not continued in the file: nothing
+      "31000-32000 rw-p 0000b000 fe:01 15 /lib/liba.so\n"                // 21: whole
+      "33000-34000 r--p 00003000 fe:01 16 /lib/libb.so\n"                // 22: another file follows: nothing
+      "34000-35000 rw-p 00004000 fe:01 17 /lib/libc.so\n"                // 23: whole
+      "35000-36000 r--p 00005000 fe:01 17 /lib/libc.so\n"                // 24: .rodata before RELRO: nothing
+      "36000-37000 r--p 00006000 fe:01 17 /lib/libc.so\n"                // 25: RELRO: whole
+      "37000-38000 rw-p 00007000 fe:01 17 /lib/libc.so\n";               // 26: whole
   std::vector<CoreMapping> m;
   REQUIRE(parse_maps(maps, &m));
   std::vector<uint64_t> asked;
   struct Context {
     std::vector<uint64_t>* asked;
   } context{&asked};
-  choose_dump_bytes(&m, [](uint64_t address, void* c) {
-    static_cast<Context*>(c)->asked->push_back(address);
-    return address != 0x10000;  // /usr/share/data is not an ELF file
-  }, &context);
-  const uint64_t expected[] = {0x1000, 0, 0x1000, 0x2000, 0x2000, 0x2000, 0x2000, 0, 0, 0,
-                               0x2000, 0, 0x2000, 0, 0, 0x800, 0, 0x2000, 0x2000, 0,
-                               0, 0x1000, 0, 0x1000, 0, 0x1000, 0x1000};
+  choose_dump_bytes(
+      &m,
+      [](uint64_t address, void* c) {
+        static_cast<Context*>(c)->asked->push_back(address);
+        return address != 0x10000;  // /usr/share/data is not an ELF file
+      },
+      &context);
+  const uint64_t expected[] = {0x1000, 0,      0x1000, 0x2000, 0x2000, 0x2000, 0x2000, 0,      0,
+                               0,      0x2000, 0,      0x2000, 0,      0,      0x800,  0,      0x2000,
+                               0x2000, 0,      0,      0x1000, 0,      0x1000, 0,      0x1000, 0x1000};
   REQUIRE(m.size() == sizeof(expected) / sizeof(expected[0]));
   for (size_t i = 0; i < m.size(); ++i) {
     INFO("mapping " << i << ": " << m[i].path);
@@ -271,11 +274,10 @@ TEST_CASE("choose_dump_bytes follows coredump_filter 0x33", "[core-file]") {
 
 TEST_CASE("the notes are the kernel's, in its order", "[core-file]") {
   CoreProcess p = sample_process();
-  p.maps =
-      "1000-3000 r--p 00000000 fe:01 10 /usr/bin/prog\n"
-      "3000-5000 r-xp 00002000 fe:01 10 /usr/bin/prog\n"
-      "8000-a000 rw-p 00000000 00:00 0 [heap]\n"
-      "c000-e000 r--p 00003000 fe:01 11 /usr/lib/lib with space.so (deleted)\n";
+  p.maps = "1000-3000 r--p 00000000 fe:01 10 /usr/bin/prog\n"
+           "3000-5000 r-xp 00002000 fe:01 10 /usr/bin/prog\n"
+           "8000-a000 rw-p 00000000 00:00 0 [heap]\n"
+           "c000-e000 r--p 00003000 fe:01 11 /usr/lib/lib with space.so (deleted)\n";
   std::vector<CoreMapping> m;
   REQUIRE(parse_maps(p.maps, &m));
   const std::vector<Note> notes = read_notes(core_notes(p, m));
@@ -284,8 +286,8 @@ TEST_CASE("the notes are the kernel's, in its order", "[core-file]") {
     types.push_back(n.type);
     CHECK(n.name == std::string("CORE", 5));
   }
-  CHECK(types == std::vector<uint32_t>{NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE, NT_PRFPREG,
-                                       NT_PRSTATUS, NT_PRFPREG, NT_PRSTATUS});
+  CHECK(types == std::vector<uint32_t>{NT_PRSTATUS, NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE, NT_PRFPREG, NT_PRSTATUS,
+                                       NT_PRFPREG, NT_PRSTATUS});
 
   elf_prstatus status;
   REQUIRE(notes[0].desc.size() == sizeof(status));
@@ -376,7 +378,8 @@ TEST_CASE("the headers: one PT_NOTE, a PT_LOAD per mapping, page-aligned data", 
   std::vector<CoreMapping> m;
   REQUIRE(parse_maps("1000-3000 r-xp 00000000 fe:01 1 /bin/x\n"
                      "3000-6000 rw-p 00000000 00:00 0 \n"
-                     "7000-8000 ---p 00000000 00:00 0 \n", &m));
+                     "7000-8000 ---p 00000000 00:00 0 \n",
+                     &m));
   m[0].dump_bytes = 0x1000;
   m[1].dump_bytes = 0x3000;
   std::string headers, why;
@@ -438,11 +441,10 @@ TEST_CASE("write_core: the data, the holes, the cut at the limit", "[core-file]"
   REQUIRE(pwrite(mem, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()));
 
   CoreProcess p = sample_process();
-  p.maps =
-      "3000-5000 r--p 00000000 fe:01 1 /lib/x.so\n"   // after the next in the text: sorted
-      "1000-3000 rw-p 00000000 00:00 0 \n"
-      "4000-6000 rw-p 00000000 00:00 0 \n"            // overlaps; 5000-6000 is past the end: zeros
-      "6000-9000 rw-p 00000000 00:00 0 \n";           // past the end
+  p.maps = "3000-5000 r--p 00000000 fe:01 1 /lib/x.so\n"  // after the next in the text: sorted
+           "1000-3000 rw-p 00000000 00:00 0 \n"
+           "4000-6000 rw-p 00000000 00:00 0 \n"   // overlaps; 5000-6000 is past the end: zeros
+           "6000-9000 rw-p 00000000 00:00 0 \n";  // past the end
   const int full = new_file();
   std::string why;
   REQUIRE(write_core(full, mem, p, 0, &why));
@@ -546,22 +548,21 @@ TEST_CASE("write_core with smaps: DONTDUMP, written file pages, nothing resident
   std::string bytes(0x6000, 'm');
   REQUIRE(pwrite(mem, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()));
   CoreProcess p = sample_process();
-  p.maps =
-      "1000-2000 rw-p 00000000 00:00 0 \n"
-      "Size:                  4 kB\n"
-      "Rss:                   4 kB\n"
-      "VmFlags: rd wr mr mw me dd ac sd \n"          // DONTDUMP: nothing
-      "2000-3000 r--p 00003000 fe:01 9 /lib/x.so\n"
-      "Rss:                   4 kB\n"
-      "Anonymous:             4 kB\n"                // written: whole
-      "VmFlags: rd mr mw me ac sd \n"
-      "3000-5000 rw-p 00000000 00:00 0 \n"
-      "Rss:                   0 kB\n"
-      "Swap:                  0 kB\n"                // nothing there: a hole
-      "VmFlags: rd wr mr mw me ac sd nr \n"
-      "5000-6000 rw-p 00000000 00:00 0 \n"
-      "Rss:                   4 kB\n"
-      "VmFlags: rd wr mr mw me ac sd \n";
+  p.maps = "1000-2000 rw-p 00000000 00:00 0 \n"
+           "Size:                  4 kB\n"
+           "Rss:                   4 kB\n"
+           "VmFlags: rd wr mr mw me dd ac sd \n"  // DONTDUMP: nothing
+           "2000-3000 r--p 00003000 fe:01 9 /lib/x.so\n"
+           "Rss:                   4 kB\n"
+           "Anonymous:             4 kB\n"  // written: whole
+           "VmFlags: rd mr mw me ac sd \n"
+           "3000-5000 rw-p 00000000 00:00 0 \n"
+           "Rss:                   0 kB\n"
+           "Swap:                  0 kB\n"  // nothing there: a hole
+           "VmFlags: rd wr mr mw me ac sd nr \n"
+           "5000-6000 rw-p 00000000 00:00 0 \n"
+           "Rss:                   4 kB\n"
+           "VmFlags: rd wr mr mw me ac sd \n";
   std::vector<CoreMapping> plain;
   REQUIRE(parse_maps(p.maps, &plain));
   CHECK(plain.size() == 4);
@@ -723,7 +724,8 @@ TEST_CASE("gdb reads the core of a stopped two-thread process", "[core-file]") {
   REQUIRE(n > 0);
   exe[n] = '\0';
   const std::string output = run("gdb -batch -nx -ex 'set debuginfod enabled off' -ex 'info sharedlibrary' "
-                                 "-ex 'thread apply all bt' '" + std::string(exe) + "' '" + core_path + "' 2>&1");
+                                 "-ex 'thread apply all bt' '" +
+                                 std::string(exe) + "' '" + core_path + "' 2>&1");
   INFO(output);
   CHECK(output.find("sbx_core_test_main_waits") != std::string::npos);
   CHECK(output.find("sbx_core_test_thread_waits") != std::string::npos);

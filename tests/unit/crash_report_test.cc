@@ -71,8 +71,8 @@ TEST_CASE("the program's words, without the loader's") {
   std::string path, args;
   const std::string loader = sbx::kSystemLoader;
   using namespace std::string_literals;
-  program_words(loader + "\0--argv0\0./crash\0--preload\0/usr/lib/sbx/libsbx-shim.so\0/home/u/crash\0-x\0y z\0"s,
-                &path, &args);
+  program_words(loader + "\0--argv0\0./crash\0--preload\0/usr/lib/sbx/libsbx-shim.so\0/home/u/crash\0-x\0y z\0"s, &path,
+                &args);
   CHECK(path == "/home/u/crash");
   CHECK(args == "/home/u/crash -x y z");
   program_words("/usr/bin/static-thing\0a\0"s, &path, &args);
@@ -92,8 +92,8 @@ TEST_CASE("the auxiliary vector of a native run") {
   header.e_phoff = 64;
   header.e_phnum = 13;
   header.e_entry = 0x1040;
-  const uint64_t pairs[] = {AT_SYSINFO_EHDR, 0x7ffd000, AT_PHDR, 0x7f0000040, AT_PHNUM, 11, AT_BASE, 0,
-                            AT_ENTRY, 0x7f0001000, AT_EXECFN, 0x7ffe00, AT_NULL, 0};
+  const uint64_t pairs[] = {AT_SYSINFO_EHDR, 0x7ffd000,   AT_PHDR,   0x7f0000040, AT_PHNUM, 11, AT_BASE, 0,
+                            AT_ENTRY,        0x7f0001000, AT_EXECFN, 0x7ffe00,    AT_NULL,  0};
   const std::string auxv(reinterpret_cast<const char*>(pairs), sizeof(pairs));
   const std::string native =
       auxv_as_native(auxv, reinterpret_cast<const unsigned char*>(&header), sizeof(header), 0x5555000, 0x7f0000000);
@@ -108,8 +108,11 @@ TEST_CASE("the auxiliary vector of a native run") {
   CHECK(out[11] == 0x7ffe00);
   header.e_type = ET_EXEC;
   header.e_entry = 0x401040;
-  std::memcpy(out, auxv_as_native(auxv, reinterpret_cast<const unsigned char*>(&header), sizeof(header), 0x400000,
-                                  0x7f0000000).data(), sizeof(out));
+  std::memcpy(
+      out,
+      auxv_as_native(auxv, reinterpret_cast<const unsigned char*>(&header), sizeof(header), 0x400000, 0x7f0000000)
+          .data(),
+      sizeof(out));
   CHECK(out[3] == 0x400000 + 64);
   CHECK(out[9] == 0x401040);
   header.e_ident[0] = 0;
