@@ -233,16 +233,22 @@ def form_name(key):
 def forms_of_help(text):
     """{'run': {'--policy', ...}, 'policy compile': {'-o'}, ...} of a usage text."""
     forms = {}
+    last = None
     for line in text.splitlines():
         m = re.match(r"\s*(?:usage:\s*)?sbx\s+(.*)", line)
         if not m:
+            # A form's continuation: an indented line of options in brackets.
+            if last is not None and re.match(r"\s+\[", line):
+                forms[last].update(re.findall(OPTION, line))
             continue
         words = m.group(1).split()
         if not words or words[0].startswith("-"):
             forms.setdefault("", set()).update(re.findall(OPTION, m.group(1)))
+            last = ""
             continue
         key = [w for w in words[:2] if re.fullmatch(r"[a-z]+", w)]
-        forms[" ".join(key)] = set(re.findall(OPTION, m.group(1)))
+        last = " ".join(key)
+        forms[last] = set(re.findall(OPTION, m.group(1)))
     return forms
 
 
