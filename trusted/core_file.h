@@ -4,6 +4,11 @@
 // (registers by ptrace and the shim's report, /proc/PID/{maps,auxv,comm,
 // cmdline}); this turns them into the file.
 //
+// Two files hold it: core_mappings.cc reads the maps into CoreMappings and
+// chooses which memory goes in (parse_maps, choose_dump_bytes);
+// core_file.cc writes the ELF file (core_notes, core_headers, write_core).
+// core_internal.h is what they share.
+//
 // The inputs come from a process that may be hostile: nothing here
 // allocates a size it dictates (memory is copied in 64 KiB chunks, the
 // notes are bounded by the caps below), memory that cannot be read is
