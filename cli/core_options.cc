@@ -53,7 +53,9 @@ bool settle_core_dumps(const std::string& dir_option, const std::string& limit_o
   if (!policy::valid_core_dir(core->dir, why)) return (*why = said + ": " + *why), false;
   if (!core->limit) {
     rlimit caller{};
-    core->limit = getrlimit(RLIMIT_CORE, &caller) == 0 && caller.rlim_cur != RLIM_INFINITY ? caller.rlim_cur : 0;
+    if (getrlimit(RLIMIT_CORE, &caller) != 0 || caller.rlim_cur == 0)
+      core->limit = kDefaultCoreLimit;  // ulimit -c 0, the usual default, says nothing about a core-dir
+    else core->limit = caller.rlim_cur == RLIM_INFINITY ? 0 : caller.rlim_cur;
   }
   return true;
 }

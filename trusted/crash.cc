@@ -25,6 +25,7 @@
 #include "crash.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/ptrace.h>
@@ -38,7 +39,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "caller.h"
@@ -63,10 +63,12 @@ uint64_t g_core_limit = 0;
 std::mutex g_cores_lock;
 std::set<pid_t> g_dumped;  // processes (as the sandbox names them) with a core
 
-// A whole /proc file of the caller, up to kMaxProcFile bytes.
-std::string read_whole(const std::string& path) {
+// A whole file of the caller's /proc directory `dir`, up to kMaxProcFile
+// bytes; "" if it cannot be read (the thread has ended: the directory
+// descriptor never names another process).
+std::string read_whole(int dir, const char* name) {
   std::string text;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return text;
   char buf[65536];
   for (;;) {
@@ -96,24 +98,38 @@ struct Stopped {
   std::vector<pid_t> seized;
 };
 
-Stopped stop_other_threads(const std::string& task_dir, pid_t crashed) {
+Stopped stop_other_threads(int proc_dir, pid_t crashed) {
   Stopped s;
-  DIR* dir = opendir(task_dir.c_str());
-  if (dir == nullptr) return s;
-  std::vector<pid_t> ids;
+  const int task = openat(proc_dir, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = task >= 0 ? fdopendir(task) : nullptr;
+  if (dir == nullptr) {
+    if (task >= 0) close(task);
+    return s;
+  }
+  // Each thread as the sandbox names it (for ptrace), with a descriptor of
+  // its directory here: a thread we stopped whose directory is still there
+  // is the one listed, not another that took its id after it ended.
+  std::vector<std::pair<pid_t, int>> ids;
   while (const dirent* e = readdir(dir)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    const long id = last_number(read_text(task_dir + "/" + e->d_name + "/status"), "NSpid:");
-    if (id > 0 && id != crashed && ids.size() < 4096) ids.push_back(static_cast<pid_t>(id));
+    const int thread = openat(dirfd(dir), e->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const long id = thread >= 0 ? last_number(read_whole(thread, "status"), "NSpid:") : -1;
+    if (id > 0 && id != crashed && ids.size() < 4096) ids.push_back({static_cast<pid_t>(id), thread});
+    else if (thread >= 0) close(thread);
   }
   closedir(dir);
-  for (const pid_t id : ids) {
-    if (ptrace(PTRACE_SEIZE, id, 0, 0) != 0) continue;
+  std::vector<std::pair<pid_t, int>> listed;
+  for (const auto& [id, thread] : ids) {
+    if (ptrace(PTRACE_SEIZE, id, 0, 0) != 0) {
+      close(thread);
+      continue;
+    }
     s.seized.push_back(id);
+    listed.push_back({id, thread});
     ptrace(PTRACE_INTERRUPT, id, 0, 0);
   }
   int waited = 0;  // in ms, for all of them together
-  for (const pid_t id : s.seized) {
+  for (const auto& [id, thread] : listed) {
     int status = 0;
     bool stopped = false;
     for (;;) {
@@ -123,7 +139,9 @@ Stopped stop_other_threads(const std::string& task_dir, pid_t crashed) {
       usleep(1000);
       ++waited;
     }
-    if (!stopped) continue;
+    const bool still_listed = stopped && !read_whole(thread, "status").empty();
+    close(thread);
+    if (!still_listed) continue;
     CoreThread t;
     t.tid = id;
     if (ptrace(PTRACE_GETREGS, id, 0, &t.regs) != 0) continue;
@@ -133,50 +151,65 @@ Stopped stop_other_threads(const std::string& task_dir, pid_t crashed) {
   return s;
 }
 
+// Reaps (or detaches) the threads in `left` as they end or stop, trying
+// every 10 ms, `rounds` times.
+void reap_left(std::vector<pid_t>* left, int rounds) {
+  for (int round = 0; round < rounds && !left->empty(); ++round) {
+    for (size_t i = 0; i < left->size();) {
+      int status = 0;
+      const pid_t id = (*left)[i];
+      const pid_t got = waitpid(id, &status, __WALL | WNOHANG);
+      if (got == 0 || (got == id && WIFSTOPPED(status) && ptrace(PTRACE_DETACH, id, 0, 0) != 0)) {
+        ++i;  // running, or stopped but not ours to detach yet: wait on
+        continue;
+      }
+      (*left)[i] = left->back();  // reaped, detached, or not ours (ECHILD)
+      left->pop_back();
+    }
+    usleep(10 * 1000);
+  }
+}
+
+void* reap_left_thread(void* left) {
+  auto* ids = static_cast<std::vector<pid_t>*>(left);
+  reap_left(ids, 1000);  // 10 s: by then their process has ended, killed by its signal
+  delete ids;
+  return nullptr;
+}
+
 // Lets the stopped threads go. A thread that did not stop, or ended while
 // we held it (another thread's fault ended the process), cannot be
 // detached: it stays ours until we reap it, and its parent would wait for
-// its process forever. A thread of ours reaps those as they end (10 s at
-// most: by then the process has ended, killed by its signal).
+// its process forever. A thread of ours reaps those as they end, after we
+// have answered (their process ends then); if no thread can be started,
+// this one waits for them a little (the answer comes later: the process is
+// already dying).
 void release(const Stopped& s) {
-  std::vector<pid_t> left;
+  auto* left = new std::vector<pid_t>;
   for (const pid_t id : s.seized)
-    if (ptrace(PTRACE_DETACH, id, 0, 0) != 0) left.push_back(id);
-  if (left.empty()) return;
-  std::thread([left]() mutable {
-    for (int round = 0; round < 1000 && !left.empty(); ++round) {
-      for (size_t i = 0; i < left.size();) {
-        int status = 0;
-        const pid_t got = waitpid(left[i], &status, __WALL | WNOHANG);
-        if (got == left[i] && WIFSTOPPED(status) && ptrace(PTRACE_DETACH, left[i], 0, 0) != 0) {
-          ++i;  // stopped, but not ours to detach yet: wait on
-          continue;
-        }
-        if (got != 0) {
-          left[i] = left.back();  // reaped, detached, or not ours (ECHILD)
-          left.pop_back();
-          continue;
-        }
-        ++i;
-      }
-      usleep(10 * 1000);
-    }
-  }).detach();
+    if (ptrace(PTRACE_DETACH, id, 0, 0) != 0) left->push_back(id);
+  pthread_t reaper;
+  if (left->empty() || pthread_create(&reaper, nullptr, reap_left_thread, left) != 0) {
+    reap_left(left, 10);
+    delete left;
+    return;
+  }
+  pthread_detach(reaper);
 }
 
-// The lowest mapping at a file's start whose path is `path` (or, for a
-// relative path, whose file name is its file name); 0 if none.
+// The lowest mapping at a file's start whose path is `path`, or else whose
+// file name is `path`'s; 0 if none. Compared as text, never resolved: the
+// path is the program's word (its command line), and a symlink it planted
+// must not be followed (nor tell it what exists beyond the rules).
 uint64_t mapped_at(const std::vector<CoreMapping>& mappings, const std::string& path) {
-  std::string wanted = path;
-  char real[PATH_MAX];
-  if (!path.empty() && path[0] == '/' && realpath(path.c_str(), real) != nullptr) wanted = real;
-  const bool by_name = wanted.empty() || wanted[0] != '/';
-  const std::string name = wanted.substr(wanted.rfind('/') + 1);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  uint64_t by_name = 0;
   for (const CoreMapping& m : mappings) {
     if (m.offset != 0 || m.path.empty() || m.path[0] != '/') continue;
-    if (by_name ? m.path.substr(m.path.rfind('/') + 1) == name : m.path == wanted) return m.start;
+    if (m.path == path) return m.start;
+    if (by_name == 0 && m.path.substr(m.path.rfind('/') + 1) == name) by_name = m.start;
   }
-  return 0;
+  return by_name;
 }
 
 // The auxv of the kernel's copy, with the program's entries where the
@@ -207,30 +240,42 @@ void write_core_of(const seccomp_notif& r, pid_t process, int signal, const Cras
   CoreThread crashed;
   crashed.tid = static_cast<pid_t>(r.pid);
   if (!thread_from_report(report, signal, &crashed, &p.info)) return;
-  const std::string status_path = caller_proc(r, "status");
-  if (status_path.empty()) return;
-  const std::string proc_dir = status_path.substr(0, status_path.size() - std::strlen("status"));
-  const std::string status = read_text(proc_dir + "status");
+  // Everything is read through one descriptor of the calling thread's
+  // /proc directory, taken while its call is pending (so it is that
+  // thread's), and the memory through a descriptor checked the same way:
+  // if the thread ends, they fail rather than name whatever takes its id.
+  const std::string proc_path = caller_proc(r, "");
+  const int proc_dir = proc_path.empty() ? -1 : open(proc_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (proc_dir < 0) return;
+  const int mem = openat(proc_dir, "mem", O_RDONLY | O_CLOEXEC);
+  if (mem < 0 || !still_valid(r)) {
+    const int err = errno;
+    if (mem >= 0) close(mem);
+    close(proc_dir);
+    char line[256];
+    std::snprintf(line, sizeof(line), "sbx: pid %d crashed; no core: its memory cannot be read: %s\n", process,
+                  mem < 0 ? std::strerror(err) : "it ended");
+    const ssize_t ignored = write(STDERR_FILENO, line, std::strlen(line));
+    (void)ignored;
+    return;
+  }
+  const std::string status = read_whole(proc_dir, "status");
   const long host_process = first_number(status, "Tgid:");
   p.pid = process;
+  p.ppid = 0;  // the parent's id in the sandbox is not in our /proc's status (its PPid is the host's)
   p.pgrp = static_cast<pid_t>(last_number(status, "NSpgid:"));
   p.sid = static_cast<pid_t>(last_number(status, "NSsid:"));
-  const long host_parent = first_number(status, "PPid:");
-  p.ppid = static_cast<pid_t>(
-      host_parent > 0 ? last_number(read_text("/proc/" + std::to_string(host_parent) + "/status"), "NStgid:") : 0);
   p.uid = static_cast<uid_t>(first_number(status, "Uid:"));
   p.gid = static_cast<gid_t>(first_number(status, "Gid:"));
   std::string program;
-  program_words(read_whole(proc_dir + "cmdline"), &program, &p.args);
-  p.name = program.empty() ? first_line(read_text(proc_dir + "comm")) : program.substr(program.rfind('/') + 1);
-  p.auxv = read_whole(proc_dir + "auxv");
-  const int mem = open((proc_dir + "mem").c_str(), O_RDONLY | O_CLOEXEC);
-  if (mem < 0) return;
+  program_words(read_whole(proc_dir, "cmdline"), &program, &p.args);
+  p.name = program.empty() ? first_line(read_whole(proc_dir, "comm")) : program.substr(program.rfind('/') + 1);
+  p.auxv = read_whole(proc_dir, "auxv");
   // The other threads stop before the memory is read, and go on after.
-  const Stopped others = stop_other_threads(proc_dir + "task", crashed.tid);
+  const Stopped others = stop_other_threads(proc_dir, crashed.tid);
   // smaps, not maps: which mappings were written to, hold nothing yet or
   // are marked not to be dumped (core_file.h).
-  p.maps = read_whole(proc_dir + "smaps");
+  p.maps = read_whole(proc_dir, "smaps");
   p.auxv = as_native(p.auxv, p.maps, program, mem);
   p.threads.push_back(crashed);
   p.threads.insert(p.threads.end(), others.threads.begin(), others.threads.end());
@@ -244,13 +289,16 @@ void write_core_of(const seccomp_notif& r, pid_t process, int signal, const Cras
   }
   release(others);
   close(mem);
+  close(proc_dir);
   if (out >= 0) close(out);
   char line[1024];
+  const std::string shown = printable(p.name, 64);
   if (why.empty())
-    std::snprintf(line, sizeof(line), "sbx: %s (pid %d) crashed; its core is %s/%s\n", p.name.c_str(), process,
-                  g_core_dir_path.c_str(), name.c_str());
+    std::snprintf(line, sizeof(line), "sbx: %s (pid %d) crashed; its core is %s/%s\n", shown.c_str(), process,
+                  printable(g_core_dir_path, 512).c_str(), name.c_str());
   else
-    std::snprintf(line, sizeof(line), "sbx: %s (pid %d) crashed; no core: %s\n", p.name.c_str(), process, why.c_str());
+    std::snprintf(line, sizeof(line), "sbx: %s (pid %d) crashed; no core: %s\n", shown.c_str(), process,
+                  printable(why, 256).c_str());
   const ssize_t ignored = write(STDERR_FILENO, line, std::strlen(line));
   (void)ignored;
 }

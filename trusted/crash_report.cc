@@ -104,6 +104,13 @@ std::string auxv_as_native(const std::string& auxv, const unsigned char* header,
   return out;
 }
 
+std::string printable(const std::string& text, size_t most) {
+  std::string out = text.substr(0, most);
+  for (char& c : out)
+    if (c < 0x20 || c > 0x7e) c = '?';
+  return out;
+}
+
 std::string core_name(const std::string& program, pid_t pid, pid_t host_pid, long seconds) {
   std::string name;
   for (const char c : program.substr(0, 15)) {

@@ -36,6 +36,11 @@ void program_words(const std::string& cmdline, std::string* path, std::string* a
 std::string auxv_as_native(const std::string& auxv, const unsigned char* header, size_t header_size, uint64_t base,
                            uint64_t loader_base);
 
+// `text` fit for the user's terminal: bytes outside printable ASCII become
+// '?', at most `most` bytes. The program's name is its own word, and a
+// terminal obeys escape sequences.
+std::string printable(const std::string& text, size_t most);
+
 // A core file's name: "core.NAME.PID.HOSTPID.SECONDS", NAME the program's
 // (program_words: the program chooses it) with anything but letters, digits,
 // '-', '_' and '.' made '_', never starting with '.', at most 15 bytes.

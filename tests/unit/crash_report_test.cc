@@ -120,6 +120,13 @@ TEST_CASE("the auxiliary vector of a native run") {
   CHECK(auxv_as_native(auxv, nullptr, 0, 1, 2) == auxv);
 }
 
+TEST_CASE("what reaches the terminal is printable") {
+  CHECK(printable("crash", 64) == "crash");
+  CHECK(printable("\x1b]0;owned\x07x", 64) == "?]0;owned?x");
+  CHECK(printable("caf\xc3\xa9", 64) == "caf??");
+  CHECK(printable(std::string(100, 'a'), 64).size() == 64);
+}
+
 TEST_CASE("a core's name is ours, whatever the program is called") {
   CHECK(core_name("crash", 2, 4711, 1800000000) == "core.crash.2.4711.1800000000");
   CHECK(core_name("../../etc/passwd", 2, 1, 5) == "core._.._.._etc_passw.2.1.5");
