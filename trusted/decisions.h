@@ -98,6 +98,18 @@ inline Walk walk_of(uint64_t flags, uint64_t resolve) {
 
 // --- descriptors named by path -----------------------------------------------------
 
+// A /proc number as /proc spells it: decimal, no sign, no leading zero, at
+// most INT_MAX; -1 for anything else.
+inline long proc_number(std::string_view s) {
+  if (s.empty() || s.size() > 10 || (s.size() > 1 && s[0] == '0')) return -1;
+  long long value = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value <= INT_MAX ? static_cast<long>(value) : -1;
+}
+
 // N of a normalised path exactly "/proc/self/fd/N",
 // "/proc/thread-self/fd/N" or "/dev/fd/N" (or /dev/stdin, stdout, stderr:
 // 0, 1, 2), spelled as /proc spells it (decimal, no sign,
@@ -111,14 +123,7 @@ inline int proc_fd_number(const std::string& path) {
   static constexpr std::string_view kPrefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/"};
   for (const std::string_view prefix : kPrefixes) {
     if (path.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string_view digits = std::string_view(path).substr(prefix.size());
-    if (digits.empty() || digits.size() > 10 || (digits.size() > 1 && digits[0] == '0')) return -1;
-    long long value = 0;
-    for (const char digit : digits) {
-      if (digit < '0' || digit > '9') return -1;
-      value = value * 10 + (digit - '0');
-    }
-    return value <= INT_MAX ? static_cast<int>(value) : -1;
+    return static_cast<int>(proc_number(std::string_view(path).substr(prefix.size())));
   }
   return -1;
 }

@@ -73,6 +73,7 @@
 #include <vector>
 
 #include "caller.h"
+#include "decisions.h"  // proc_number
 #include "resolve.h"
 
 namespace sbx::trusted {
@@ -118,18 +119,6 @@ ProcView refused(int error) {
   v.kind = ProcView::kRefused;
   v.error = error;
   return v;
-}
-
-// A /proc number as /proc spells it: decimal, no sign, no leading zero, at
-// most INT_MAX; -1 for anything else.
-long proc_number(std::string_view s) {
-  if (s.empty() || s.size() > 10 || (s.size() > 1 && s[0] == '0')) return -1;
-  long long value = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return -1;
-    value = value * 10 + (c - '0');
-  }
-  return value <= INT_MAX ? static_cast<long>(value) : -1;
 }
 
 std::vector<std::string_view> names_of(std::string_view path) {
