@@ -49,6 +49,7 @@ enum ExitCode : int {
   kExitEnvironment = 85,   // could not prepare the target's environment
   kExitExec = 86,          // execv of PROGRAM failed
   kExitDirectoryFd = 87,   // an inherited descriptor is a directory
+  kExitProcessLimit = 88,  // the caller is at its RLIMIT_NPROC
   kExitSignalBase = 128,   // + signal number: the target was killed
 };
 

@@ -10,18 +10,19 @@
 //   2  require_setuid_root       refuse to pretend when we are not root
 //   3  refuse_directory_descriptors  an inherited directory leads out of any chroot
 //   4  hold_signals              TERM, INT, HUP, TSTP, CONT and CHLD wait until the waiter takes them
-//   5  enter_namespaces          start the target in new PID and network namespaces;
-//        run_waiter              the original process: drop privileges (9), wait,
+//   5  respect_process_limit     refuse a caller at its RLIMIT_NPROC, which our clones would pass
+//   6  enter_namespaces          start the target in new PID and network namespaces;
+//        run_waiter              the original process: drop privileges (10), wait,
 //                                pass signals on, pass the program's status on
 //      run_target                the target, PID 1 of the new namespaces:
-//   6    export_namespaces       SBX_PID_NS / SBX_NET_NS
-//   7    leave_caller_session    a new session: no way into the caller's terminal
-//   8    spawn_chroot_helper     a privileged child sharing our filesystem context,
+//   7    export_namespaces       SBX_PID_NS / SBX_NET_NS
+//   8    leave_caller_session    a new session: no way into the caller's terminal
+//   9    spawn_chroot_helper     a privileged child sharing our filesystem context,
 //                                which chroots us into an empty directory on 'C'
-//   9    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
-//  10    die_with_waiter         if the waiter dies, so does the program
-//  11    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
-//  12    execv                   the program, by path, with the caller's signal mask
+//  10    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
+//  11    die_with_waiter         if the waiter dies, so does the program
+//  12    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
+//  13    execv                   the program, by path, with the caller's signal mask
 //
 // No address space is copied: the target starts vfork-style (CLONE_VM |
 // CLONE_VFORK: the original process sleeps until the target has exec'd) and
@@ -141,8 +142,8 @@ int adjust_oom_score(const char* pid_text, const char* score_text) {
 }
 
 // ---------------------------------------------------------------------------
-// The story. Steps 1-5 run in the original process; from step 5 on, the
-// original process is the waiter and the target runs steps 6-12.
+// The story. Steps 1-6 run in the original process; from step 6 on, the
+// original process is the waiter and the target runs steps 7-13.
 
 struct Failure {
   const char* what;  // nullptr: no failure
@@ -249,7 +250,50 @@ void hold_signals(TargetStart* start) {
   if (start->waiter_pidfd < 0) fail_errno(kExitFatal, "pidfd_open (Linux 5.3 or later is needed)", errno);
 }
 
-// Step 5. New PID and network namespaces. The target is our child and the
+// Step 5. The caller's process limit. Every process of the sandbox is the
+// caller's (its real uid) and counts against the caller's RLIMIT_NPROC, but
+// the kernel lets a clone made with CAP_SYS_ADMIN or CAP_SYS_RESOURCE pass
+// the limit, and ours (step 6, and the chroot helper's, step 9) need
+// CAP_SYS_ADMIN: a caller at its limit would still get two processes, and
+// helpers started in a chain as many as it likes. So first a probe, with
+// those two capabilities out of our effective set: a child that forks a
+// grandchild (as many processes as the sandbox's start adds), both ending
+// at once. If the kernel refuses either (EAGAIN), nothing starts. The
+// capabilities come back before step 6.
+void respect_process_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NPROC, &limit) == 0 && limit.rlim_cur == RLIM_INFINITY) return;  // no limit to respect
+  cap_t saved = cap_get_proc();  // what we have, to come back to (a container may lack some)
+  cap_t lowered = saved != nullptr ? cap_dup(saved) : nullptr;
+  if (lowered == nullptr) fail_errno(kExitFatal, "cap_get_proc", errno);
+  const cap_value_t exempting[] = {CAP_SYS_ADMIN, CAP_SYS_RESOURCE};
+  if (cap_set_flag(lowered, CAP_EFFECTIVE, 2, exempting, CAP_CLEAR) != 0 || cap_set_proc(lowered) != 0)
+    fail_errno(kExitFatal, "lowering the effective capabilities for the process limit's probe", errno);
+  cap_free(lowered);
+  const pid_t probe = fork();
+  if (probe == 0) {
+    const pid_t second = fork();
+    if (second == 0) _exit(0);
+    if (second < 0) _exit(errno == EAGAIN ? 1 : 2);
+    waitpid(second, nullptr, 0);
+    _exit(0);
+  }
+  const int fork_error = errno;
+  int status = 0;
+  if (probe > 0) waitpid(probe, &status, 0);
+  const bool restored = cap_set_proc(saved) == 0;
+  const int restore_error = errno;
+  cap_free(saved);
+  if (!restored) fail_errno(kExitFatal, "raising the effective capabilities again after the probe", restore_error);
+  const bool at_limit =
+      (probe < 0 && fork_error == EAGAIN) || (probe > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  if (at_limit)
+    fail(kExitProcessLimit, "starting the sandbox",
+         "you are at your process limit (RLIMIT_NPROC, ulimit -u): the sandbox's processes count against it");
+  if (probe < 0) fail_errno(kExitFatal, "fork (the process limit's probe)", fork_error);
+}
+
+// Step 6. New PID and network namespaces. The target is our child and the
 // first process (PID 1) of the new PID namespace, as Chromium expects. A
 // kernel without one of the namespaces answers EINVAL: fall back to fewer and
 // say so; any other error is fatal, since it means the sandbox cannot be had.
@@ -288,9 +332,9 @@ alignas(16) char g_target_stack[128 * 1024];
   __builtin_unreachable();  // the last attempt either runs the waiter or fails
 }
 
-// Step 5, the original process from here on: the waiter. The target is in its
+// Step 6, the original process from here on: the waiter. The target is in its
 // own PID namespace, so somebody outside must wait for it, pass signals on
-// and report its status. It keeps nothing: no privileges (step 9), no
+// and report its status. It keeps nothing: no privileges (step 10), no
 // inherited descriptors beyond stdin, stdout and stderr. If it cannot drop
 // privileges, it kills the target (PID 1 of the new namespace, so the whole
 // namespace goes with it) rather than leave a sandbox nobody reports on.
@@ -323,7 +367,7 @@ void pass_signal(pid_t target, int sig, bool target_is_pid1, int* reported_signa
   kill(target, sig);
 }
 
-// Job control. The program is in a session of its own (step 7), so the
+// Job control. The program is in a session of its own (step 8), so the
 // terminal's Ctrl-Z (SIGTSTP) and the shell's fg/bg (SIGCONT) reach only the
 // waiter. Pass them on to the program's whole process group (its threads,
 // the trusted process, its children): SIGSTOP, which no process can refuse,
@@ -367,7 +411,7 @@ void pass_job_control(pid_t target, int sig) {
   }
 }
 
-// Step 6 (target). Tell the program which namespaces it is in: present (and
+// Step 7 (target). Tell the program which namespaces it is in: present (and
 // empty) when created, absent otherwise, whatever the caller had set.
 
 void export_namespaces(int flags) {
@@ -376,7 +420,7 @@ void export_namespaces(int flags) {
   if (!ok) fail_errno(kExitEnvironment, "setenv SBX_PID_NS/SBX_NET_NS", errno);
 }
 
-// Step 7 (target). A session of its own: the program has no controlling
+// Step 8 (target). A session of its own: the program has no controlling
 // terminal, so it cannot push input into the caller's (TIOCSTI needs the
 // terminal to be the caller's controlling one, or CAP_SYS_ADMIN).
 
@@ -384,7 +428,7 @@ void leave_caller_session() {
   if (setsid() < 0) fail_errno(kExitFatal, "setsid", errno);
 }
 
-// Step 8 (target). The chroot helper. It shares our filesystem context
+// Step 9 (target). The chroot helper. It shares our filesystem context
 // (CLONE_FS: root and working directory), keeps root, and waits for one byte.
 // On 'C' it chroots the shared context into its own /proc/self/fdinfo: an
 // empty directory that nobody can write, and that is gone once the helper has
@@ -465,7 +509,7 @@ void spawn_chroot_helper() {
   if (setenv(kEnvHelperPid, number, 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_HELPER_PID", errno);
 }
 
-// Step 9 (target and waiter). The privilege drop. The order matters: the
+// Step 10 (target and waiter). The privilege drop. The order matters: the
 // bounding set can only be emptied while we hold CAP_SETPCAP, groups only
 // while we hold CAP_SETGID, and the gid only before the uid. Everything is
 // read back afterwards: a drop that did not happen is a failure, never a
@@ -519,7 +563,7 @@ Failure drop_privileges() {
   return {nullptr, nullptr};
 }
 
-// Step 11 (target). The loader removed the unsafe variables (LD_PRELOAD and
+// Step 12 (target). The loader removed the unsafe variables (LD_PRELOAD and
 // its kind) because we are setuid; the caller saved them as SANDBOX_<NAME>.
 // Now that we are the caller's uid again, they are safe to put back: the
 // program runs with nothing more than the caller's own rights.
@@ -534,7 +578,7 @@ void restore_saved_environment() {
   }
 }
 
-// Step 10 (target). If the waiter dies (even by SIGKILL), the program gets
+// Step 11 (target). If the waiter dies (even by SIGKILL), the program gets
 // SIGKILL, and as PID 1 takes its whole namespace with it. The parent-death
 // signal is set after the last credential change, which would clear it; the
 // pidfd catches a waiter that died before it was set.
@@ -546,7 +590,7 @@ void die_with_waiter(int waiter_pidfd) {
   close(waiter_pidfd);
 }
 
-// The target: steps 6 to 12, as PID 1 of the new namespaces. Step 12 is the
+// The target: steps 7 to 13, as PID 1 of the new namespaces. Step 13 is the
 // exec of the program, by path; our own memory is then the waiter's again.
 
 [[noreturn]] int run_target(void* arg) {
@@ -584,5 +628,6 @@ int main(int argc, char** argv) {
   refuse_directory_descriptors();
   TargetStart start = {argv, 0, {}, -1};
   hold_signals(&start);
-  enter_namespaces(&start);  // never returns: we become the waiter, the target runs steps 6-12
+  respect_process_limit();
+  enter_namespaces(&start);  // never returns: we become the waiter, the target runs steps 7-13
 }
