@@ -32,6 +32,17 @@ def case_working(name):
     for line in ("ok       sbx-helper:", "ok       PID and network namespaces: created by sbx-helper",
                  "ok       seccomp filters: available, with TSYNC", "ok       seccomp user notification"):
         check(line in proc.stdout, f"reports: {line}", describe(proc))
+    # Crash dumps: available where Yama lets the trusted process stop the
+    # crashed process's threads (no Yama, or scope 0).
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            scope = f.read().strip()
+    except OSError:
+        scope = ""
+    want = {"": "ok       crash dumps (--core-dir): available", "0": "ok       crash dumps (--core-dir): available",
+            "1": "warning  crash dumps (--core-dir): for the sandbox's first process only"}.get(
+                scope, "warning  crash dumps (--core-dir): not available")
+    check(want in proc.stdout, f"reports, with Yama ptrace_scope '{scope}': {want}", describe(proc))
 
 
 def case_not_setuid(name):
