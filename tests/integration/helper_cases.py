@@ -361,4 +361,26 @@ def case_descriptors(name):
     assert_no_leftovers(helper)
 
 
+def case_process_limit(name):
+    """A caller at its RLIMIT_NPROC gets no sandbox: the helper's clones need
+    CAP_SYS_ADMIN, which the kernel exempts from the limit. Run as a uid of
+    its own (64997, which no other test uses), so that the count is known:
+    prlimit sets the limit and executes the helper (1 process); the
+    sandbox's start adds the target and the chroot helper (2 more)."""
+    helper, _ = prepare(name)
+    uid = 64997
+    for limit, refused in ((1, True), (2, True), (3, False)):
+        argv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", "prlimit",
+                f"--nproc={limit}", helper, "/bin/echo", "ran"]
+        proc = run(argv, env=base_env(**API), user=None)
+        if refused:
+            check(proc.returncode == 88 and "ran" not in proc.stdout and
+                  "sbx-helper: starting the sandbox: you are at your process limit" in proc.stderr,
+                  f"RLIMIT_NPROC {limit}: refused with exit 88 and a sentence, nothing runs", describe(proc))
+        else:
+            check(proc.returncode == 0 and proc.stdout == "ran\n",
+                  f"RLIMIT_NPROC {limit}: room for the sandbox's processes, it runs", describe(proc))
+    assert_no_leftovers(helper)
+
+
 main({name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")})
