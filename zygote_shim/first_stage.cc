@@ -204,6 +204,14 @@ void chroot_me() {
 // installed, the policy decides every call we make, so we make few: read
 // the trusted process's word, close our copy of the listener (the program
 // must never hold it, or it could answer its own calls), execveat.
+// The trusted process closed its end of the socket before taking the
+// listener: it has ended (or is ending), and init says so, once, and ends
+// the sandbox. This process waits for that end instead of saying it again
+// (nothing of the program has run: no filter yet, or no answer to it).
+[[noreturn]] void wait_for_the_end() {
+  for (;;) pause();
+}
+
 void install_filter(const Compiled& policy, int sock) {
   int listener = -1;
   if (policy.uses_broker) {
@@ -213,7 +221,10 @@ void install_filter(const Compiled& policy, int sock) {
     if (listener < 0) die_errno("finding a free descriptor");
     close(listener);
     const sbx::ListenerAt at{static_cast<int>(getpid()), listener};
-    if (write(sock, &at, sizeof(at)) != sizeof(at)) die_errno("telling the trusted process where the listener goes");
+    ssize_t sent;
+    do sent = write(sock, &at, sizeof(at));
+    while (sent < 0 && errno == EINTR);
+    if (sent != sizeof(at)) wait_for_the_end();
   }
   sock_fprog prog{static_cast<unsigned short>(policy.bpf.size()),
                   reinterpret_cast<sock_filter*>(const_cast<uint64_t*>(policy.bpf.data()))};
@@ -228,7 +239,11 @@ void install_filter(const Compiled& policy, int sock) {
   if (rc < 0) die_errno("installing the seccomp filter");
   if (policy.uses_broker) {
     char taken = 0;
-    if (rc != listener || read(sock, &taken, 1) != 1 || taken != sbx::kMsgListenerTaken) {
+    ssize_t got;
+    do got = read(sock, &taken, 1);
+    while (got < 0 && errno == EINTR);
+    if (got != 1 && rc == listener) wait_for_the_end();
+    if (rc != listener || got != 1 || taken != sbx::kMsgListenerTaken) {
       static const char msg[] = "sbx: the trusted process did not take the seccomp listener; stopping\n";
       ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
       (void)ignored;
