@@ -117,7 +117,7 @@ def report(results):
                     out.append(f"| {target} | {role} | {n} |")
             out.append("")
             if f.get("failure_samples"):
-                out += ["Failures (first ten):", "", "```"] + [s[:1500] for s in f["failure_samples"]] + ["```", ""]
+                out += ["Failures (the first twenty):", "", "```"] + [s[:1500] for s in f["failure_samples"]] + ["```", ""]
         elif part == "concurrent" and f:
             out += [f"{f['runs']} `sbx run` started at once, each `python3 -c PROGRAM` with one `--allow-read` "
                     "file and its own `--allow-write` directory: it reads the file, writes a file recording its "

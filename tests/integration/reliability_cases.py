@@ -445,7 +445,7 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
         shutil.rmtree(out, ignore_errors=True)
     figures = {"trials": trials, "outcomes": counts, "roles_at_kill": roles, "failures": len(failures),
                "records_checked": records, "program_processes_checked": observed,
-               "failure_samples": failures[:10]}
+               "failure_samples": failures[:20]}
     print("kills:", json.dumps({k: v for k, v in figures.items() if k != "failure_samples"}, indent=1,
                                sort_keys=True))
     return figures
