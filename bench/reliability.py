@@ -12,13 +12,17 @@ functions this runs with bigger numbers.
   concurrent   200 sbx run at once (SBX_RELIABILITY_N)
   soak         10 minutes (SBX_RELIABILITY_SOAK_SECONDS) of mixed workloads in one sbx run,
                the trusted process's memory and descriptors sampled every second
+  limits       the limits case as the test suite runs it (it has no long version)
+  nproc        the nproc case as the test suite runs it
 
 With no PART it runs all three. Each part's figures go into
 bench/reliability-results.json (with the machine and the date), replacing
 that part's earlier ones; then docs/RELIABILITY.md is written from the file.
 --report only rewrites docs/RELIABILITY.md from the file.
 """
+import contextlib
 import datetime
+import io
 import json
 import os
 import platform
@@ -29,7 +33,7 @@ import time
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 RESULTS = os.path.join(SOURCE, "bench", "reliability-results.json")
 DOC = os.path.join(SOURCE, "docs", "RELIABILITY.md")
-PARTS = ("kills", "concurrent", "soak")
+PARTS = ("kills", "concurrent", "soak", "limits", "nproc")
 
 
 def machine():
@@ -67,6 +71,15 @@ def run_part(part, build):
         elif part == "soak":
             entry["figures"] = rc.soak("long-soak", int(os.environ.get("SBX_RELIABILITY_SOAK_SECONDS", "600")))
             entry["held"] = True
+        elif part in ("limits", "nproc"):
+            printed = io.StringIO()
+            entry["held"] = False
+            try:
+                with contextlib.redirect_stdout(printed):
+                    rc.CASES[part]("long-" + part)
+                entry["held"] = True
+            finally:
+                entry["figures"] = {"printed": printed.getvalue().strip()}
     except Failure as failure:
         entry["held"] = False
         entry["failure"] = str(failure)[:4000]
@@ -83,9 +96,15 @@ def report(results):
            "of the run is left behind (checked within a few seconds by the executable paths of the run's own "
            "copies of sbx, sbx-helper, sbx-zygote and sbx-trusted, and by the working directory and command line "
            "of the programs), if a descriptor, mount or temporary file of the run remains, or if a program was "
-           "ever seen without its seccomp filter or outside its chroot.", ""]
+           "ever seen without its seccomp filter or outside its chroot.", "",
+           "When the trusted process dies, sbx ends the program rather than leave it half-served: the sandbox's "
+           "init sees it end, says `sbx: the trusted process ended; stopping the sandbox` and exits 125, and the "
+           "kernel then ends every process of the PID namespace (docs/ARCHITECTURE.md, \"The processes\"). "
+           "Between that death and init's exit, a brokered call of the program fails with ENOSYS (the kernel's "
+           "answer once the listener is closed); a program that reports it adds its own line to init's (see the "
+           "failures of the kill trials).", ""]
     titles = {"kills": "Kills at every step of the start", "concurrent": "Many at once",
-              "soak": "Soak: one long sbx run"}
+              "soak": "Soak: one long sbx run", "limits": "Exhausted limits", "nproc": "The caller's RLIMIT_NPROC"}
     for part in PARTS:
         e = results.get(part)
         out += [f"## {titles[part]}", ""]
@@ -102,10 +121,16 @@ def report(results):
                     "SIGKILL or SIGTERM (chosen at random) went, at a moment uniform over 0 to 150 ms after the "
                     "start (a fifth of the trials: 150 to 400 ms), to one of: `sbx` (before it execs the helper) "
                     "or the helper's waiter (after: the same process), the first stage `sbx-zygote` (before or "
-                    "after it became init), the trusted process, or the program; targets in turn. A target not "
-                    "there yet at that moment was signalled as soon as it appeared; one already gone was not "
+                    "after it became init), the trusted process, or the program (or the child it forks: one of "
+                    "the two at random); targets in turn. A target not there yet at that moment was signalled as soon as it appeared; one already gone was not "
                     "signalled (\"gone\").", "",
-                    f"Trials that broke a guarantee: **{f['failures']}**.", "",
+                    f"Trials that broke a guarantee: **{f['failures']}**"
+                    + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(f.get("failure_kinds", {}).items())) + ")"
+                       if f.get("failure_kinds") else "") + ". "
+                    f"Records the program wrote, all checked for Seccomp: 2: {f.get('records_checked', '?')}; "
+                    f"program processes seen from outside while running, all checked for their filter and a root "
+                    f"that is not the host's: {f.get('program_processes_checked', '?')}. A trial's processes "
+                    "(and so its memfds and descriptors) must all be gone within 5 s of its end.", "",
                     "| target / signal | outcome | trials |", "| --- | --- | --- |"]
             for key in sorted(f["outcomes"]):
                 for outcome, n in sorted(f["outcomes"][key].items(), key=lambda kv: -kv[1]):
@@ -136,6 +161,21 @@ def report(results):
                     f"| {f['iterations']} | {f['samples']} | {f['rss_kib_first10']} | {f['rss_kib_last10']} | "
                     f"{f['rss_kib_max']} | {f['fds_max_first10']} | {f['fds_max_last10']} | {f['threads_max']} |",
                     ""]
+        elif part == "limits":
+            out += ["Under `sbx run` as uid 65534: RLIMIT_NOFILE 16 on sbx run (a python3 program, then a shell "
+                    "loop of 300 processes each making a brokered open); a python3 program opening an allowed file "
+                    "until EMFILE (RLIMIT_NOFILE 256), then again after closing; an `--allow-write` directory on a "
+                    "1 MiB tmpfs written until ENOSPC, then written again after freeing space, in the same run; a "
+                    "python3 fork bomb under the default policy with RLIMIT_NPROC at uid 65534's count + 50, a "
+                    "process of the caller's outside the sandbox watched; a python3 program allocating 16 MiB "
+                    "chunks under RLIMIT_AS 1 GiB. Each must give the kernel's error or one clear sentence, never "
+                    "hang, and leave nothing.", ""]
+        elif part == "nproc":
+            out += ["uid 65534 lowers its RLIMIT_NPROC to its current count of tasks (checked: a native fork then "
+                    "fails with EAGAIN) and runs `sbx run /bin/true`. Expected: refused, exit 88, one sentence "
+                    "naming the process limit, nothing left.", ""]
+        if part in ("limits", "nproc") and f.get("printed"):
+            out += ["```", f["printed"][:3000], "```", ""]
         if e.get("failure"):
             out += ["Failure:", "", "```", e["failure"], "```", ""]
     text = "\n".join(out)

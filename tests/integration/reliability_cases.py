@@ -335,7 +335,9 @@ def find_target(tracker, proc, target, probe):
         elif target == "program" and role == "other":
             try:
                 if probe.encode() in proc_read(pid, "cmdline", binary=True):
-                    found.append((pid, "program"))
+                    parent = int(status_fields(pid)["PPid"])
+                    first = tracker.role(parent) == "zygote"  # init's child: the program, not its child
+                    found.append((pid, "program" if first else "program's child"))
             except OSError:
                 pass
     return found
@@ -359,6 +361,12 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
     roles = {}
     failures = []
     observed = records = 0
+    kinds = {}
+
+    def failed(kind, text):
+        kinds[kind] = kinds.get(kind, 0) + 1
+        failures.append(text)
+
     for trial in range(trials):
         target = TARGETS[trial % len(TARGETS)]
         sig = rng.choice(SIGNALS)
@@ -402,7 +410,7 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
         try:
             finish(proc, timeout=max(1, deadline - time.monotonic()))
         except Failure as f:
-            failures.append(f"trial {trial} ({target} {killed_role} {sig.name} at {delay * 1000:.0f} ms): {f}")
+            failed("hang", f"trial {trial} ({target} {killed_role} {sig.name} at {delay * 1000:.0f} ms): {f}")
             tracker.assert_clean(grace=10, what=f"trial {trial}")
             continue
         rc, err = proc.returncode, proc.stderr_text
@@ -417,8 +425,8 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
             outcome = "program's own status"
         else:
             outcome = f"unexpected {rc}"
-            failures.append(f"trial {trial} ({target} {killed_role} {sig.name} at {delay * 1000:.0f} ms): "
-                            f"an exit status that does not say what happened\n{pdesc(proc)}")
+            failed("status", f"trial {trial} ({target} {killed_role} {sig.name} at {delay * 1000:.0f} ms): "
+                   f"an exit status that does not say what happened\n{pdesc(proc)}")
         for rec in sorted(os.listdir(out)):
             records += 1
             text = open(os.path.join(out, rec)).read()
@@ -426,16 +434,16 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
             # process answers stat("/") in the host's view): only Seccomp: 2
             # is checked here; the chroot is checked from outside (seen_bad).
             if not text.startswith("seccomp=2 "):
-                failures.append(f"trial {trial} ({target} {killed_role} {sig.name}): the program ran without its "
-                                f"sandbox: {rec}: {text!r}")
+                failed("unsandboxed", f"trial {trial} ({target} {killed_role} {sig.name}): the program ran "
+                       f"without its sandbox: {rec}: {text!r}")
         if seen_bad:
-            failures.append(f"trial {trial} ({target} {killed_role} {sig.name}): program processes seen without "
-                            f"filter or chroot: {seen_bad[:5]}")
+            failed("unsandboxed", f"trial {trial} ({target} {killed_role} {sig.name}): program processes seen "
+                   f"without filter or chroot: {seen_bad[:5]}")
         try:
             tracker.assert_clean(grace=5, what=f"trial {trial} ({target} {killed_role} {sig.name} at "
                                  f"{delay * 1000:.0f} ms, exit {rc})")
         except Failure as f:
-            failures.append(str(f))
+            failed("left behind", str(f))
             tracker.assert_clean(grace=30, what=f"trial {trial}, waiting longer")
         key = f"{target}/{sig.name}"
         counts.setdefault(key, {})
@@ -444,6 +452,7 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
         roles[target][killed_role] = roles[target].get(killed_role, 0) + 1
         shutil.rmtree(out, ignore_errors=True)
     figures = {"trials": trials, "outcomes": counts, "roles_at_kill": roles, "failures": len(failures),
+               "failure_kinds": kinds,
                "records_checked": records, "program_processes_checked": observed,
                "failure_samples": failures[:20]}
     print("kills:", json.dumps({k: v for k, v in figures.items() if k != "failure_samples"}, indent=1,
