@@ -59,7 +59,7 @@ def run_part(part, build):
 
     started = time.monotonic()
     entry = {"date": str(datetime.date.today()), "machine": machine(),
-             "commit": subprocess.run(["git", "-C", SOURCE, "log", "-1", "--format=%h"], capture_output=True,
+             "commit": subprocess.run(["git", "-C", SOURCE, "describe", "--always", "--dirty"], capture_output=True,
                                       text=True).stdout.strip()}
     try:
         if part == "kills":
@@ -95,8 +95,9 @@ def report(results):
            "root against a setuid copy of the helper, with `sbx run` as uid 65534. Every part fails if a process "
            "of the run is left behind (checked within a few seconds by the executable paths of the run's own "
            "copies of sbx, sbx-helper, sbx-zygote and sbx-trusted, and by the working directory and command line "
-           "of the programs), if a descriptor, mount or temporary file of the run remains, or if a program was "
-           "ever seen without its seccomp filter or outside its chroot.", "",
+           "of the programs), if a new descriptor of the test's, a new mount or a file of uid 65534 in /dev/shm "
+           "remains (sbx makes no temporary file), or if a program was ever seen without its seccomp filter or "
+           "outside its chroot.", "",
            "When the trusted process dies, sbx ends the program rather than leave it half-served: the sandbox's "
            "init sees it end, says `sbx: the trusted process ended; stopping the sandbox` and exits 125, and the "
            "kernel then ends every process of the PID namespace (docs/ARCHITECTURE.md, \"The processes\"). "
@@ -122,7 +123,8 @@ def report(results):
                     "start (a fifth of the trials: 150 to 400 ms), to one of: `sbx` (before it execs the helper) "
                     "or the helper's waiter (after: the same process), the first stage `sbx-zygote` (before or "
                     "after it became init), the trusted process, or the program (or the child it forks: one of "
-                    "the two at random); targets in turn. A target not there yet at that moment was signalled as soon as it appeared; one already gone was not "
+                    "the two at random); targets in turn. A target not there yet at that moment was signalled "
+                    "as soon as it appeared; one already gone was not "
                     "signalled (\"gone\").", "",
                     f"Trials that broke a guarantee: **{f['failures']}**"
                     + (" (" + ", ".join(f"{k}: {v}" for k, v in sorted(f.get("failure_kinds", {}).items())) + ")"
@@ -142,7 +144,8 @@ def report(results):
                     out.append(f"| {target} | {role} | {n} |")
             out.append("")
             if f.get("failure_samples"):
-                out += ["Failures (the first twenty):", "", "```"] + [s[:1500] for s in f["failure_samples"]] + ["```", ""]
+                out += ["Failures (the first twenty):", "", "```"]
+                out += [s[:1500] for s in f["failure_samples"]] + ["```", ""]
         elif part == "concurrent" and f:
             out += [f"{f['runs']} `sbx run` started at once, each `python3 -c PROGRAM` with one `--allow-read` "
                     "file and its own `--allow-write` directory: it reads the file, writes a file recording its "
