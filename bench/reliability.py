@@ -149,10 +149,14 @@ def report(results):
         elif part == "concurrent" and f:
             out += [f"{f['runs']} `sbx run` started at once, each `python3 -c PROGRAM` with one `--allow-read` "
                     "file and its own `--allow-write` directory: it reads the file, writes a file recording its "
-                    "Seccomp: mode, and runs `/bin/echo` through subprocess.", "",
-                    "| runs | succeeded with the right output and file | seconds for all | peak processes of "
-                    "the runs |", "| --- | --- | --- | --- |",
-                    f"| {f['runs']} | {f['succeeded']} | {f['seconds']} | {f['peak_processes']} |", ""]
+                    "Seccomp: mode, waits for a gate file that the test creates once every run has written its "
+                    "file (so that all the sandboxes are alive at the same moment), and runs `/bin/echo` through "
+                    "subprocess.", "",
+                    "| runs | succeeded with the right output and file | trusted processes alive at the gate | "
+                    "seconds until all were up | seconds for all | peak processes of the runs |",
+                    "| --- | --- | --- | --- | --- | --- |",
+                    f"| {f['runs']} | {f['succeeded']} | {f.get('trusted_processes_at_once', '?')} | "
+                    f"{f.get('seconds_until_all_up', '?')} | {f['seconds']} | {f['peak_processes']} |", ""]
         elif part == "soak" and f:
             out += [f"One `sbx run /bin/sh -c SCRIPT` looping for {f['seconds']} s over: python3 writing a file, "
                     "a pipeline (printf | sort | tr | head), the C probe (fork, brokered opens), cat | wc, "
