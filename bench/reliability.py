@@ -102,8 +102,10 @@ def report(results):
            "init sees it end, says `sbx: the trusted process ended; stopping the sandbox` and exits 125, and the "
            "kernel then ends every process of the PID namespace (docs/ARCHITECTURE.md, \"The processes\"). "
            "Between that death and init's exit, a brokered call of the program fails with ENOSYS (the kernel's "
-           "answer once the listener is closed); a program that reports it adds its own line to init's (see the "
-           "failures of the kill trials).", ""]
+           "answer once the listener is closed); a program that reports it (the loader: \"error while loading "
+           "shared libraries\") adds its own line to init's sentence, and the kill trials count sbx's lines "
+           "only. If it dies before it has taken the listener, the program's process waits for init to say so "
+           "(one sentence, not two).", ""]
     titles = {"kills": "Kills at every step of the start", "concurrent": "Many at once",
               "soak": "Soak: one long sbx run", "limits": "Exhausted limits", "nproc": "The caller's RLIMIT_NPROC"}
     for part in PARTS:

@@ -426,8 +426,10 @@ def kill_trials(name, trials, seed=17, late_share=0.2):
             outcome = f"killed by {sig.name}"
         elif rc == 128 + sig:
             outcome = f"128+{sig.name}"
-        elif rc in (125, 126) and len(lines) == 1:
-            outcome = f"{rc} ({lines[0]})"
+        elif rc in (125, 126) and len([l for l in lines if l.startswith("sbx")]) == 1:
+            # One sentence of sbx's; any other line is the program's own (the
+            # loader saying its opens failed once the trusted process was gone).
+            outcome = f"{rc} ({[l for l in lines if l.startswith('sbx')][0]})"
         elif rc == PROBE_STATUS and proc.stdout_text == "probe done\n" and not err:
             outcome = "program's own status"
         else:
