@@ -33,8 +33,9 @@ def work_dir(sb):
 
 def case_tree_shell(name):
     """A shell script with pipelines, command substitution, subshells that
-    change directory, a here-document, a background job and wait, and a
-    script file run by path: the same output as natively, and its exit
+    change directory, a here-document, a background job and wait, a script
+    file run by path, and grep writing to /dev/null (GNU grep 3.8 then drains
+    its input with splice): the same output as natively, and its exit
     status is sbx run's."""
     sb = Sandbox(name)
     work = work_dir(sb)
@@ -56,6 +57,7 @@ EOF
 wait
 ./script.sh one
 for i in 1 2 3; do echo "loop $i"; done | tail -1
+printf 'a\nx\n' | grep x > /dev/null && echo grep-to-null
 exit 7
 """
     native = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", SH, "-c", text],
