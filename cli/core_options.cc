@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "path_options.h"
 #include "root_links.h"
 
 namespace sbx::cli {
@@ -24,19 +25,11 @@ bool settle_core_dumps(const std::string& dir_option, const std::string& limit_o
   if (!dir_option.empty()) core->dir = dir_option;
   if (core->dir.empty()) return true;
   const std::string said = dir_option.empty() ? "the policy's core-dir " + core->dir : "--core-dir " + dir_option;
-  std::string absolute = core->dir;
-  if (absolute[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == nullptr) return (*why = said + ": getcwd: " + std::strerror(errno)), false;
-    absolute = std::string(cwd) + "/" + absolute;
-  }
+  std::string absolute;
+  if (!make_absolute(said, core->dir, &absolute, why)) return false;
   const RootLinksResult found = open_through_root_links(absolute);
-  if (found.fd < 0 && !found.link.empty()) {
-    *why = said + ": " + found.link + " is a symlink (to " + found.target +
-           ") that is not root's, and a program you ran may have put it there; name what it points to, if that is "
-           "what you mean";
-    return false;
-  }
+  if (found.fd < 0 && !found.link.empty())
+    return (*why = planted_link(said, found, "name what it points to, if that is what you mean")), false;
   if (found.fd < 0) return (*why = said + ": " + std::strerror(found.error)), false;
   struct stat st;
   char real[PATH_MAX];

@@ -28,20 +28,11 @@ std::string child_of(const std::string& dir, const std::string& name) { return (
 
 bool option_rules(const std::string& option, const std::string& path, unsigned permissions,
                   std::vector<policy::PathRule>* rules, std::string* note, std::string* why) {
-  std::string absolute = path;
-  if (path.empty() || path[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == nullptr)
-      return (*why = option + " " + path + ": getcwd: " + std::strerror(errno)), false;
-    absolute = std::string(cwd) + "/" + path;
-  }
+  std::string absolute;
+  if (!make_absolute(option + " " + path, path, &absolute, why)) return false;
   const RootLinksResult found = open_nearest_through_root_links(absolute);
-  if (found.fd < 0 && !found.link.empty()) {
-    *why = option + " " + path + ": " + found.link + " is a symlink (to " + found.target +
-           ") that is not root's, and a program you ran may have put it there; name what it points to, if that "
-           "is what you mean";
-    return false;
-  }
+  if (found.fd < 0 && !found.link.empty())
+    return (*why = planted_link(option + " " + path, found, "name what it points to, if that is what you mean")), false;
   if (found.error == ENOTDIR) {
     *why = "cannot allow " + path + ": " + found.reached + " is not a directory, so nothing can be made below it";
     return false;
@@ -90,9 +81,22 @@ bool rule_stands_on_root_links(const policy::PathRule& rule, std::string* why) {
   const RootLinksResult found = open_through_root_links(policy::rule_root(rule.pattern));
   if (found.fd >= 0) close(found.fd);
   if (found.link.empty()) return true;  // there, or not there (yet): either way no one else's link
-  *why = "the path rule " + rule.pattern + ": " + found.link + " is a symlink (to " + found.target +
-         ") that is not root's, and a program you ran may have put it there; name what it points to in the policy";
+  *why = planted_link("the path rule " + rule.pattern, found, "name what it points to in the policy");
   return false;
+}
+
+bool make_absolute(const std::string& subject, const std::string& path, std::string* absolute, std::string* why) {
+  *absolute = path;
+  if (!path.empty() && path[0] == '/') return true;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return (*why = subject + ": getcwd: " + std::strerror(errno)), false;
+  *absolute = std::string(cwd) + "/" + path;
+  return true;
+}
+
+std::string planted_link(const std::string& subject, const RootLinksResult& found, const char* what_to_do) {
+  return subject + ": " + found.link + " is a symlink (to " + found.target +
+         ") that is not root's, and a program you ran may have put it there; " + what_to_do;
 }
 
 bool rule_for(const std::string& real, unsigned permissions, policy::PathRule* rule, std::string* why) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "policy.h"
+#include "root_links.h"
 
 namespace sbx::cli {
 
@@ -30,6 +31,15 @@ bool option_rules(const std::string& option, const std::string& path, unsigned p
 // option must); false, with a sentence, if a link of anyone else's is on the
 // way to its root.
 bool rule_stands_on_root_links(const policy::PathRule& rule, std::string* why);
+
+// `path` made absolute against our working directory; false, with a
+// sentence about `subject` (the option and its value) in why, if that
+// cannot be read.
+bool make_absolute(const std::string& subject, const std::string& path, std::string* absolute, std::string* why);
+
+// The sentence refusing what `subject` names because of found.link, a
+// symlink of someone else's on the way; `what_to_do` ends it.
+std::string planted_link(const std::string& subject, const RootLinksResult& found, const char* what_to_do);
 
 // The rule granting `permissions` on real path `real` (a directory, or a
 // path that does not exist yet: all below it). False, with a sentence in
