@@ -763,7 +763,16 @@ def soak(name, seconds, warmup=5):
     print("soak:", json.dumps(figures))
     check(rss_last <= rss_first * 1.10, "the trusted process's memory stays flat (last 10 samples within +10% of the "
           "first 10 after warm-up)", repr(samples))
-    check(fds_last <= fds_first, "the trusted process's descriptors do not grow", repr(samples))
+    # Its descriptors are a sawtooth, not a line: a cache of pidfds of the
+    # callers' threads, swept when it reaches 256 entries (trusted/
+    # host_ids.cc). Where the samples fall decides how near a peak they
+    # come, so the peaks are held to the sweep's bound and the troughs (what
+    # is left after a sweep) to the first ones: a leak (one descriptor per
+    # command run here) would raise both by hundreds.
+    low_first, low_last = min(s[2] for s in first), min(s[2] for s in last)
+    check(max(s[2] for s in steady) <= 256 + 64 and low_last <= low_first + 32,
+          "the trusted process's descriptors do not grow (at most the pidfd cache's 256 and 64 more; the lowest of "
+          "the last 10 samples within 32 of the lowest of the first 10)", repr(samples))
     return figures
 
 
