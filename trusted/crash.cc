@@ -27,7 +27,6 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
