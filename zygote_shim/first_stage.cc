@@ -17,8 +17,10 @@
 //   6  chroot_me              'C' on SBX_D; the helper answers 'O'
 //   7  fork                   the first program's process; we stay as the
 //                             sandbox's init (be_init)
-//   8  install_filter         (the child) the policy's seccomp filter with its
-//                             listener; the trusted process takes the listener
+//   8  install_filter         (the child) PR_SET_MDWE first if the policy says
+//                             deny-write-execute (deny_write_execute); then the
+//                             policy's seccomp filter with its listener; the
+//                             trusted process takes the listener
 //   9  execveat               (the child) execveat(loader, "", {loader, --argv0
 //                             ARGV0, --preload SHIM, PROGRAM, ARG...}, AT_EMPTY_PATH)
 //
@@ -64,6 +66,14 @@
 #include "message.h"
 #include "policy.h"
 #include "sandbox.h"
+
+// Linux 6.3 (Debian 12's headers are older).
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#endif
+#ifndef PR_MDWE_REFUSE_EXEC_GAIN
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
 
 extern char** environ;
 // builtin:sandbox-init, compiled at build time (policy/embed_bpf).
@@ -198,6 +208,22 @@ void chroot_me() {
     die("chroot", "the helper did not confirm the chroot");
   close(sock);
   require_dead_root();
+}
+
+// 8, first. deny-write-execute (docs/policy.md, "Memory: write or execute"):
+// from now on this process, and every process it forks and every program
+// they execute (the kernel keeps the flag over fork and execve, and nobody
+// can clear it), may not map memory writable and executable, nor make
+// executable what is not (mmap and mprotect fail with EACCES). The loader
+// maps its segments executable from the start, which stays allowed. A
+// kernel without it (before 6.3) answers EINVAL: the policy asked for a
+// protection we cannot give, so nothing runs (fail closed).
+void deny_write_execute() {
+  if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) == 0) return;
+  if (errno == EINVAL)
+    die("deny-write-execute", "this kernel has no PR_SET_MDWE (Linux 6.3 or later); the policy asks for it (write "
+                              "'deny-write-execute off' in a policy that includes it to run without)");
+  die_errno("prctl(PR_SET_MDWE)");
 }
 
 // 8. The filter, with a listener the trusted process takes. After it is
@@ -415,6 +441,7 @@ int main(int argc, char** argv) {
     if (trusted_pid > 0) prctl(PR_SET_PTRACER, trusted_pid, 0, 0, 0);
     if (fchdir(start_dir) != 0) die_errno("fchdir to the working directory");
     close(start_dir);
+    if (policy.deny_write_execute) deny_write_execute();
     install_filter(policy, sock);
     syscall(SYS_execveat, runnable, "", args.data(), env.data(), AT_EMPTY_PATH, sbx::kShimCallMark);
     die_errno("starting the program (execveat)");
