@@ -45,6 +45,11 @@ bool current_cwd(const seccomp_notif& r, std::string* path);
 bool still_valid(const seccomp_notif& n);
 // A NUL-terminated string, or a block, copied out of the caller's memory.
 bool read_string(pid_t pid, uint64_t address, std::string* out);
+// A string argument of the call r, copied out of the caller's memory once
+// per call: reading the same address again while answering the same call
+// (shm_call, then take_path) gives the first copy, so every decision on
+// one call is made on one copy, for one process_vm_readv.
+bool read_argument(const seccomp_notif& r, uint64_t address, std::string* out);
 bool read_memory(pid_t pid, uint64_t address, void* to, size_t size);
 // A result written into the caller's memory, after checking the call again.
 bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size);
