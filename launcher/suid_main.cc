@@ -176,6 +176,7 @@ struct TargetStart {
   uid_t caller_uid;
   gid_t caller_gid;
   uid_t range_uid;
+  bool files_as_caller;  // SBX_FILES_AS_CALLER in UID-range mode: the caller's euid for the first stage
 };
 
 // Step 1. The API handshake. Chromium tells us the API it wants; a different
@@ -757,12 +758,20 @@ void die_with_waiter(int waiter_pidfd) {
   spawn_chroot_helper();
   uid_t uid = start->caller_uid;
   gid_t gid = start->caller_gid;
+  uid_t euid = uid;
+  gid_t egid = gid;
   if (start->range.configured()) {
     take_range_uid(start);
-    uid = start->range_uid;
-    gid = static_cast<gid_t>(start->range_uid);  // the matching GID
+    uid = euid = start->range_uid;
+    gid = egid = static_cast<gid_t>(start->range_uid);  // the matching GID
+    // sbx run's first stage forks its trusted process with the caller's
+    // effective uid, then drops it (docs/SECURITY.md, "UID-range mode").
+    if (start->files_as_caller) {
+      euid = start->caller_uid;
+      egid = start->caller_gid;
+    }
   }
-  if (const Failure f = drop_privileges(uid, uid, gid, gid); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
+  if (const Failure f = drop_privileges(uid, euid, gid, egid); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
   die_with_waiter(start->waiter_pidfd);
   restore_saved_environment();
   if (sigprocmask(SIG_SETMASK, &start->caller_mask, nullptr) != 0) fail_errno(kExitFatal, "sigprocmask", errno);
@@ -790,8 +799,10 @@ int main(int argc, char** argv) {
   check_api_request();
   require_setuid_root();
   refuse_directory_descriptors();
-  TargetStart start = {argv, 0, {}, -1, {}, getuid(), getgid(), 0};
+  TargetStart start = {argv, 0, {}, -1, {}, getuid(), getgid(), 0, false};
   read_helper_config(&start.range);
+  start.files_as_caller = start.range.configured() && std::getenv(sbx::kEnvFilesAsCaller) != nullptr;
+  if (unsetenv(sbx::kEnvFilesAsCaller) != 0) fail_errno(kExitEnvironment, "unsetenv SBX_FILES_AS_CALLER", errno);
   hold_signals(&start);
   respect_process_limit();
   enter_namespaces(&start);  // never returns: we become the waiter, the target runs steps 7-13

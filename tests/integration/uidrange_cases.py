@@ -106,15 +106,15 @@ def children(pid):
         return []
 
 
-def program_of(waiter, timeout=10.0):
-    """The target (the program) of the helper whose waiter is `waiter`, once
-    it has exec'd the program (its exe is no longer the helper)."""
+def program_of(waiter, exe="/usr/bin/sleep", timeout=10.0):
+    """The target of the helper whose waiter is `waiter` (a process started
+    as setpriv, which execs the helper), once it has exec'd the program."""
     deadline = time.monotonic() + timeout
-    helper_exe = os.readlink(f"/proc/{waiter}/exe")
+    exe = os.path.realpath(exe)
     while time.monotonic() < deadline:
         for child in children(waiter):
             try:
-                if os.readlink(f"/proc/{child}/exe") != helper_exe:
+                if os.readlink(f"/proc/{child}/exe") == exe:
                     return child
             except OSError:
                 pass
@@ -335,6 +335,91 @@ def case_config_refused(name):
     assert_no_leftovers(helper)
 
 
+def case_files_belong_to_caller(name):
+    """sbx run in UID-range mode: the program runs as the range UID, but
+    what it creates through the trusted process belongs to the caller, and
+    the caller's permissions apply (a directory and a file only the caller
+    may use), a crash's core too; its own /proc, TMPDIR and the process
+    tree are as designed."""
+    first = BASE[name]
+    require_root()
+    os.environ["SBX_HELPER"] = os.environ["SBX_HELPER_CONFTEST"]  # Sandbox copies this one, setuid
+    sb = Sandbox(name)
+    mine = os.path.join(sb.data, "mine")
+    os.makedirs(mine)
+    os.chown(mine, NOBODY, NOBODY)
+    os.chmod(mine, 0o700)
+    secret = os.path.join(mine, "secret")
+    with open(secret, "w") as f:
+        f.write("only the caller's\n")
+    os.chown(secret, NOBODY, NOBODY)
+    os.chmod(secret, 0o600)
+    script = ("id -u; id -g; cat mine/secret; echo made > mine/new; mkdir mine/dir; "
+              "pwd; echo \"tmp=$TMPDIR\"; grep ^Uid: /proc/self/status")
+    with Config() as conf:
+        conf.write(f"uid-range {first}-{first + 9}\n")
+        proc = subprocess.run(as_nobody([sb.sbx, "run", "--allow-write", mine, "--", "/bin/sh", "-c", script]),
+                              env=sb.env(TMPDIR="/tmp/from-caller"), capture_output=True, text=True, timeout=60,
+                              cwd=sb.data)
+        check(proc.returncode == 0, "sbx run works in UID-range mode", describe(proc))
+        lines = proc.stdout.splitlines()
+        check(lines[:2] == [str(first), str(first)], "the program runs as the range UID and GID", describe(proc))
+        check("only the caller's" in lines, "it reads a file only the caller may read (through the trusted process)",
+              describe(proc))
+        check(lines[3] == sb.data and "tmp=/tmp/from-caller" in lines, "its working directory and TMPDIR are right",
+              describe(proc))
+        check(any(l.split()[1:] == [str(first)] * 4 for l in lines if l.startswith("Uid:")),
+              "its /proc/self/status (through the trusted process) says the range UID", describe(proc))
+        for made in ("new", "dir"):
+            st = os.lstat(os.path.join(mine, made))
+            check((st.st_uid, st.st_gid) == (NOBODY, NOBODY),
+                  f"mine/{made}, made by the sandboxed program, belongs to the caller, not to the range UID",
+                  f"{st.st_uid}:{st.st_gid}")
+
+        # A crash: the trusted process reads the program's /proc and memory
+        # as the range UID and writes the core as the caller.
+        proc = subprocess.run(as_nobody([sb.sbx, "run", "--core-dir", mine, "--", PYTHON, "-c",
+                                         "import ctypes; ctypes.string_at(0)"]),
+                              env=sb.env(), capture_output=True, text=True, timeout=60, cwd=sb.data)
+        cores = [f for f in os.listdir(mine) if f.startswith("core.")]
+        check(proc.returncode == 128 + signal.SIGSEGV and len(cores) == 1, "a crash leaves one core", describe(proc))
+        st = os.lstat(os.path.join(mine, cores[0]))
+        check((st.st_uid, st.st_gid) == (NOBODY, NOBODY) and st.st_size > 0, "the core belongs to the caller",
+              f"{st.st_uid}:{st.st_gid} {st.st_size} bytes")
+
+        # While it runs: the trusted process has the range UID as real uid
+        # and the caller's as effective; the first stage (init) the range UID alone.
+        waiter = subprocess.Popen(as_nobody([sb.sbx, "run", "--", "/bin/sleep", "30"]), env=sb.env(),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  cwd=sb.data)
+        try:
+            deadline = time.monotonic() + 10
+            trusted = init = None
+            while time.monotonic() < deadline and (trusted is None or init is None):
+                for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+                    try:
+                        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+                    except OSError:
+                        continue
+                    if exe == "sbx-trusted" and os.readlink(f"/proc/{pid}/exe").startswith(sb.dir):
+                        trusted = pid
+                    elif exe == "sbx-zygote" and os.readlink(f"/proc/{pid}/exe").startswith(sb.dir):
+                        init = pid
+                time.sleep(0.05)
+            check(trusted is not None and init is not None, "the trusted process and init are found")
+            uids, gids = ids(trusted)
+            check(uids[0] >= first and uids[1:] == [NOBODY] * 3 and gids[0] == uids[0] and gids[1:] == [NOBODY] * 3,
+                  "the trusted process: real ids the range UID's, effective/saved/fs ids the caller's",
+                  str(uids), str(gids))
+            uids, gids = ids(init)
+            check(uids == [uids[0]] * 4 and uids[0] >= first and gids == [uids[0]] * 4,
+                  "the first stage (init) keeps the range UID alone", str(uids), str(gids))
+        finally:
+            waiter.send_signal(signal.SIGTERM)
+            waiter.wait(timeout=30)
+
+
 if __name__ == "__main__":
     main({"concurrent": case_concurrent, "isolation": case_isolation, "leftover-skipped": case_leftover_skipped,
-          "exhausted": case_exhausted, "config-refused": case_config_refused})
+          "exhausted": case_exhausted, "config-refused": case_config_refused,
+          "files-belong-to-caller": case_files_belong_to_caller})
