@@ -10,6 +10,7 @@
 //   2  require_setuid_root       refuse to pretend when we are not root
 //   3  refuse_directory_descriptors  an inherited directory leads out of any chroot
 //   3a read_helper_config        /etc/sbx/helper.conf, root's alone, or refuse; its UID range
+//   3b files_as_caller_request   SBX_FILES_AS_CALLER (sbx run), taken in UID-range mode, removed always
 //   4  hold_signals              TERM, INT, HUP, TSTP, CONT and CHLD wait until the waiter takes them
 //   5  respect_process_limit     refuse a caller at its RLIMIT_NPROC, which our clones would pass
 //   6  enter_namespaces          start the target in new PID and network namespaces;
@@ -309,6 +310,20 @@ void read_helper_config(UidRange* range) {
     std::snprintf(what, sizeof(what), "%s line %d", kConfigPath, bad_line);
     fail(kExitConfig, what, reason);
   }
+}
+
+// Step 3b. sbx run's first stage asks (SBX_FILES_AS_CALLER) to start with
+// the caller's effective uid beside the range UID, so that the trusted
+// process it forks creates files as the caller; it drops that uid itself
+// before anything of the program exists (docs/SECURITY.md, "UID-range
+// mode"). Taken only in UID-range mode (elsewhere the program is the
+// caller anyway), and removed from the environment in every mode. Only
+// the caller's own uid is at stake: a client that asks and does not drop
+// it gives its program the caller's uid, as without a range.
+
+void files_as_caller_request(TargetStart* start) {
+  start->files_as_caller = start->range.configured() && std::getenv(sbx::kEnvFilesAsCaller) != nullptr;
+  if (unsetenv(sbx::kEnvFilesAsCaller) != 0) fail_errno(kExitEnvironment, "unsetenv SBX_FILES_AS_CALLER", errno);
 }
 
 // Step 4. From here on, TERM, INT, HUP, TSTP, CONT and CHLD are held
@@ -801,8 +816,7 @@ int main(int argc, char** argv) {
   refuse_directory_descriptors();
   TargetStart start = {argv, 0, {}, -1, {}, getuid(), getgid(), 0, false};
   read_helper_config(&start.range);
-  start.files_as_caller = start.range.configured() && std::getenv(sbx::kEnvFilesAsCaller) != nullptr;
-  if (unsetenv(sbx::kEnvFilesAsCaller) != 0) fail_errno(kExitEnvironment, "unsetenv SBX_FILES_AS_CALLER", errno);
+  files_as_caller_request(&start);
   hold_signals(&start);
   respect_process_limit();
   enter_namespaces(&start);  // never returns: we become the waiter, the target runs steps 7-13
