@@ -218,6 +218,20 @@ def case_isolation(name):
             check(out == {"kill": 1, "ptrace": 1}, "the sandbox gets EPERM for kill and ptrace of the caller's process",
                   str(out), describe(proc))
 
+            # Nor can the program become the caller: setresuid and
+            # setfsuid to the caller's uid are refused (not one of its ids).
+            become = ("import ctypes, os\n"
+                      "libc = ctypes.CDLL(None, use_errno=True)\n"
+                      "try:\n    os.setresuid(65534, 65534, 65534); print('setresuid: done')\n"
+                      "except OSError as e:\n    print('setresuid:', e.errno)\n"
+                      "libc.setfsuid(65534)\n"
+                      "print('fsuid:', open('/proc/self/status').read().split('Uid:')[1].split()[3])\n")
+            proc = run([helper, PYTHON, "-c", become], env=base_env(**API))
+            fsuid = [l.split()[1] for l in proc.stdout.splitlines() if l.startswith("fsuid:")]
+            check(proc.returncode == 0 and "setresuid: 1" in proc.stdout and fsuid
+                  and first <= int(fsuid[0]) <= first + 9, "the program cannot take the caller's uid, real or fs",
+                  describe(proc))
+
             # The same without the range: the program is the caller's uid.
             conf.remove()
             proc = subprocess.run([deny, "pid", *as_nobody([helper, PYTHON, "-c", REACH, str(caller_sleep.pid)])],
