@@ -258,6 +258,7 @@ int run_command(const std::vector<std::string>& args) {
     return refuse(std::string("cannot prepare the policy: ") + std::strerror(errno));
   setenv(sbx::kEnvPolicyFd, std::to_string(fd).c_str(), 1);
   setenv("SBX_CHROME_API_RQ", "1", 1);
+  setenv(sbx::kEnvFilesAsCaller, "1", 1);  // UID-range mode only (sandbox.h)
   // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
   // its "unsecure" list: the program gets them back through the helper,
   // which restores SANDBOX_<NAME> as <NAME> (Chromium's launcher does the

@@ -38,10 +38,40 @@ int g_listener = -1;
 // is in, or put a symlink where it was, and it stays where it is, as
 // natively). Checked again after: the thread must still be in its call, so
 // its host id was still its own.
+namespace {
+bool g_two_ids = false;  // UID-range mode: real ids the program's, effective ones the caller's
+uid_t g_program_uid, g_caller_uid;
+gid_t g_program_gid, g_caller_gid;
+}  // namespace
+
+void remember_ids() {
+  g_program_uid = getuid();
+  g_caller_uid = geteuid();
+  g_program_gid = getgid();
+  g_caller_gid = getegid();
+  g_two_ids = g_program_uid != g_caller_uid || g_program_gid != g_caller_gid;
+}
+
+AsProgram::AsProgram() {
+  if (!g_two_ids) return;
+  syscall(SYS_setfsgid, g_program_gid);
+  syscall(SYS_setfsuid, g_program_uid);
+}
+
+AsProgram::~AsProgram() {
+  if (!g_two_ids) return;
+  syscall(SYS_setfsuid, g_caller_uid);
+  syscall(SYS_setfsgid, g_caller_gid);
+}
+
 int cwd_descriptor(const seccomp_notif& r) {
   const std::string link = caller_proc(r, "cwd");
   if (link.empty()) return -1;
-  const int fd = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd;
+  {
+    const AsProgram as_program;  // /proc/PID/cwd: a check on our fsuid
+    fd = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
   if (fd >= 0 && !still_valid(r)) {
     close(fd);
     errno = ESRCH;
