@@ -10,7 +10,7 @@ import time
 import shutil
 import stat
 
-from sbxtest import (NOBODY, Sandbox, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, install_pieces, main,
+from sbxtest import (NOBODY, USERNS, run_with_user_namespaces_off, Sandbox, as_nobody, assert_no_leftovers, check, describe, find_program, install_file, install_pieces, main,
                      process_state, require_root, setuid_copy, skip, without_sanitizer_notes)
 
 PYTHON = "/usr/bin/python3"  # Debian's: PATH may hold another
@@ -1068,11 +1068,26 @@ def case_refusals(name):
           describe(proc))
     proc = sb.run("/nonexistent/program")
     check(proc.returncode == 126 and "no such program" in proc.stderr, "a missing program", describe(proc))
+    # The helper's mode, said with --verbose: setuid mode with a setuid-root
+    # helper, else the user-namespace mode; where the kernel refuses user
+    # namespaces too, one sentence with the cause and the fix, nothing runs.
+    if not USERNS:
+        proc = sb.run("--verbose", "/bin/echo", "ran")
+        check(proc.returncode == 0 and proc.stdout == "ran\n" and
+              f"sbx: setuid mode: {sb.helper} is setuid root\n" in proc.stderr,
+              "a setuid-root helper: setuid mode, said with --verbose", describe(proc))
     os.chmod(sb.helper, 0o755)  # the setuid bit gone
-    proc = sb.run("/bin/echo", "ran")
-    check(proc.returncode == 126 and "is not setuid root" in proc.stderr and "ran" not in proc.stdout,
-          "a helper that is not setuid root is named, nothing runs", describe(proc))
-    os.chmod(sb.helper, 0o4755)
+    proc = sb.run("--verbose", "/bin/echo", "ran")
+    check(proc.returncode == 0 and proc.stdout == "ran\n" and
+          f"sbx: user-namespace mode: {sb.helper} is not setuid root (sbx-helper --userns)\n" in proc.stderr,
+          "a helper that is not setuid root: the user-namespace mode, said with --verbose", describe(proc))
+    proc = run_with_user_namespaces_off(as_nobody([sb.sbx, "run", "/bin/echo", "ran"]), env=sb.env())
+    check(proc.returncode == 126 and "ran" not in proc.stdout and proc.stderr ==
+          f"sbx run: {sb.helper} is not setuid root, and user namespaces are off (sysctl user.max_user_namespaces "
+          "is 0): set it above 0 (sysctl -w user.max_user_namespaces=10000), or install sbx-helper setuid root; "
+          "nothing was run\n", "neither mode: the cause and the fix in one sentence, exit 126, nothing runs",
+          describe(proc))
+    os.chmod(sb.helper, 0o755 if USERNS else 0o4755)
     bad = sb.file("bad.policy", "default kill\nreed: allow\n")
     proc = sb.run("--policy", bad, "/bin/echo", "ran")
     check(proc.returncode == 126 and "bad.policy:2:1: error: unknown system call 'reed'" in proc.stderr
