@@ -205,11 +205,13 @@ def nested_user_namespace(mode=""):
 
 def user_namespace_maps():
     """Rewrite the maps of its user namespace (to reach ids beyond its own),
-    or allow setgroups, before the chroot."""
+    allow setgroups, or raise the namespace's user.max_user_namespaces (to
+    make one after all), before the chroot."""
     got = []
     held = True
-    for name, text in (("uid_map", "0 0 1"), ("gid_map", "0 0 1"), ("setgroups", "allow")):
-        ok, v = attempt(lambda: os.write(os.open(f"/proc/self/{name}", os.O_WRONLY), text.encode()))
+    for name, text in (("self/uid_map", "0 0 1"), ("self/gid_map", "0 0 1"), ("self/setgroups", "allow"),
+                       ("sys/user/max_user_namespaces", "100")):
+        ok, v = attempt(lambda: os.write(os.open(f"/proc/{name}", os.O_WRONLY), text.encode()))
         held = held and not ok
         got.append(f"{name}: {'WRITTEN' if ok else v}")
     maps = open("/proc/self/uid_map").read().split()
