@@ -1,6 +1,7 @@
-// sbx-helper: the setuid-root part of sbx. It speaks Chromium's SUID-sandbox
-// protocol (API 1), so Chromium can use it as its chrome-sandbox, and any
-// program can be started through it.
+// sbx-helper: the privileged part of sbx, setuid root (or, not setuid, in a
+// user namespace of its own). It speaks Chromium's SUID-sandbox protocol
+// (API 1), so Chromium can use it as its chrome-sandbox (setuid mode only),
+// and any program can be started through it.
 //
 // This file is the whole privileged story, in the order it happens, and in
 // that order below. Each step is one function:
@@ -22,7 +23,8 @@
 //   8    leave_caller_session    a new session: no way into the caller's terminal
 //   9    spawn_chroot_helper     a privileged child sharing our filesystem context,
 //                                which chroots us into an empty directory on 'C'
-//  10    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
+//  10    drop_privileges         no uid 0, no capabilities, no groups (userns: they stay),
+//                                no new privileges
 //  11    die_with_waiter         if the waiter dies, so does the program
 //  12    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
 //  13    execv                   the program, by path, with the caller's signal mask
@@ -33,6 +35,8 @@
 // and network namespaces, chroot, the caller's own files and processes
 // inside it) and which steps 9 and 10 shed the same way. Where a step does
 // something else in user-namespace mode, its comment says so ("userns:").
+// docs/protocol.md ("User-namespace mode") lists what those capabilities
+// reach before they are dropped, and the differences that remain.
 //
 // No address space is copied: the target starts vfork-style (CLONE_VM |
 // CLONE_VFORK: the original process sleeps until the target has exec'd) and
@@ -166,6 +170,9 @@ Failure drop_privileges();
 // User-namespace mode (step 2u), read by steps 6, 9, 10 and 12.
 bool g_user_namespace = false;
 
+// The empty directory the chroot helper chroots into (step 9).
+constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
+
 // What the target needs to know, handed over in our memory (vfork-style).
 struct TargetStart {
   char** argv;
@@ -223,8 +230,10 @@ void require_setuid_root() {
 // the sandbox can create a user namespace (and capabilities in it). Last, a
 // chroot("/") (which changes nothing) proves CAP_SYS_CHROOT works here:
 // Ubuntu's AppArmor restriction lets unshare succeed and denies it later.
+// And the chroot helper's empty directory must be enterable (step 9).
 // Any failure stops the launch: the program never runs without the
-// namespaces.
+// namespaces. First, as the loader of a setuid program would, fds 0-2 are
+// made open.
 
 // The first bytes of a /proc/sys file, as text in buf; nullptr if absent.
 const char* read_switch(const char* path, char* buf, size_t size) {
@@ -258,8 +267,21 @@ void write_own_file(const char* path, const char* text) {
   close(fd);
 }
 
+// glibc opens fds 0-2 for a setuid program that lacks them (the chroot
+// helper's socket must be above them, step 9); do as it does: /dev/full
+// write-only for 0, /dev/null read-only for 1 and 2.
+void open_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int opened =
+        fd == STDIN_FILENO ? open("/dev/full", O_WRONLY | O_NOFOLLOW) : open("/dev/null", O_RDONLY | O_NOFOLLOW);
+    if (opened != fd) _exit(kExitFatal);  // stderr may be what is missing: nothing to say it on
+  }
+}
+
 void enter_user_namespace() {
   g_user_namespace = true;
+  open_standard_descriptors();
   // Setuid root but asked for --userns: be the caller for good first, and
   // dumpable again (as any process of the caller) for the map files.
   const uid_t uid = getuid();
@@ -282,6 +304,12 @@ void enter_user_namespace() {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno(kExitFatal, "prctl(PR_SET_DUMPABLE)", errno);
   write_own_file("/proc/sys/user/max_user_namespaces", "0");
   if (chroot("/") != 0) fail_user_namespace("chroot with the user namespace's CAP_SYS_CHROOT", errno);
+  // The chroot helper's empty directory: older kernels give a process that
+  // is not dumpable a /proc/self/fdinfo only root may enter.
+  if (faccessat(AT_FDCWD, kEmptyDirectory, X_OK, AT_EACCESS) != 0)
+    fail(kExitNamespace, "user namespace",
+         "this kernel does not let a process that is not dumpable enter its own /proc/self/fdinfo, the chroot's "
+         "empty directory; install sbx-helper setuid root here");
 }
 
 // Step 3. A directory descriptor is a way out of any chroot: openat(fd, "..")
@@ -548,8 +576,6 @@ void leave_caller_session() {
 // memory was made in: the initial one). It can signal it, as the caller
 // can: that only denies itself the chroot, and a client that checks the
 // chroot then stops (docs/protocol.md).
-
-constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
 
 // userns: CAP_SYS_CHROOT alone, checked, and not dumpable, checked.
 void keep_only_chroot_capability() {

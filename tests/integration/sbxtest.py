@@ -63,6 +63,8 @@ def private_dir(name):
     # Named by the suite's script too: run/o-path and hostile/o-path may run
     # side by side.
     suite = os.path.basename(sys.argv[0]).removesuffix(".py").removesuffix("_cases")
+    if os.environ.get("SBX_TEST_MODE") == "userns":
+        suite = "userns-" + suite  # beside the same case in setuid mode
     path = os.path.join(base, f"{suite}.{name}")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, mode=0o755)
