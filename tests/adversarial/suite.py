@@ -274,16 +274,13 @@ def kill_chroot_helper(waiter, program):
 
 signal_chroot_helper = with_sleeper(66, kill_chroot_helper)
 
-# The helper's mode under test (tests/integration/sbxtest.py): "userns" for
-# a copy that is not setuid root.
-USERNS = os.environ.get("SBX_TEST_MODE") == "userns"
-
-
 def nested_user_namespace(run):
-    # In user-namespace mode the program may not make one even before the
-    # chroot; in setuid mode only the chroot forbids it (the kernel refuses
+    # In user-namespace mode (SBX_TEST_MODE=userns: a helper that is not
+    # setuid root) the program may not make one even before the chroot; in
+    # setuid mode only the chroot forbids it (the kernel refuses
     # CLONE_NEWUSER to a chrooted process).
-    return verdict(run.launch("nested-user-namespace", "strict" if USERNS else ""))
+    return verdict(run.launch("nested-user-namespace",
+                              "strict" if os.environ.get("SBX_TEST_MODE") == "userns" else ""))
 
 
 SCENARIOS = {
