@@ -248,12 +248,14 @@ def kill_chroot_helper(waiter, program):
     if not helpers:
         return None, "no chroot helper found"
     pid = helpers[0]
+    # It becomes root (or sheds its capabilities) beside the program's start:
+    # look once it waits for the request in read(2) (system call 0 on
+    # x86_64). Before that, in setuid mode, its real uid is still the user's,
+    # who may then end it: that only denies the chroot to its own client.
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{pid}/syscall").read().split()[0] != "0" and time.monotonic() < deadline:
+        time.sleep(0.005)
     if os.environ.get("SBX_TEST_MODE") == "userns":
-        # It sheds its capabilities beside the program's start: look once it
-        # waits for the request in read(2) (system call 0 on x86_64).
-        deadline = time.monotonic() + 10
-        while open(f"/proc/{pid}/syscall").read().split()[0] != "0" and time.monotonic() < deadline:
-            time.sleep(0.005)
         status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status").read().splitlines())
         caps = {k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
         chroot_only = 1 << 18  # CAP_SYS_CHROOT
