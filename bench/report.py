@@ -4,7 +4,8 @@ Benchmarks are not tests: nothing here passes or fails on a number.
 
   sudo /usr/bin/python3 bench/report.py [BUILDDIR]
 
-  launch        sbx-helper /bin/true        vs Chromium's chrome-sandbox (and a bare floor)
+  launch        sbx-helper /bin/true, setuid and user-namespace mode   vs Chromium's chrome-sandbox
+                (and a bare floor)
   filter        getppid() under builtin:default   vs no filter (binary tree and linear)
   routes        the two ways to route a brokered call (user notification,
                 SIGSYS handler + socket), bare and for a whole open   vs each other, native
@@ -52,10 +53,12 @@ def main():
     try:
         helper = os.path.join(work, "sbx-helper")
         floor = os.path.join(work, "floor")
-        for src, dst in ((f"{BUILD}/launcher/sbx-helper", helper), (f"{BUILD}/bench/floor_helper", floor)):
+        helper_userns = os.path.join(work, "sbx-helper-userns")
+        for src, dst in ((f"{BUILD}/launcher/sbx-helper", helper), (f"{BUILD}/bench/floor_helper", floor),
+                         (f"{BUILD}/launcher/sbx-helper", helper_userns)):
             shutil.copyfile(src, dst)
             os.chown(dst, 0, 0)
-            os.chmod(dst, 0o4755)
+            os.chmod(dst, 0o755 if dst == helper_userns else 0o4755)
         tools = {}
         for name, src in (("sbx", "cli/sbx"), ("libsbx-shim.so", "zygote_shim/libsbx-shim.so"),
                           ("sbx-zygote", "zygote_shim/sbx-zygote"), ("sbx-trusted", "trusted/sbx-trusted"),
@@ -74,11 +77,15 @@ def main():
 
         # 1. launch
         launch = nobody([tools["launch_bench"], "2000", "chrome-sandbox=/usr/lib/chromium/chrome-sandbox",
-                         f"sbx-helper={helper}", f"floor={floor}", "--", "/bin/true"], env)
+                         f"sbx-helper={helper}", f"sbx-helper-userns={helper_userns}", f"floor={floor}", "--",
+                         "/bin/true"], env)
         memory = subprocess.run([tools["launch_bench"], "--rss", "chrome-sandbox=/usr/lib/chromium/chrome-sandbox",
-                                 f"sbx-helper={helper}"], env=env, capture_output=True, text=True)
+                                 f"sbx-helper={helper}", f"sbx-helper-userns={helper_userns}"], env=env,
+                                capture_output=True, text=True)
         out += ["## Launch: `HELPER /bin/true`", "",
-                "Peer: Chromium's `chrome-sandbox` (Debian's chromium-sandbox); `floor` is a bare "
+                "Peer: Chromium's `chrome-sandbox` (Debian's chromium-sandbox); `sbx-helper` is the setuid mode, "
+                "`sbx-helper-userns` the same binary not setuid (its user-namespace mode: the user namespace, its "
+                "maps and a chroot probe first); `floor` is a bare "
                 "clone(NEWPID|NEWNET) + drop + execv. 2000 interleaved rounds, medians.", "",
                 "```", launch.stdout.strip(), "", memory.stdout.strip(), "```", ""]
 

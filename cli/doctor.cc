@@ -59,6 +59,38 @@ bool seccomp_tsync_works() {
   return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+std::string first_line(const std::string& out) {
+  return out.empty() ? std::string("no answer") : out.substr(0, out.find('\n'));
+}
+
+// Runs a shell through the helper (with --userns if userns) and returns what
+// it printed: "pid" and "net" lines for the namespaces its program got, or
+// the helper's message.
+std::string helper_namespaces(const std::string& helper, bool userns) {
+  std::string out;
+  int fds[2];
+  if (pipe(fds) != 0) return out;
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    setenv("SBX_CHROME_API_RQ", "1", 1);
+    const char* script = "test -n \"${SBX_PID_NS+x}\" && echo pid; test -n \"${SBX_NET_NS+x}\" && echo net";
+    const char* with[] = {helper.c_str(), "--userns", "/bin/sh", "-c", script, nullptr};
+    const char* without[] = {helper.c_str(), "/bin/sh", "-c", script, nullptr};
+    execv(helper.c_str(), const_cast<char* const*>(userns ? with : without));
+    _exit(127);
+  }
+  close(fds[1]);
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  if (child > 0) waitpid(child, nullptr, 0);
+  return out;
+}
+
 }  // namespace
 
 int doctor_command() {
@@ -68,54 +100,55 @@ int doctor_command() {
   const std::string& helper = pieces.helper;
   struct stat st;
   const bool helper_there = stat(helper.c_str(), &st) == 0;
+  // The helper's two modes (docs/protocol.md): setuid mode, which Chromium
+  // needs, and user-namespace mode, which sbx run uses without it. The
+  // sandbox can work if either does; each is tried by asking the helper
+  // which namespaces a program gets.
+  bool setuid_works = false, userns_works = false;
+  std::string setuid_problem, setuid_fix;
   if (!helper_there) {
     d.line(Verdict::kError, "sbx-helper", helper + " is missing", "install sbx (or set SBX_HELPER to the helper)");
   } else {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
-    const std::string found = helper + ", owner uid " + std::to_string(st.st_uid) + ", mode " + mode;
-    if (!setuid_root(st))
-      d.line(Verdict::kError, "sbx-helper", found, "chown root:root " + helper + " && chmod 4755 " + helper);
-    else d.line(Verdict::kOk, "sbx-helper", found + " (setuid root)");
-    if (on_nosuid_filesystem(helper))
-      d.line(Verdict::kError, "its filesystem", "mounted nosuid: the setuid bit is ignored",
-             "install sbx-helper on a filesystem mounted without nosuid");
-    else d.line(Verdict::kOk, "its filesystem", "honours setuid (no nosuid)");
-  }
-  // Namespaces: what the helper actually gets.
-  if (helper_there && setuid_root(st)) {
-    // Ask the helper itself: which namespace variables does a program get?
-    std::string out;
-    int fds[2];
-    if (pipe(fds) == 0) {
-      const pid_t child = fork();
-      if (child == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        setenv("SBX_CHROME_API_RQ", "1", 1);
-        const char* argv[] = {helper.c_str(), "/bin/sh", "-c",
-                              "test -n \"${SBX_PID_NS+x}\" && echo pid; test -n \"${SBX_NET_NS+x}\" && echo net",
-                              nullptr};
-        execv(helper.c_str(), const_cast<char* const*>(argv));
-        _exit(127);
+    d.line(Verdict::kOk, "sbx-helper", helper + ", owner uid " + std::to_string(st.st_uid) + ", mode " + mode);
+    if (!setuid_root(st)) {
+      setuid_problem = "not available: sbx-helper is not setuid root";
+      setuid_fix = "chown root:root " + helper + " && chmod 4755 " + helper + " (Chromium needs this mode)";
+    } else if (on_nosuid_filesystem(helper)) {
+      setuid_problem = "not available: its filesystem is mounted nosuid, so the setuid bit is ignored";
+      setuid_fix = "install sbx-helper on a filesystem mounted without nosuid (Chromium needs this mode)";
+    } else {
+      const std::string out = helper_namespaces(helper, false);
+      setuid_works = out.find("pid\n") != std::string::npos && out.find("net\n") != std::string::npos;
+      if (!setuid_works) {
+        setuid_problem = "sbx-helper could not create the PID and network namespaces: " + first_line(out);
+        setuid_fix = "use a kernel with CONFIG_PID_NS and CONFIG_NET_NS, and run outside restrictive containers";
       }
-      close(fds[1]);
-      char buf[512];
-      for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<size_t>(n));
-      close(fds[0]);
-      if (child > 0) waitpid(child, nullptr, 0);
     }
-    const bool pid = out.find("pid\n") != std::string::npos, net = out.find("net\n") != std::string::npos;
-    if (pid && net) d.line(Verdict::kOk, "PID and network namespaces", "created by sbx-helper");
-    else
-      d.line(Verdict::kError, "PID and network namespaces",
-             "sbx-helper could not create them: " +
-                 (out.empty() ? std::string("no answer") : out.substr(0, out.find('\n'))),
-             out.find("not running as root") != std::string::npos
-                 ? "fix the helper's installation (above) first"
-                 : "use a kernel with CONFIG_PID_NS and CONFIG_NET_NS, and run outside restrictive containers");
+    const std::string refusal = userns_refusal_here();
+    std::string userns_problem, userns_fix;
+    if (!refusal.empty()) {
+      userns_problem = "not available: " + refusal.substr(0, refusal.find(':'));
+      userns_fix = refusal.substr(refusal.find(':') + 2);
+    } else {
+      const std::string out = helper_namespaces(helper, true);
+      userns_works = out.find("pid\n") != std::string::npos && out.find("net\n") != std::string::npos;
+      if (!userns_works) {
+        userns_problem = "sbx-helper --userns could not make its namespaces: " + first_line(out);
+        userns_fix = "use a kernel with user, PID and network namespaces, and run outside restrictive containers";
+      }
+    }
+    // A mode that does not work is an error only when the other does not either.
+    const Verdict missing = setuid_works || userns_works ? Verdict::kWarning : Verdict::kError;
+    if (setuid_works)
+      d.line(Verdict::kOk, "setuid mode", "sbx-helper is setuid root and creates PID and network namespaces");
+    else d.line(missing, "setuid mode", setuid_problem, setuid_fix);
+    if (userns_works)
+      d.line(Verdict::kOk, "user-namespace mode",
+             "sbx-helper --userns creates user, PID and network namespaces" +
+                 std::string(setuid_works ? "" : " (sbx run uses this mode)"));
+    else d.line(missing, "user-namespace mode", userns_problem, userns_fix);
   }
   if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
     d.line(Verdict::kError, "seccomp filters", "not in this kernel", "use a kernel built with CONFIG_SECCOMP_FILTER");
@@ -169,10 +202,6 @@ int doctor_command() {
     d.line(Verdict::kWarning, "crash dumps (--core-dir)",
            "not available: Yama ptrace scope " + yama + " forbids the trusted process to stop the crashed process",
            "set kernel.yama.ptrace_scope to 0 or 1 (sysctl)");
-  const std::string userns = read_trimmed("/proc/sys/user/max_user_namespaces");
-  d.line(Verdict::kOk, "user namespaces",
-         userns.empty() || userns == "0" ? "off (sbx does not need them; Chromium then uses sbx-helper)"
-                                         : "available (not needed by sbx)");
   const std::string tiocsti = read_trimmed("/proc/sys/dev/tty/legacy_tiocsti");
   if (tiocsti == "1")
     d.line(Verdict::kWarning, "dev.tty.legacy_tiocsti", "1: the kernel lets programs push input into terminals",

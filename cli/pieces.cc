@@ -7,7 +7,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+
+#include "../launcher/protocol.h"
 
 namespace sbx::cli {
 
@@ -45,6 +49,28 @@ bool setuid_root(const struct stat& st) { return st.st_uid == 0 && (st.st_mode &
 bool on_nosuid_filesystem(const std::string& path) {
   struct statvfs vfs;
   return statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+}
+
+bool setuid_mode_possible(const std::string& helper) {
+  struct stat st;
+  return stat(helper.c_str(), &st) == 0 && setuid_root(st) && !on_nosuid_filesystem(helper);
+}
+
+std::string userns_refusal_here() {
+  std::string text[3];
+  const char* value[3] = {};
+  const char* const files[3] = {"/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone",
+                                "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"};
+  for (int i = 0; i < 3; ++i) {
+    std::ifstream f(files[i]);
+    if (!f) continue;
+    std::stringstream buf;
+    buf << f.rdbuf();
+    text[i] = buf.str();
+    value[i] = text[i].c_str();
+  }
+  const char* cause = sbx::helper::userns_refusal(value[0], value[1], value[2]);
+  return cause == nullptr ? "" : cause;
 }
 
 }  // namespace sbx::cli

@@ -26,5 +26,12 @@ bool setuid_root(const struct stat& st);
 // Whether path is on a filesystem mounted nosuid, where the setuid bit is
 // ignored (so the helper cannot gain root).
 bool on_nosuid_filesystem(const std::string& path);
+// Whether sbx-helper runs in setuid mode: setuid root, on a filesystem that
+// honours it. Otherwise sbx run uses its user-namespace mode.
+bool setuid_mode_possible(const std::string& helper);
+// Why the kernel refuses the helper's user-namespace mode, from its
+// switches in /proc/sys: one sentence with the cause and the fix (the
+// helper's own, sbx::helper::userns_refusal), or "" when none refuses.
+std::string userns_refusal_here();
 
 }  // namespace sbx::cli

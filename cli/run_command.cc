@@ -241,13 +241,24 @@ int run_command(const std::vector<std::string>& args) {
     return refuse("this kernel has no Landlock (Linux 5.13 or later, with landlock in its lsm= boot list), which "
                   "confines what the program may execute; nothing was run");
 
-  // The helper: setuid root, on a filesystem that honours it.
+  // The helper: setuid mode when it is setuid root on a filesystem that
+  // honours it; otherwise its user-namespace mode, asked for by --userns,
+  // where the kernel allows user namespaces. Nothing runs without one.
   struct stat hst;
   if (stat(helper.c_str(), &hst) != 0)
     return refuse("sbx-helper not found at " + helper + " (install sbx, or set SBX_HELPER)");
-  if (!setuid_root(hst)) return refuse(helper + " is not setuid root: install it owned by root with mode 4755");
-  if (on_nosuid_filesystem(helper))
-    return refuse(helper + " is on a filesystem mounted nosuid, so it cannot gain root");
+  const bool setuid_mode = setuid_mode_possible(helper);
+  if (!setuid_mode) {
+    const std::string why_not = !setuid_root(hst) ? " is not setuid root" : " is on a filesystem mounted nosuid";
+    if (const std::string cause = userns_refusal_here(); !cause.empty())
+      return refuse(helper + why_not + ", and " + cause + "; nothing was run");
+    if (access(helper.c_str(), X_OK) != 0) return refuse(helper + " cannot be executed; nothing was run");
+  }
+  if (verbose)
+    std::cerr << (setuid_mode ? "sbx: setuid mode: " + helper + " is setuid root\n"
+                              : "sbx: user-namespace mode: " + helper +
+                                    (!setuid_root(hst) ? " is not setuid root" : " is on a nosuid filesystem") +
+                                    " (sbx-helper --userns)\n");
 
   // The compiled policy, in a sealed memfd the first stage inherits.
   const std::string bytes = serialize(*compiled);
@@ -263,13 +274,18 @@ int run_command(const std::vector<std::string>& args) {
   // its "unsecure" list: the program gets them back through the helper,
   // which restores SANDBOX_<NAME> as <NAME> (Chromium's launcher does the
   // same). What they name is still held to the rules.
+  // The originals go: the loader would drop them anyway in setuid mode, and
+  // in user-namespace mode they would reach the helper itself.
   for (const char* const* name = sbx::helper::kUnsecureEnvironment; *name != nullptr; ++name)
-    if (const char* value = std::getenv(*name))
+    if (const char* value = std::getenv(*name)) {
       setenv((std::string(sbx::helper::kSavedPrefix) + *name).c_str(), value, 1);
+      unsetenv(*name);
+    }
 
   // sbx-helper runs the first stage in the program's place:
-  //   sbx-helper sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]
+  //   sbx-helper [--userns] sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]
   std::vector<std::string> words = {helper, zygote, trusted, shim, program};
+  if (!setuid_mode) words.insert(words.begin() + 1, sbx::helper::kUsernsSwitch);
   words.insert(words.end(), run_args.begin(), run_args.end());
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());

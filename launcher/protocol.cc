@@ -10,6 +10,8 @@ Mode classify_command_line(int argc, const char* const* argv) {
   if (argc < 2 || argv == nullptr || argv[1] == nullptr) return Mode::kUsageError;
   const char* first = argv[1];
   if (first[0] != '-') return Mode::kRun;
+  if (std::strcmp(first, kUsernsSwitch) == 0)
+    return argc >= 3 && argv[2] != nullptr && argv[2][0] != '-' ? Mode::kRunUserns : Mode::kUsageError;
   if (std::strcmp(first, kGetApiSwitch) == 0) return argc == 2 ? Mode::kGetApi : Mode::kUsageError;
   if (std::strcmp(first, kAdjustOomScoreSwitch) == 0) return argc == 4 ? Mode::kAdjustOomScore : Mode::kUsageError;
   if (std::strcmp(first, "--help") == 0 && argc == 2) return Mode::kHelp;
@@ -64,6 +66,33 @@ bool parse_oom_arguments(const char* pid_text, const char* score_text, pid_t* pi
   *pid = static_cast<pid_t>(pid_value);
   *score = static_cast<int>(score_value);
   return true;
+}
+
+namespace {
+
+// The number at the start of a /proc/sys file's text ("0\n"); -1 if none.
+long leading_number(const char* text) {
+  if (text == nullptr) return -1;
+  long value = 0;
+  int digits = 0;
+  for (; *text >= '0' && *text <= '9' && digits < 18; ++text, ++digits) value = value * 10 + (*text - '0');
+  return digits > 0 ? value : -1;
+}
+
+}  // namespace
+
+const char* userns_refusal(const char* max_user_namespaces, const char* unprivileged_userns_clone,
+                           const char* apparmor_restrict_unprivileged_userns) {
+  if (leading_number(max_user_namespaces) == 0)
+    return "user namespaces are off (sysctl user.max_user_namespaces is 0): set it above 0 "
+           "(sysctl -w user.max_user_namespaces=10000), or install sbx-helper setuid root";
+  if (leading_number(unprivileged_userns_clone) == 0)
+    return "unprivileged user namespaces are off (sysctl kernel.unprivileged_userns_clone is 0): "
+           "sysctl -w kernel.unprivileged_userns_clone=1, or install sbx-helper setuid root";
+  if (leading_number(apparmor_restrict_unprivileged_userns) == 1)
+    return "AppArmor restricts unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns "
+           "is 1): give sbx-helper an AppArmor profile that allows 'userns', or install sbx-helper setuid root";
+  return nullptr;
 }
 
 const char* const kUnsecureEnvironment[] = {

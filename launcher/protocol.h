@@ -18,6 +18,8 @@ inline constexpr int kApiNumber = 1;
 // Command-line switches (Chromium's names).
 inline constexpr char kGetApiSwitch[] = "--get-api";
 inline constexpr char kAdjustOomScoreSwitch[] = "--adjust-oom-score";
+// sbx's own: user-namespace mode even when setuid root (docs/protocol.md).
+inline constexpr char kUsernsSwitch[] = "--userns";
 
 // Environment, in and out.
 inline constexpr char kEnvApiRequest[] = "SBX_CHROME_API_RQ";
@@ -58,7 +60,8 @@ enum ExitCode : int {
 // What the command line asks for. kUsageError covers argc == 0, no program,
 // a switch with the wrong number of arguments and an unknown switch (a
 // PROGRAM must not start with '-': it is run by path, never searched).
-enum class Mode { kUsageError, kHelp, kVersion, kGetApi, kAdjustOomScore, kRun };
+// kRunUserns is "--userns PROGRAM [ARGS...]": PROGRAM is argv[2].
+enum class Mode { kUsageError, kHelp, kVersion, kGetApi, kAdjustOomScore, kRun, kRunUserns };
 Mode classify_command_line(int argc, const char* const* argv);
 
 // Strict decimal parsing: an optional '-' then 1-19 digits, nothing else (no
@@ -71,6 +74,17 @@ bool parse_api_request(const char* text_or_null, int* api);
 
 // The arguments of --adjust-oom-score: a pid > 0 and a score in 0..1000.
 bool parse_oom_arguments(const char* pid_text, const char* score_text, pid_t* pid, int* score);
+
+// Why the kernel refuses unprivileged user namespaces, from its switches
+// (each the text of its /proc/sys file, or nullptr where the file is
+// absent): user.max_user_namespaces, kernel.unprivileged_userns_clone
+// (Debian's and Ubuntu's older kernels) and
+// kernel.apparmor_restrict_unprivileged_userns (Ubuntu 23.10 and later).
+// Returns one sentence naming the cause and the fix, or nullptr when none
+// of them refuses. Used by the helper and by sbx run and sbx doctor, which
+// say the same.
+const char* userns_refusal(const char* max_user_namespaces, const char* unprivileged_userns_clone,
+                           const char* apparmor_restrict_unprivileged_userns);
 
 // glibc's list of variables the loader removes from a setuid program's
 // environment (its "unsecure" list), null-terminated.

@@ -1,15 +1,19 @@
-// sbx-helper: the setuid-root part of sbx. It speaks Chromium's SUID-sandbox
-// protocol (API 1), so Chromium can use it as its chrome-sandbox, and any
-// program can be started through it.
+// sbx-helper: the privileged part of sbx, setuid root (or, not setuid, in a
+// user namespace of its own). It speaks Chromium's SUID-sandbox protocol
+// (API 1), so Chromium can use it as its chrome-sandbox (setuid mode only),
+// and any program can be started through it.
 //
 // This file is the whole privileged story, in the order it happens, and in
 // that order below. Each step is one function:
 //
-//      main                      read the command line (--get-api, --adjust-oom-score)
+//      main                      read the command line (--get-api, --adjust-oom-score, --userns)
 //   1  check_api_request         SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
-//   2  require_setuid_root       refuse to pretend when we are not root
+//   2  require_setuid_root       setuid mode (effective uid 0): refuse to pretend when we are not root
+//   2u enter_user_namespace      user-namespace mode (not setuid root, or --userns): the caller's
+//                                own ids mapped in a new user namespace, whose capabilities
+//                                stand in for root's in steps 3-13; not dumpable from here on
 //   3  refuse_directory_descriptors  an inherited directory leads out of any chroot
-//   3a read_helper_config        /etc/sbx/helper.conf, root's alone, or refuse; its UID range
+//   3a read_helper_config        setuid mode: /etc/sbx/helper.conf, root's alone, or refuse; its UID range
 //   3b files_as_caller_request   SBX_FILES_AS_CALLER (sbx run), taken in UID-range mode, removed always
 //   4  hold_signals              TERM, INT, HUP, TSTP, CONT and CHLD wait until the waiter takes them
 //   5  respect_process_limit     refuse a caller at its RLIMIT_NPROC, which our clones would pass
@@ -23,10 +27,20 @@
 //                                which chroots us into an empty directory on 'C'
 //  10a   take_range_uid          UID-range mode: a UID of the range no process has, kept
 //                                from the check on (RLIMIT_NPROC), as the target's real uid
-//  10    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
+//  10    drop_privileges         no uid 0, no capabilities, no groups (userns: they stay),
+//                                no new privileges
 //  11    die_with_waiter         if the waiter dies, so does the program
 //  12    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
 //  13    execv                   the program, by path, with the caller's signal mask
+//
+// The two modes differ in step 2 and in what "privileged" means: root in
+// setuid mode; in user-namespace mode, the capabilities the new user
+// namespace gives, which reach only what that namespace owns (the new PID
+// and network namespaces, chroot, the caller's own files and processes
+// inside it) and which steps 9 and 10 shed the same way. Where a step does
+// something else in user-namespace mode, its comment says so ("userns:").
+// docs/protocol.md ("User-namespace mode") lists what those capabilities
+// reach before they are dropped, and the differences that remain.
 //
 // No address space is copied: the target starts vfork-style (CLONE_VM |
 // CLONE_VFORK: the original process sleeps until the target has exec'd) and
@@ -97,13 +111,14 @@ void print_line(const char* what, const char* reason) {
 [[noreturn]] void fail_errno(int exit_code, const char* what, int err) { fail(exit_code, what, std::strerror(err)); }
 
 void print_usage(int fd) {
-  static const char usage[] = "usage: sbx-helper PROGRAM [ARGS...]\n"
+  static const char usage[] = "usage: sbx-helper [--userns] PROGRAM [ARGS...]\n"
                               "       sbx-helper --get-api\n"
                               "       sbx-helper --adjust-oom-score PID SCORE\n"
                               "Runs PROGRAM (an absolute or relative path, never searched in PATH) in new\n"
                               "PID and network namespaces with no privileges; the program asks to be\n"
                               "chrooted into an empty directory by writing 'C' on the descriptor named\n"
-                              "by SBX_D. See sbx-helper(8) and docs/protocol.md.\n";
+                              "by SBX_D. Not setuid root, or with --userns, it does so in a new user\n"
+                              "namespace instead. See sbx-helper(8) and docs/protocol.md.\n";
   ssize_t ignored = write(fd, usage, sizeof(usage) - 1);
   (void)ignored;
 }
@@ -165,6 +180,12 @@ struct Failure {
 Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid);
 [[noreturn]] int run_target(void* start);
 
+// User-namespace mode (step 2u), read by steps 6, 9, 10 and 12.
+bool g_user_namespace = false;
+
+// The empty directory the chroot helper chroots into (step 9).
+constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
+
 // What the target needs to know, handed over in our memory (vfork-style).
 struct TargetStart {
   char** argv;
@@ -196,9 +217,10 @@ void check_api_request() {
   if (setenv(kEnvApiProvides, "1", 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_CHROME_API_PRV", errno);
 }
 
-// Step 2. Without an effective uid of 0 we can create no namespaces and no
-// chroot. Chromium's helper only warns here; we stop with the likely cause,
-// because running on would give a weaker sandbox than the caller asked for.
+// Step 2. Setuid mode. main sends a caller without an effective uid of 0 to
+// step 2u; the check stays here as a guard. Chromium's helper warns without
+// root and goes on; ours takes the user-namespace mode then, or stops with
+// the cause (step 2u), and never runs a weaker sandbox than asked for.
 
 void require_setuid_root() {
   if (geteuid() != 0)
@@ -210,6 +232,104 @@ void require_setuid_root() {
   if (getuid() == 0)
     print_line("warning", "started by root: the program keeps uid 0 (with no capabilities) and owns root's "
                           "files until it chroots; start sbx-helper as an unprivileged user");
+}
+
+// Step 2u. User-namespace mode: sbx-helper is not setuid root (or --userns
+// asked for this mode). A new user namespace, in which the caller's own uid
+// and gid are mapped to themselves and nothing else ("U U 1"), gives this
+// process every capability over what the namespace owns and nothing over
+// the rest of the system: the namespaces of step 6 are created with them,
+// the chroot helper (step 9) chroots with its CAP_SYS_CHROOT, and step 10
+// sheds them as it sheds root. The maps are written here, by this process,
+// before any other process is in the namespace: the kernel takes each map
+// once, so the program can never change them. setgroups is denied (the
+// kernel requires it for an unprivileged gid_map), so the caller's
+// supplementary groups stay (docs/protocol.md). Then, not dumpable: the
+// map files belong to a dumpable process's owner only, so this comes after
+// them. The namespace's own user.max_user_namespaces is set to 0: nothing in
+// the sandbox can create a user namespace (and capabilities in it). Last, a
+// chroot("/") (which changes nothing) proves CAP_SYS_CHROOT works here:
+// Ubuntu's AppArmor restriction lets unshare succeed and denies it later.
+// And the chroot helper's empty directory must be enterable (step 9).
+// Any failure stops the launch: the program never runs without the
+// namespaces. First, as the loader of a setuid program would, fds 0-2 are
+// made open.
+
+// The first bytes of a /proc/sys file, as text in buf; nullptr if absent.
+const char* read_switch(const char* path, char* buf, size_t size) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  const ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return nullptr;
+  buf[n] = '\0';
+  return buf;
+}
+
+[[noreturn]] void fail_user_namespace(const char* what, int err) {
+  char max[32], clone[32], apparmor[32];
+  const char* cause =
+      userns_refusal(read_switch("/proc/sys/user/max_user_namespaces", max, sizeof(max)),
+                     read_switch("/proc/sys/kernel/unprivileged_userns_clone", clone, sizeof(clone)),
+                     read_switch("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", apparmor, sizeof(apparmor)));
+  if (cause != nullptr) fail(kExitNamespace, "user namespace", cause);
+  fail_errno(kExitNamespace, what, err);
+}
+
+void write_own_file(const char* path, const char* text) {
+  const int fd = open(path, O_WRONLY | O_CLOEXEC);
+  const ssize_t len = static_cast<ssize_t>(std::strlen(text));
+  if (fd < 0 || write(fd, text, static_cast<size_t>(len)) != len) {
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    fail_user_namespace(path, err);
+  }
+  close(fd);
+}
+
+// glibc opens fds 0-2 for a setuid program that lacks them (the chroot
+// helper's socket must be above them, step 9); do as it does: /dev/full
+// write-only for 0, /dev/null read-only for 1 and 2.
+void open_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int opened =
+        fd == STDIN_FILENO ? open("/dev/full", O_WRONLY | O_NOFOLLOW) : open("/dev/null", O_RDONLY | O_NOFOLLOW);
+    if (opened != fd) _exit(kExitFatal);  // stderr may be what is missing: nothing to say it on
+  }
+}
+
+void enter_user_namespace() {
+  g_user_namespace = true;
+  open_standard_descriptors();
+  // Setuid root but asked for --userns: be the caller for good first, and
+  // dumpable again (as any process of the caller) for the map files.
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  if (geteuid() != uid || getegid() != gid) {
+    if (setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0)
+      fail_errno(kExitDropRoot, "setresuid to the caller (--userns)", errno);
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail_errno(kExitFatal, "prctl(PR_SET_DUMPABLE)", errno);
+  }
+  if (uid == 0)
+    print_line("warning", "started by root: the program keeps uid 0 (with no capabilities) and owns root's "
+                          "files until it chroots; start sbx-helper as an unprivileged user");
+  if (unshare(CLONE_NEWUSER) != 0) fail_user_namespace("unshare(CLONE_NEWUSER)", errno);
+  char map[48];
+  write_own_file("/proc/self/setgroups", "deny");
+  std::snprintf(map, sizeof(map), "%u %u 1", static_cast<unsigned>(uid), static_cast<unsigned>(uid));
+  write_own_file("/proc/self/uid_map", map);
+  std::snprintf(map, sizeof(map), "%u %u 1", static_cast<unsigned>(gid), static_cast<unsigned>(gid));
+  write_own_file("/proc/self/gid_map", map);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno(kExitFatal, "prctl(PR_SET_DUMPABLE)", errno);
+  write_own_file("/proc/sys/user/max_user_namespaces", "0");
+  if (chroot("/") != 0) fail_user_namespace("chroot with the user namespace's CAP_SYS_CHROOT", errno);
+  // The chroot helper's empty directory: older kernels give a process that
+  // is not dumpable a /proc/self/fdinfo only root may enter.
+  if (faccessat(AT_FDCWD, kEmptyDirectory, X_OK, AT_EACCESS) != 0)
+    fail(kExitNamespace, "user namespace",
+         "this kernel does not let a process that is not dumpable enter its own /proc/self/fdinfo, the chroot's "
+         "empty directory; install sbx-helper setuid root here");
 }
 
 // Step 3. A directory descriptor is a way out of any chroot: openat(fd, "..")
@@ -250,7 +370,9 @@ void refuse_directory_descriptors() {
 // O_NOFOLLOW and its descriptor checked. No descriptor is used unless the
 // file is there. No file (or no directory on the way) is no configuration:
 // the helper behaves as it always did. Anything else wrong is refused (exit
-// 89) before anything starts.
+// 89) before anything starts. userns: not read. The range's UIDs are not
+// mapped in the caller's user namespace, so the mode is setuid mode's alone,
+// and a caller who asks for --userns runs as it would without a range.
 
 bool root_alone(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0; }
 
@@ -402,6 +524,9 @@ void respect_process_limit() {
 // first process (PID 1) of the new PID namespace, as Chromium expects. A
 // kernel without one of the namespaces answers EINVAL: fall back to fewer and
 // say so; any other error is fatal, since it means the sandbox cannot be had.
+// userns: no fallback. The namespaces all belong to our user namespace, and
+// a kernel that has user namespaces without PID or network ones gets no
+// sandbox from this mode.
 //
 // The target starts vfork-style: it runs in our memory, on its own stack,
 // while we (the original process) sleep until it has exec'd the program or
@@ -429,7 +554,7 @@ alignas(16) char g_target_stack[128 * 1024];
     if (pid > 0) run_waiter(pid, attempt.flags & CLONE_NEWPID, *start);
     char what[80];
     std::snprintf(what, sizeof(what), "clone with %s", attempt.what);
-    if (errno != EINVAL || attempt.flags == 0) fail_errno(kExitNamespace, what, errno);
+    if (errno != EINVAL || attempt.flags == 0 || g_user_namespace) fail_errno(kExitNamespace, what, errno);
     char reason[120];
     std::snprintf(reason, sizeof(reason), "the kernel cannot create %s (EINVAL); trying with fewer", attempt.what);
     print_line("namespaces", reason);
@@ -559,13 +684,45 @@ void leave_caller_session() {
 // privileges, is not dumpable: the unprivileged user can neither trace it nor
 // read or write its memory (ptrace, /proc/PID/mem and process_vm_* all check
 // dumpability). The helper uses no heap and nothing of the waiter's but errno.
+//
+// userns: there is no root to become. The helper keeps CAP_SYS_CHROOT of
+// the user namespace and nothing else (effective and permitted, and the
+// bounding set), in memory that step 2u made not dumpable, which it checks.
+// The program, of the same uid in the same user namespace, can therefore
+// not trace it or reach its memory, descriptors or root through /proc (the
+// kernel wants the tracer's capabilities to include the traced one's, and,
+// for a process that is not dumpable, CAP_SYS_PTRACE over the namespace the
+// memory was made in: the initial one). It can signal it, as the caller
+// can: that only denies itself the chroot, and a client that checks the
+// chroot then stops (docs/protocol.md).
 
-constexpr char kEmptyDirectory[] = "/proc/self/fdinfo";
+// userns: CAP_SYS_CHROOT alone, checked, and not dumpable, checked.
+void keep_only_chroot_capability() {
+  const cap_value_t cap_count = cap_max_bits();
+  for (cap_value_t cap = 0; cap < cap_count; ++cap)
+    if (cap != CAP_SYS_CHROOT && cap_drop_bound(cap) != 0)
+      fail_errno(1, "chroot helper: emptying the capability bounding set", errno);
+  if (cap_reset_ambient() != 0) fail_errno(1, "chroot helper: clearing the ambient capabilities", errno);
+  const cap_value_t chroot_only[] = {CAP_SYS_CHROOT};
+  cap_t caps = cap_init();
+  cap_t now = nullptr;
+  bool ok = caps != nullptr && cap_set_flag(caps, CAP_EFFECTIVE, 1, chroot_only, CAP_SET) == 0 &&
+            cap_set_flag(caps, CAP_PERMITTED, 1, chroot_only, CAP_SET) == 0 && cap_set_proc(caps) == 0;
+  const int err = errno;
+  ok = ok && (now = cap_get_proc()) != nullptr && cap_compare(now, caps) == 0;
+  for (cap_value_t cap = 0; ok && cap < cap_count; ++cap) ok = cap_get_bound(cap) == (cap == CAP_SYS_CHROOT);
+  if (now != nullptr) cap_free(now);
+  if (caps != nullptr) cap_free(caps);
+  if (!ok) fail(1, "chroot helper: keeping CAP_SYS_CHROOT alone", err != 0 ? std::strerror(err) : "not verified");
+  if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) fail(1, "chroot helper", "dumpable in user-namespace mode; stopping");
+}
 
 [[noreturn]] void run_chroot_helper(int sock) {
   // Fully root: the unprivileged user (our real uid until now) may no longer
-  // signal us, so only our one job or exit can happen.
-  if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail_errno(1, "chroot helper: setresuid(0)", errno);
+  // signal us, so only our one job or exit can happen. userns: CAP_SYS_CHROOT
+  // alone instead (above).
+  if (g_user_namespace) keep_only_chroot_capability();
+  else if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) fail_errno(1, "chroot helper: setresuid(0)", errno);
   // Die with the target (set after the credential change, which clears it).
   // Without a PID namespace to take us down, end of file on the socket does.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_errno(1, "chroot helper: PR_SET_PDEATHSIG", errno);
@@ -688,7 +845,9 @@ void take_range_uid(TargetStart* start) {
 // bounding set can only be emptied while we hold CAP_SETPCAP, groups only
 // while we hold CAP_SETGID, and the gid only before the uid. Everything is
 // read back afterwards: a drop that did not happen is a failure, never a
-// warning.
+// warning. userns: the same drop of the user namespace's capabilities (the
+// ids are already the caller's), without setgroups, which the namespace
+// denies (step 2u): the supplementary groups stay.
 
 Failure failed(const char* what) { return {what, std::strerror(errno)}; }
 
@@ -702,7 +861,7 @@ Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
     if (cap_drop_bound(cap) != 0) return failed("emptying the capability bounding set");
   if (cap_reset_ambient() != 0) return failed("clearing the ambient capabilities");
 
-  if (setgroups(0, nullptr) != 0) return failed("setgroups(0)");
+  if (!g_user_namespace && setgroups(0, nullptr) != 0) return failed("setgroups(0)");
 
   // The real ids as given; the effective ones also become the saved ones.
   if (setresgid(gid, egid, egid) != 0) return failed("setresgid");
@@ -723,7 +882,8 @@ Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
   uid_t u[3];
   gid_t g[3];
   bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == uid && u[1] == euid &&
-            u[2] == euid && g[0] == gid && g[1] == egid && g[2] == egid && getgroups(0, nullptr) == 0;
+            u[2] == euid && g[0] == gid && g[1] == egid && g[2] == egid &&
+            (g_user_namespace || getgroups(0, nullptr) == 0);
   cap_t now = ok ? cap_get_proc() : nullptr;
   ok = ok && now != nullptr && cap_compare(now, none) == 0;
   for (cap_value_t cap = 0; ok && cap < cap_count; ++cap) ok = cap_get_bound(cap) == 0;
@@ -739,12 +899,15 @@ Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
 // Step 12 (target). The loader removed the unsafe variables (LD_PRELOAD and
 // its kind) because we are setuid; the caller saved them as SANDBOX_<NAME>.
 // Now that we are the caller's uid again, they are safe to put back: the
-// program runs with nothing more than the caller's own rights.
+// program runs with nothing more than the caller's own rights. userns: the
+// loader kept them (we are not setuid), so remove them first as it would
+// have: the program's environment is the same in both modes.
 
 void restore_saved_environment() {
   for (const char* const* name = kUnsecureEnvironment; *name != nullptr; ++name) {
     char saved[64];
     if (!saved_variable_name(*name, saved, sizeof(saved))) fail(kExitEnvironment, *name, "name too long");
+    if (g_user_namespace && unsetenv(*name) != 0) fail_errno(kExitEnvironment, *name, errno);
     const char* value = std::getenv(saved);
     if (value == nullptr) continue;
     if (setenv(*name, value, 1) != 0 || unsetenv(saved) != 0) fail_errno(kExitEnvironment, saved, errno);
@@ -799,7 +962,8 @@ void die_with_waiter(int waiter_pidfd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  switch (classify_command_line(argc, argv)) {
+  const Mode mode = classify_command_line(argc, argv);
+  switch (mode) {
     case Mode::kUsageError: print_usage(STDERR_FILENO); return kExitUsage;
     case Mode::kHelp: print_usage(STDOUT_FILENO); return 0;
     case Mode::kVersion: {
@@ -809,13 +973,15 @@ int main(int argc, char** argv) {
     case Mode::kGetApi: return write(STDOUT_FILENO, "1\n", 2) == 2 ? 0 : 1;
     case Mode::kAdjustOomScore: return adjust_oom_score(argv[2], argv[3]);
     case Mode::kRun: break;
+    case Mode::kRunUserns: ++argv; break;  // argv[1] is now PROGRAM, as in kRun
   }
 
   check_api_request();
-  require_setuid_root();
+  if (mode == Mode::kRunUserns || geteuid() != 0) enter_user_namespace();
+  else require_setuid_root();
   refuse_directory_descriptors();
   TargetStart start = {argv, 0, {}, -1, {}, getuid(), getgid(), 0, false};
-  read_helper_config(&start.range);
+  if (!g_user_namespace) read_helper_config(&start.range);  // userns: no range, no configuration read
   files_as_caller_request(&start);
   hold_signals(&start);
   respect_process_limit();

@@ -18,6 +18,10 @@ import termios
 
 libc = ctypes.CDLL(None, use_errno=True)
 PTRACE_ATTACH = 16
+PTRACE_SEIZE = 0x4206
+CLONE_NEWUSER = 0x10000000
+SYS_pidfd_open = 434  # x86_64
+SYS_pidfd_getfd = 438
 AT_EMPTY_PATH = 0x1000
 
 
@@ -130,6 +134,92 @@ def terminal_injection():
     return result(not ok, f"ioctl(0, TIOCSTI): {'injected' if ok else v} (the host checks its terminal)")
 
 
+def chroot_helper_access():
+    """Before the handshake, while the chroot helper still holds what it
+    chroots with (root, or CAP_SYS_CHROOT of the user namespace) and shares
+    the program's root and working directory: trace it, read its memory, take
+    its descriptors, follow its root. Then the handshake must still work."""
+    pid = int(os.environ["SBX_HELPER_PID"])
+    got = []
+
+    def note(what, fn):
+        ok, v = attempt(fn)
+        got.append(f"{what}: {'GOT ' + str(v)[:40] if ok else v}")
+        return ok
+
+    def ptrace(request):
+        if libc.ptrace(request, pid, None, None) != 0:
+            raise OSError(ctypes.get_errno(), "ptrace")
+        return "attached"
+
+    def pidfd_getfd():
+        pidfd = libc.syscall(SYS_pidfd_open, pid, 0)
+        if pidfd < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_open")
+        fd = libc.syscall(SYS_pidfd_getfd, pidfd, 2, 0)
+        os.close(pidfd)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return f"fd {fd}"
+
+    escaped = [note("ptrace(ATTACH)", lambda: ptrace(PTRACE_ATTACH)),
+               note("ptrace(SEIZE)", lambda: ptrace(PTRACE_SEIZE)),
+               note("/proc/PID/mem", lambda: open(f"/proc/{pid}/mem", "rb").read(1)),
+               note("/proc/PID/root", lambda: os.listdir(f"/proc/{pid}/root")),
+               note("/proc/PID/cwd", lambda: os.readlink(f"/proc/{pid}/cwd")),
+               note("/proc/PID/fd", lambda: os.listdir(f"/proc/{pid}/fd")),
+               note("/proc/PID/environ", lambda: open(f"/proc/{pid}/environ", "rb").read(1)),
+               note("pidfd_getfd", pidfd_getfd)]
+    # The waiter (outside the PID namespace, but in the host's /proc, which
+    # is still mounted before the chroot) shares the chroot helper's memory.
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            ok, cmdline = attempt(lambda: open(f"/proc/{entry}/cmdline", "rb").read())
+            if ok and cmdline.split(b"\0")[0].endswith(b"sbx-helper") and int(entry) != os.getpid():
+                escaped.append(note(f"waiter {entry} /proc/PID/mem", lambda: open(f"/proc/{entry}/mem", "rb").read(1)))
+    if len(escaped) == 8:
+        return result(None, "no waiter found in /proc")
+    if not chroot_me():
+        return result(False, "the chroot handshake failed after the attempts; " + "; ".join(got))
+    return result(not any(escaped), f"chroot helper (pid {pid}): " + "; ".join(got))
+
+
+def nested_user_namespace(mode=""):
+    """A user namespace of its own, for capabilities in it: before the chroot
+    (where only the user-namespace mode forbids it: "strict") and after."""
+    def unshare():
+        if libc.unshare(CLONE_NEWUSER) != 0:
+            raise OSError(ctypes.get_errno(), "unshare")
+        return "created"
+    pid = os.fork()
+    if pid == 0:  # in a child: a success must not change the attacker itself
+        os._exit(0 if attempt(unshare)[0] else 1)
+    before = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    if not chroot_me():
+        return result(False, "the chroot handshake failed")
+    ok, v = attempt(unshare)
+    held = not ok and not (mode == "strict" and before)
+    return result(held, f"unshare(CLONE_NEWUSER) before the chroot: {'created' if before else 'refused'}; "
+                        f"after: {'created' if ok else v}")
+
+
+def user_namespace_maps():
+    """Rewrite the maps of its user namespace (to reach ids beyond its own),
+    allow setgroups, or raise the namespace's user.max_user_namespaces (to
+    make one after all), before the chroot."""
+    got = []
+    held = True
+    for name, text in (("self/uid_map", "0 0 1"), ("self/gid_map", "0 0 1"), ("self/setgroups", "allow"),
+                       ("sys/user/max_user_namespaces", "100")):
+        ok, v = attempt(lambda: os.write(os.open(f"/proc/{name}", os.O_WRONLY), text.encode()))
+        held = held and not ok
+        got.append(f"{name}: {'WRITTEN' if ok else v}")
+    maps = open("/proc/self/uid_map").read().split()
+    if not chroot_me():
+        return result(False, "the chroot handshake failed")
+    return result(held, "; ".join(got) + f"; uid_map is {' '.join(maps)}")
+
+
 ATTACKS = {
     "read-host-file-absolute": (True, read_host_file_absolute),
     "read-host-file-relative": (True, read_host_file_relative),
@@ -143,6 +233,9 @@ ATTACKS = {
     "ptrace-outside": (True, ptrace_outside),
     "setuid-exec": (False, setuid_exec),  # does its own handshake, in between
     "terminal-injection": (True, terminal_injection),
+    "chroot-helper-access": (False, chroot_helper_access),  # before the handshake, then it
+    "nested-user-namespace": (False, nested_user_namespace),
+    "user-namespace-maps": (False, user_namespace_maps),
 }
 
 if __name__ == "__main__":

@@ -239,11 +239,34 @@ def outlives_helper(sig):
 
 
 def kill_chroot_helper(waiter, program):
-    """The user signals the privileged chroot helper (before the handshake)."""
+    """The user signals the privileged chroot helper (before the handshake).
+    In user-namespace mode the helper is the user's own process, in the
+    user's own namespace: the user may kill it (docs/protocol.md), and what
+    must hold is that it has nothing to lose, CAP_SYS_CHROOT of that
+    namespace alone, not dumpable."""
     helpers = [int(c) for c in open(f"/proc/{program}/task/{program}/children").read().split()]
     if not helpers:
         return None, "no chroot helper found"
     pid = helpers[0]
+    # It becomes root (or sheds its capabilities) beside the program's start:
+    # look once it waits for the request in read(2) (system call 0 on
+    # x86_64). Before that, in setuid mode, its real uid is still the user's,
+    # who may then end it: that only denies the chroot to its own client.
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{pid}/syscall").read().split()[0] != "0" and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if os.environ.get("SBX_TEST_MODE") == "userns":
+        status = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status").read().splitlines())
+        caps = {k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
+        chroot_only = 1 << 18  # CAP_SYS_CHROOT
+        uids = status["Uid"].split()
+        proc = subprocess.run(as_nobody(["kill", "-KILL", str(pid)]), capture_output=True, text=True)
+        time.sleep(0.1)
+        plain = (caps == {"CapInh": 0, "CapPrm": chroot_only, "CapEff": chroot_only, "CapBnd": chroot_only,
+                          "CapAmb": 0} and uids == [str(NOBODY)] * 4)
+        return plain and not alive(pid), (f"user-namespace mode: the chroot helper is uid {uids[0]} with "
+                                          f"CapEff {caps['CapEff']:#x} CapBnd {caps['CapBnd']:#x}; the user's kill "
+                                          f"{'ended it' if not alive(pid) else 'did not end it'} (documented)")
     proc = subprocess.run(as_nobody(["kill", "-KILL", str(pid)]), capture_output=True, text=True)
     time.sleep(0.1)
     if proc.returncode == 0 or not alive(pid):
@@ -252,6 +275,14 @@ def kill_chroot_helper(waiter, program):
 
 
 signal_chroot_helper = with_sleeper(66, kill_chroot_helper)
+
+def nested_user_namespace(run):
+    # In user-namespace mode (SBX_TEST_MODE=userns: a helper that is not
+    # setuid root) the program may not make one even before the chroot; in
+    # setuid mode only the chroot forbids it (the kernel refuses
+    # CLONE_NEWUSER to a chrooted process).
+    return verdict(run.launch("nested-user-namespace",
+                              "strict" if os.environ.get("SBX_TEST_MODE") == "userns" else ""))
 
 
 SCENARIOS = {
@@ -270,6 +301,9 @@ SCENARIOS = {
     "outlives-helper-sigkill": ("keep running after the helper is killed (SIGKILL)", outlives_helper(signal.SIGKILL)),
     "outlives-helper-sigterm": ("keep running after the helper is told to stop (SIGTERM)", outlives_helper(signal.SIGTERM)),
     "signal-chroot-helper": ("kill the privileged chroot helper as the user", signal_chroot_helper),
+    "chroot-helper-access": ("trace the chroot helper, or reach its memory, descriptors or root", in_sandbox("chroot-helper-access")),
+    "nested-user-namespace": ("make a user namespace for capabilities in it", nested_user_namespace),
+    "user-namespace-maps": ("rewrite the user namespace's uid_map, gid_map or setgroups", in_sandbox("user-namespace-maps")),
 }
 
 

@@ -39,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   argv.push_back(nullptr);
   const Mode mode = classify_command_line(static_cast<int>(argv.size()) - 1, argv.data());
   require(mode != Mode::kRun || argv[1][0] != '-');
+  require(mode != Mode::kRunUserns || (argv.size() >= 4 && argv[2][0] != '-'));
 
   for (const auto& f : fields) {
     long value = 0;

@@ -1,5 +1,8 @@
 """Integration tests of sbx-helper's protocol (API 1), each run as uid 65534
-against a setuid-root copy in the build directory.
+against a setuid-root copy in the build directory, or, with
+SBX_TEST_MODE=userns, against a copy that is not setuid (the helper's
+user-namespace mode): the same cases, with the differences that remain
+asserted where they are (docs/protocol.md, "User-namespace mode").
 
 usage: helper_cases.py CASE   (meson runs one case per test)
 """
@@ -10,8 +13,9 @@ import signal
 import subprocess
 import time
 
-from sbxtest import (NOBODY, as_nobody, base_env, check, describe, find_program, install_file, main,
-                     process_state, require_root, run, setuid_copy, assert_no_leftovers)
+from sbxtest import (NOBODY, USERNS, as_nobody, base_env, check, describe, find_program, install_file, main,
+                     process_state, require_root, run, run_with_user_namespaces_off, setuid_copy,
+                     assert_no_leftovers)
 
 PYTHON = "/usr/bin/python3"
 SYS_READ = 0  # x86_64; /proc/PID/syscall starts with the system call's number
@@ -47,7 +51,7 @@ def case_get_api(name):
     proc = run([helper, "--version"])
     check(proc.returncode == 0 and "API 1" in proc.stdout, "--version", describe(proc))
     proc = run([helper, "--help"])
-    check(proc.returncode == 0 and proc.stdout.startswith("usage: sbx-helper PROGRAM"), "--help", describe(proc))
+    check(proc.returncode == 0 and proc.stdout.startswith("usage: sbx-helper [--userns] PROGRAM"), "--help", describe(proc))
 
 
 def case_usage(name):
@@ -57,6 +61,10 @@ def case_usage(name):
         proc = run(argv)
         check(proc.returncode == 1, f"{argv[1:]} must be a usage error (exit 1)", describe(proc))
         check(proc.stderr.startswith("usage: sbx-helper"), f"{argv[1:]}: usage on stderr", describe(proc))
+    for argv in ([helper, "--userns"], [helper, "--userns", "--get-api"], [helper, "--userns", "-x"]):
+        proc = run(argv, env=base_env(**API))
+        check(proc.returncode == 1 and proc.stderr.startswith("usage: sbx-helper"),
+              f"{argv[1:]}: --userns needs a PROGRAM that does not start with '-'", describe(proc))
     argc0 = install_file(os.environ["SBX_EXEC_ARGC0"], "exec_argc0", os.path.dirname(helper))
     proc = run([argc0, helper])
     check(proc.returncode == 1, "argc == 0 must be refused with exit 1", describe(proc))
@@ -117,6 +125,16 @@ def case_namespace_fallback(name):
     helper, probe = prepare(name)
     deny = os.environ["SBX_DENY_CLONE_FLAGS"]
     host_net = sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:])
+    if USERNS:
+        # No fallback in user-namespace mode: without both namespaces,
+        # nothing runs.
+        for flags, what in (("net", "PID and network namespaces"), ("pid", "PID and network namespaces")):
+            proc = run([helper, "/bin/echo", "ran"], env=base_env(**API), prefix=[deny, flags])
+            check(proc.returncode == 82 and proc.stdout == "" and
+                  proc.stderr == f"sbx-helper: clone with {what}: Invalid argument\n",
+                  f"user-namespace mode, no {flags} namespace: exit 82, one line, nothing runs", describe(proc))
+        assert_no_leftovers(helper)
+        return
 
     out, proc = probe_run(helper, probe, "chroot", prefix=[deny, "net"])
     check("sbx-helper: namespaces: the kernel cannot create PID and network namespaces (EINVAL); "
@@ -154,9 +172,22 @@ def case_credentials(name):
         check(int(st[cap], 16) == 0, f"{cap} is empty", st[cap])
     check(st["NoNewPrivs"] == "1", "no_new_privs is set", st["NoNewPrivs"])
     check(st["Seccomp"] == "0", "the helper installs no seccomp filter of its own", st["Seccomp"])
-    # Started by real root, the target still has no capability at all.
-    proc = subprocess.run([helper, PYTHON, probe], env=base_env(**API), capture_output=True, text=True,
-                          timeout=30)
+    # The user namespace: the caller's ids alone, setgroups denied, no
+    # user namespace to be made inside. In setuid mode: the initial one.
+    proc = run([helper, "/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups "
+                "/proc/sys/user/max_user_namespaces"], env=base_env(**API))
+    words = proc.stdout.split()
+    if USERNS:
+        check(words == [str(NOBODY), str(NOBODY), "1"] * 2 + ["deny", "0"],
+              "uid_map and gid_map map 65534 alone, setgroups is denied, max_user_namespaces is 0", describe(proc))
+    else:
+        check(words[:3] == ["0", "0", "4294967295"] and "deny" not in words,
+              "setuid mode: the initial user namespace", describe(proc))
+    # Started by real root, the target still has no capability at all
+    # (asked for --userns in the user-namespace mode's run: a root caller
+    # is always setuid mode otherwise).
+    proc = subprocess.run([helper, *(["--userns"] if USERNS else []), PYTHON, probe], env=base_env(**API),
+                          capture_output=True, text=True, timeout=30)
     check(proc.returncode == 0, "run by root", describe(proc))
     check(proc.stderr.startswith("sbx-helper: warning: started by root: the program keeps uid 0"),
           "started by root, the helper warns", describe(proc))
@@ -249,10 +280,20 @@ def case_chroot_helper_state(name):
         check(any(l.startswith("Max open files") and l.split()[3:5] == ["0", "0"] for l in limits.splitlines()),
               "RLIMIT_NOFILE is 0", limits)
         status = dict(l.split(":", 1) for l in open(f"/proc/{chroot_helper}/status").read().splitlines())
-        check(status["Uid"].split() == ["0"] * 4, "all its uids are 0", status["Uid"])
-        kill = subprocess.run(as_nobody(["kill", "-KILL", str(chroot_helper)]), capture_output=True, text=True)
-        check(kill.returncode != 0 and os.path.exists(f"/proc/{chroot_helper}"), "the user cannot kill it",
-              describe(kill))
+        if USERNS:
+            # The caller's uid, CAP_SYS_CHROOT (bit 18) of the user namespace
+            # alone, not dumpable: its /proc files belong to root.
+            chroot_cap = f"{1 << 18:016x}"
+            check(status["Uid"].split() == [str(NOBODY)] * 4, "all its uids are the caller's", status["Uid"])
+            for cap, want in (("CapInh", "0" * 16), ("CapPrm", chroot_cap), ("CapEff", chroot_cap),
+                              ("CapBnd", chroot_cap), ("CapAmb", "0" * 16)):
+                check(status[cap].strip() == want, f"{cap} is CAP_SYS_CHROOT alone or empty", status[cap])
+            check(os.stat(f"/proc/{chroot_helper}/mem").st_uid == 0, "not dumpable: its /proc files are root's")
+        else:
+            check(status["Uid"].split() == ["0"] * 4, "all its uids are 0", status["Uid"])
+            kill = subprocess.run(as_nobody(["kill", "-KILL", str(chroot_helper)]), capture_output=True, text=True)
+            check(kill.returncode != 0 and os.path.exists(f"/proc/{chroot_helper}"), "the user cannot kill it",
+                  describe(kill))
         os.kill(target, signal.SIGKILL)  # as root: the program dies, the chroot helper with it
         waiter.wait(timeout=10)
         time.sleep(0.2)
@@ -321,11 +362,26 @@ def case_api_request(name):
 
 
 def case_not_setuid(name):
+    """Without setuid root the helper takes its user-namespace mode; so does a
+    setuid-root helper asked for --userns."""
+    for setuid, switch in ((False, []), (True, ["--userns"])):
+        helper, _ = prepare(name, setuid=setuid)
+        proc = run([helper, *switch, "/bin/sh", "-c", "cat /proc/self/uid_map; echo ran $$"], env=base_env(**API))
+        check(proc.returncode == 0 and proc.stdout.split() == [str(NOBODY), str(NOBODY), "1", "ran", "1"] and
+              proc.stderr == "", f"{'setuid with --userns' if setuid else 'not setuid'}: the program runs as PID 1 "
+              "in a user namespace mapping the caller alone", describe(proc))
+        assert_no_leftovers(helper)
+
+
+def case_userns_off(name):
+    """Where the kernel refuses user namespaces, a helper that is not setuid
+    root names the cause and the fix, exit 82, and nothing runs."""
     helper, _ = prepare(name, setuid=False)
-    proc = run([helper, "/bin/sh", "-c", "echo ran"], env=base_env(**API))
-    check(proc.returncode == 80 and "ran" not in proc.stdout, "without setuid root: exit 80, nothing runs",
-          describe(proc))
-    check(proc.stderr.startswith("sbx-helper: not running as root: "), "the message says why", describe(proc))
+    proc = run_with_user_namespaces_off(as_nobody([helper, "/bin/sh", "-c", "echo ran"]), env=base_env(**API))
+    check(proc.returncode == 82 and "ran" not in proc.stdout, "exit 82, nothing runs", describe(proc))
+    check(proc.stderr == "sbx-helper: user namespace: user namespaces are off (sysctl user.max_user_namespaces "
+          "is 0): set it above 0 (sysctl -w user.max_user_namespaces=10000), or install sbx-helper setuid root\n",
+          "one line: the cause and the fix", describe(proc))
     assert_no_leftovers(helper)
 
 

@@ -63,6 +63,8 @@ def private_dir(name):
     # Named by the suite's script too: run/o-path and hostile/o-path may run
     # side by side.
     suite = os.path.basename(sys.argv[0]).removesuffix(".py").removesuffix("_cases")
+    if os.environ.get("SBX_TEST_MODE") == "userns":
+        suite = "userns-" + suite  # beside the same case in setuid mode
     path = os.path.join(base, f"{suite}.{name}")
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, mode=0o755)
@@ -71,14 +73,80 @@ def private_dir(name):
     return path
 
 
+# The helper's mode the suites run in: "setuid" (the default: a setuid-root
+# copy), or "userns" (SBX_TEST_MODE=userns: the same suites with a copy that
+# is not setuid, so that sbx-helper and sbx run take the user-namespace mode).
+USERNS = os.environ.get("SBX_TEST_MODE") == "userns"
+
+
 def setuid_copy(name, setuid=True):
-    """Copy the built helper to <private dir>/sbx-helper, root-owned, 4755."""
+    """Copy the built helper to <private dir>/sbx-helper, root-owned, 4755
+    (0755 when not setuid, or in the user-namespace mode's runs)."""
     src = os.environ["SBX_HELPER"]
     dst = os.path.join(private_dir(name), "sbx-helper")
     shutil.copyfile(src, dst)
     os.chown(dst, 0, 0)
-    os.chmod(dst, 0o4755 if setuid else 0o755)
+    os.chmod(dst, 0o4755 if setuid and not USERNS else 0o755)
     return dst
+
+
+def run_with_user_namespaces_off(argv, env, timeout=60):
+    """Run argv (as given: wrap it in as_nobody) where the kernel refuses
+    user namespaces: in a user namespace of root's (ids 0 to 65535 mapped to
+    themselves) whose own user.max_user_namespaces is 0, so that neither the
+    host's switch nor a concurrent test is touched. An unprivileged
+    process there sees user.max_user_namespaces = 0 and its unshare of
+    CLONE_NEWUSER fails (ENOSPC), as on a host with the switch at 0.
+    Returns a CompletedProcess."""
+    import ctypes
+    import tempfile
+    libc = ctypes.CDLL(None, use_errno=True)
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(ready_r)
+            os.close(go_w)
+            if libc.unshare(0x10000000) != 0:
+                os._exit(120)
+            os.write(ready_w, b"u")
+            os.read(go_r, 1)  # root outside has written our maps
+            with open("/proc/sys/user/max_user_namespaces", "w") as f:
+                f.write("0")
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(121)
+    os.close(ready_w)
+    os.close(go_r)
+    try:
+        check(os.read(ready_r, 1) == b"u", "making the user namespace without user namespaces in it")
+        for name, text in (("setgroups", "allow"), ("uid_map", "0 0 65536"), ("gid_map", "0 0 65536")):
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(text)
+        os.write(go_w, b"g")
+    finally:
+        os.close(go_w)
+        os.close(ready_r)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise Failure(f"timed out: {argv}")
+        time.sleep(0.02)
+    out.seek(0)
+    err.seek(0)
+    proc = subprocess.CompletedProcess(argv, os.waitstatus_to_exitcode(status), out.read().decode(errors="replace"),
+                                       without_sanitizer_notes(err.read().decode(errors="replace")))
+    check(proc.returncode not in (120, 121), "running in a user namespace without user namespaces", describe(proc))
+    return proc
 
 
 def install_file(src, name, dest_dir):

@@ -34,6 +34,11 @@ TEST_CASE("command line: what each form asks for", "[cmdline]") {
   CHECK(classify({"sbx-helper", "--version"}) == Mode::kVersion);
   CHECK(classify({"sbx-helper", "--frobnicate"}) == Mode::kUsageError);
   CHECK(classify({"sbx-helper", "-"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "--userns", "/bin/true"}) == Mode::kRunUserns);
+  CHECK(classify({"sbx-helper", "--userns", "/bin/true", "--get-api"}) == Mode::kRunUserns);
+  CHECK(classify({"sbx-helper", "--userns"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "--userns", "--get-api"}) == Mode::kUsageError);
+  CHECK(classify({"sbx-helper", "--userns", "-x"}) == Mode::kUsageError);
 }
 
 TEST_CASE("parse_long accepts exactly a decimal number in range", "[parse]") {
@@ -256,4 +261,19 @@ TEST_CASE("helper.conf: the largest range is 65536 UIDs", "[config]") {
   int line = 0;
   CHECK(config("uid-range 100000-165535", &range, &line) == nullptr);
   CHECK(range.last - range.first + 1 == kMaxRangeLength);
+}
+
+TEST_CASE("userns_refusal names the switch that refuses, and the fix") {
+  CHECK(userns_refusal(nullptr, nullptr, nullptr) == nullptr);
+  CHECK(userns_refusal("15000\n", "1\n", "0\n") == nullptr);
+  const char* off = userns_refusal("0\n", nullptr, nullptr);
+  REQUIRE(off != nullptr);
+  CHECK(std::string(off).find("user.max_user_namespaces is 0") != std::string::npos);
+  const char* clone = userns_refusal("15000\n", "0\n", nullptr);
+  REQUIRE(clone != nullptr);
+  CHECK(std::string(clone).find("kernel.unprivileged_userns_clone=1") != std::string::npos);
+  const char* apparmor = userns_refusal("15000\n", "1\n", "1\n");
+  REQUIRE(apparmor != nullptr);
+  CHECK(std::string(apparmor).find("AppArmor") != std::string::npos);
+  CHECK(userns_refusal("", "garbage", "x") == nullptr);  // unreadable text refuses nothing
 }
