@@ -95,7 +95,11 @@ bool current_cwd(const seccomp_notif& r, std::string* path) {
   const std::string link = caller_proc(r, "cwd");
   if (link.empty()) return false;
   char target[PATH_MAX];
-  const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+  ssize_t n;
+  {
+    const AsProgram as_program;  // /proc/PID/cwd: a check on our fsuid
+    n = readlink(link.c_str(), target, sizeof(target) - 1);
+  }
   if (n <= 0) return false;
   if (!still_valid(r)) return (errno = ESRCH), false;
   *path = std::string(target, static_cast<size_t>(n));
