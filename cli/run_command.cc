@@ -290,10 +290,17 @@ int run_command(const std::vector<std::string>& args) {
   // Syscall rewriting, a fast path (docs/ARCHITECTURE.md): the table of
   // libc's and the loader's sites for the shim, decoded once per build id
   // and cached. SBX_REWRITE already set (to 0: off) is left as it is, but
-  // for "verbose": each process's shim then reports on stderr (tests).
+  // for "verbose" (each process's shim reports on stderr), "all" (every
+  // site patched, not only those with a fast path) and "all,verbose".
   const char* rewrite = std::getenv(sbx::kEnvRewrite);
-  if (rewrite == nullptr || std::strcmp(rewrite, "verbose") == 0) {
-    const bool verbose = rewrite != nullptr;
+  std::string flags;
+  if (rewrite != nullptr) {
+    const std::string value = rewrite;
+    if (value == "verbose") flags = "v";
+    else if (value == "all") flags = "a";
+    else if (value == "all,verbose" || value == "verbose,all") flags = "av";
+  }
+  if (rewrite == nullptr || !flags.empty()) {
     std::string cache;
     if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/')
       cache = std::string(xdg) + "/sbx";
@@ -301,7 +308,7 @@ int run_command(const std::vector<std::string>& args) {
       cache = std::string(home) + "/.cache/sbx";
     const std::string table = rewrite_table_cached(cache);
     if (!table.empty())
-      setenv(sbx::kEnvRewrite, ((verbose ? "1v" : "1") + always_trapped(*compiled) + table.substr(1)).c_str(), 1);
+      setenv(sbx::kEnvRewrite, ("1" + flags + always_trapped(*compiled) + table.substr(1)).c_str(), 1);
   }
   // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
   // its "unsecure" list: the program gets them back through the helper,

@@ -136,6 +136,8 @@ SiteScan scan_image(const std::string& path, const std::string& file) {
         else if (is_sigreturn(code + at - before.length, before.length))
           site.left = "rt_sigreturn, whose bytes unwinders recognise";
         else site.window = before.length;
+        const unsigned char* w = code + at - before.length;
+        if (site.window == 5 && w[0] == 0xb8) site.nr = w[1] | w[2] << 8 | w[3] << 16 | static_cast<long>(w[4]) << 24;
         scan.sites.push_back(site);
       }
       before = ins;
@@ -152,7 +154,9 @@ std::string object_entry(const SiteScan& s) {
   std::string entry = ";" + s.build_id;
   char b[40];
   for (const SyscallSite& site : s.sites)
-    if (site.window > 0) std::snprintf(b, sizeof(b), ",%lx.%x", site.offset, site.window), entry += b;
+    if (site.window > 0 && site.nr >= 0)
+      std::snprintf(b, sizeof(b), ",%lx.%x.%lx", site.offset, site.window, site.nr), entry += b;
+    else if (site.window > 0) std::snprintf(b, sizeof(b), ",%lx.%x", site.offset, site.window), entry += b;
   return entry;
 }
 

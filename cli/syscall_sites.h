@@ -15,6 +15,7 @@ struct SyscallSite {
   unsigned long offset;  // of the instruction, from the object's load base
   int window;            // length of the instruction just before it that a jump may replace; 0 if none
   const char* left;      // why the site is left to the filter (window 0), else nullptr
+  long nr = -1;          // the call's number if the window is mov $NR, %eax
 };
 
 struct SiteScan {
@@ -28,7 +29,9 @@ struct SiteScan {
 SiteScan scan_syscall_sites(const std::string& path);
 
 // The value of SBX_REWRITE for these scans: "1" then, per object,
-// ";BUILDID" and ",OFFSET.WINDOW" per rewritable site (hex).
+// ";BUILDID" and ",OFFSET.WINDOW" per rewritable site, ",OFFSET.WINDOW.NR"
+// when the window is mov $NR, %eax (hex): the shim picks the sites it has
+// a fast path for without reading the code.
 std::string rewrite_table(const std::vector<SiteScan>& scans);
 
 // The files sbx run decodes: the system's libc and loader.

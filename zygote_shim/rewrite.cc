@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include <cstdint>
 
@@ -159,6 +160,18 @@ struct Site {
 // The calls the policy traps for every argument (sbx run lists them after
 // "!" in the table) that the shim does itself: answered at the site.
 bool g_emulated[512];
+// "a" in the table: every listed site is patched, not only those with a
+// fast path (the tests; and the way a future fast path is measured).
+bool g_all;
+
+// The call a window answers at the site: its NR if it is mov $NR, %eax
+// and the shim does NR itself; else -1.
+long emulated_number(const unsigned char* window, int length) {
+  if (length != 5 || window[0] != 0xb8) return -1;
+  unsigned long nr = 0;
+  for (int b = 0; b < 4; ++b) nr |= static_cast<unsigned long>(window[1 + b]) << (8 * b);
+  return nr < sizeof(g_emulated) && g_emulated[nr] ? static_cast<long>(nr) : -1;
+}
 
 void put_rel32(unsigned char* at, unsigned long target) {
   const long rel = static_cast<long>(target - (reinterpret_cast<unsigned long>(at) + 4));
@@ -183,10 +196,7 @@ void build_trampoline(unsigned char* s, const Site& site) {
   const auto* from = reinterpret_cast<const unsigned char*>(site.at);
   const unsigned long syscall_at = site.at + site.window;
   int k = 0;
-  unsigned nr = 0;
-  if (site.window == 5 && from[0] == 0xb8)
-    for (int b = 0; b < 4; ++b) nr |= static_cast<unsigned>(from[1 + b]) << (8 * b);
-  if (site.window == 5 && from[0] == 0xb8 && nr < sizeof(g_emulated) && g_emulated[nr]) {
+  if (emulated_number(from, site.window) >= 0) {
     for (; k < 5; ++k) s[k] = from[k];
     const unsigned char lea_down[] = {0x48, 0x8d, 0x64, 0x24, 0x80};
     for (const unsigned char b : lea_down) s[k++] = b;
@@ -223,9 +233,18 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
   const char* p = sites;
   while (*p == ',') {
     ++p;
-    unsigned long offset, window;
+    unsigned long offset, window, nr = ~0ul;
     if (!read_hex(&p, &offset) || *p++ != '.' || !read_hex(&p, &window)) return;  // malformed: nothing
+    if (*p == '.' && (++p, !read_hex(&p, &nr))) return;
     ++g_rewrite_counts.listed;
+    // A site whose trampoline would only jump back to its `syscall` costs
+    // a written page and two jumps per call for nothing: left, unless all
+    // are asked for. Known by the number the table gives, without reading
+    // the code (reading it faults in its pages). Checked below as well.
+    if (!g_all && !(nr < sizeof(g_emulated) && g_emulated[nr])) {
+      ++g_rewrite_counts.without_fast_path;
+      continue;
+    }
     const unsigned long at = base + offset - window;
     const auto* code = reinterpret_cast<const unsigned char*>(base + offset);
     if (window < 5 || window > 15 || at < lo || base + offset + 2 > hi || code[0] != 0x0f || code[1] != 0x05 ||
@@ -233,9 +252,20 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
       ++g_rewrite_counts.mismatched;
       continue;
     }
+    if (!g_all && emulated_number(reinterpret_cast<const unsigned char*>(at), static_cast<int>(window)) < 0) {
+      ++g_rewrite_counts.mismatched;
+      continue;
+    }
     list[n++] = Site{at, static_cast<int>(window)};
   }
   if (n == 0) return;
+  // Only now, when there is something to patch (it costs a brokered open).
+  static int threads = 0;  // 1: one thread; -1: others, or unknown
+  if (threads == 0) threads = single_threaded() ? 1 : -1;
+  if (threads < 0) {
+    g_rewrite_counts.threaded = 1;
+    return;
+  }
   const long size = (n * kSlot + kPage - 1) & ~(kPage - 1);
   const long tramp = map_near(lo, hi, size);
   if (tramp < 0) return;
@@ -247,39 +277,28 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
     g_rewrite_counts.refused = 1;
     return;
   }
-  // Second pass: the windows, a page (or two, for a window across a page
-  // boundary) at a time, writable but not executable while written. The
-  // list is in address order (the table is).
-  for (int i = 0; i < n;) {
-    const unsigned long first = list[i].at & ~(kPage - 1);
-    unsigned long last = (list[i].at + list[i].window - 1) & ~(kPage - 1);
-    int j = i;
-    while (j < n && (list[j].at & ~(kPage - 1)) <= last) {  // in address order: checked above
-      const unsigned long end = (list[j].at + list[j].window - 1) & ~(kPage - 1);
-      if (end > last) last = end;
-      ++j;
-    }
-    const long len = static_cast<long>(last - first) + kPage;
-    if (raw_syscall(SYS_mprotect, first, len, PROT_READ | PROT_WRITE) != 0) {
-      g_rewrite_counts.mismatched += j - i;
-      i = j;
-      continue;
-    }
-    for (; i < j; ++i) {
-      auto* w = reinterpret_cast<unsigned char*>(list[i].at);
-      const unsigned long slot = static_cast<unsigned long>(tramp) + i * kSlot;
-      const long rel = static_cast<long>(slot - (list[i].at + 5));
-      w[0] = 0xe9;
-      for (int b = 0; b < 4; ++b) w[1 + b] = static_cast<unsigned char>(static_cast<unsigned long>(rel) >> (8 * b));
-      for (int b = 5; b < list[i].window; ++b) w[b] = 0xcc;  // the rest of the instruction: never reached
-      ++g_rewrite_counts.patched;
-    }
-    if (raw_syscall(SYS_mprotect, first, len, PROT_READ | PROT_EXEC) != 0) {
-      // Cannot happen once the trampolines were made executable; if it
-      // does, the page cannot run: end here rather than fault later.
-      raw_syscall(SYS_exit_group, 125);
-    }
+  // Second pass: the windows, all the object's pages from the first site's
+  // to the last's made writable but not executable at once, written, and
+  // executable again (two calls: per page it cost twice the time). They
+  // are in the object's one executable segment (checked above); pages
+  // between that are not written stay shared with the file.
+  const unsigned long first = list[0].at & ~(kPage - 1);
+  const unsigned long last = (list[n - 1].at + list[n - 1].window - 1) & ~(kPage - 1);
+  const long len = static_cast<long>(last - first) + kPage;
+  if (raw_syscall(SYS_mprotect, first, len, PROT_READ | PROT_WRITE) != 0) {
+    g_rewrite_counts.mismatched += n;
+    return;
   }
+  for (int i = 0; i < n; ++i) {
+    auto* w = reinterpret_cast<unsigned char*>(list[i].at);
+    w[0] = 0xe9;
+    put_rel32(w + 1, static_cast<unsigned long>(tramp) + i * kSlot);
+    for (int b = 5; b < list[i].window; ++b) w[b] = 0xcc;  // the rest of the instruction: never reached
+    ++g_rewrite_counts.patched;
+  }
+  // Cannot fail once the trampolines were made executable; if it did, the
+  // code could not run: end here rather than fault later.
+  if (raw_syscall(SYS_mprotect, first, len, PROT_READ | PROT_EXEC) != 0) raw_syscall(SYS_exit_group, 125);
 }
 
 void put_number(char* line, int* at, long value) {
@@ -293,7 +312,8 @@ void put_text(char* line, int* at, const char* text) {
   while (*text != '\0') line[(*at)++] = *text++;
 }
 
-// "sbx shim: syscall sites: L listed, P patched, M mismatched[, ...]\n"
+// "sbx shim: syscall sites: L listed, P patched, F without a fast path, M mismatched, E answered
+// at the site, in T us[, ...]\n"
 void report() {
   char line[200];
   int at = 0;
@@ -303,10 +323,14 @@ void report() {
   put_text(line, &at, " listed, ");
   put_number(line, &at, c.patched);
   put_text(line, &at, " patched, ");
+  put_number(line, &at, c.without_fast_path);
+  put_text(line, &at, " without a fast path, ");
   put_number(line, &at, c.mismatched);
   put_text(line, &at, " mismatched, ");
   put_number(line, &at, c.emulated);
-  put_text(line, &at, " answered at the site");
+  put_text(line, &at, " answered at the site, in ");
+  put_number(line, &at, c.micros);
+  put_text(line, &at, " us");
   if (c.threaded) put_text(line, &at, ", not patched: other threads");
   if (c.refused) put_text(line, &at, ", not patched: the kernel refused new code");
   line[at++] = '\n';
@@ -315,11 +339,20 @@ void report() {
 
 }  // namespace
 
+long now_ns() {
+  struct {
+    long sec, nsec;
+  } ts{0, 0};
+  raw_syscall(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
+  return ts.sec * 1000000000 + ts.nsec;
+}
+
 void rewrite_at_start() {
+  const long start = now_ns();
   const char* table = g_rewrite_entry + sizeof(kEnvRewrite);  // after "SBX_REWRITE="
   if (g_rewrite_entry[0] == '\0' || table[0] != '1') return;
-  const bool verbose = table[1] == 'v';  // "1v": report what was done on stderr (tests)
-  if (verbose) ++table;
+  bool verbose = false;  // "v": report what was done on stderr (tests)
+  for (; table[1] == 'v' || table[1] == 'a'; ++table) (table[1] == 'v' ? verbose : g_all) = true;
   if (table[1] == '!') {  // "!NR.NR...": the trapped calls to answer at the site
     const char* p = table + 2;
     for (unsigned long nr; read_hex(&p, &nr);) {
@@ -329,11 +362,6 @@ void rewrite_at_start() {
     table = p - 1;
   }
   if (table[1] != ';' && table[1] != '\0') return;
-  if (!single_threaded()) {
-    g_rewrite_counts.threaded = 1;
-    if (verbose) report();
-    return;
-  }
   uint64_t all = ~0ull, old = 0;
   raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all), reinterpret_cast<long>(&old), 8);
   for (const link_map* l = _r_debug.r_map; /* the loader's list of loaded objects */ l != nullptr; l = l->l_next) {
@@ -359,6 +387,7 @@ void rewrite_at_start() {
     }
   }
   raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, 8);
+  g_rewrite_counts.micros = (now_ns() - start) / 1000;
   if (verbose) report();
 }
 

@@ -12,7 +12,8 @@ from sbxtest import check
 
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 LOADER = "/lib64/ld-linux-x86-64.so.2"
-REPORT = re.compile(r"sbx shim: syscall sites: (\d+) listed, (\d+) patched, (\d+) mismatched, (\d+) answered at the site")
+REPORT = re.compile(r"sbx shim: syscall sites: (\d+) listed, (\d+) patched, (\d+) without a fast path, "
+                    r"(\d+) mismatched, (\d+) answered at the site, in (\d+) us")
 
 
 class Rewrite:
@@ -54,20 +55,29 @@ def sites(name):
         # just before (the rest are left to the filter, as today).
         check(patched >= found * 8 // 10, f"{path}: most sites rewritable", counts)
     r = Rewrite(name)
-    proc = r.run(r.probe, "patched", rewrite="verbose")
+    # All sites, as the tests below use them: every listed site patched.
+    proc = r.run(r.probe, "patched", rewrite="all,verbose")
     print(proc.stderr, end="")
     check(proc.returncode == 0 and proc.stdout == "patched\n", "libc's getpid rewritten", sbxtest.describe(proc))
     m = REPORT.search(proc.stderr)
     expected = counts[LIBC][1] + counts[LOADER][1]
-    check(m is not None and int(m.group(1)) == expected and int(m.group(2)) == expected and m.group(3) == "0",
+    check(m is not None and int(m.group(1)) == expected and int(m.group(2)) == expected and m.group(4) == "0",
           f"the shim patched all {expected} listed sites", proc.stderr)
+    # By default only the sites with a fast path: those it answers itself.
+    proc = r.run(r.probe, "patched", rewrite="verbose")
+    print(proc.stderr, end="")
+    m = REPORT.search(proc.stderr)
+    check(proc.returncode == 0 and proc.stdout == "native\n" and m is not None and int(m.group(1)) == expected and
+          int(m.group(2)) == int(m.group(5)) >= 3 and int(m.group(2)) + int(m.group(3)) == expected,
+          "by default, the sites with a fast path patched", sbxtest.describe(proc))
     # The off switch: nothing patched, nothing reported, the same program.
     proc = r.run(r.probe, "patched", rewrite="0")
     check(proc.returncode == 0 and proc.stdout == "native\n" and "sbx shim" not in proc.stderr,
           "SBX_REWRITE=0 turns rewriting off", sbxtest.describe(proc))
-    # On by default.
-    proc = r.run(r.probe, "patched")
-    check(proc.returncode == 0 and proc.stdout == "patched\n", "rewriting on by default", sbxtest.describe(proc))
+    # Every site, quietly.
+    proc = r.run(r.probe, "patched", rewrite="all")
+    check(proc.returncode == 0 and proc.stdout == "patched\n" and "sbx shim" not in proc.stderr, "SBX_REWRITE=all",
+          sbxtest.describe(proc))
 
 
 def unpatchable(name):
@@ -82,30 +92,30 @@ def unpatchable(name):
 
 def threads(name):
     r = Rewrite(name)
-    proc = r.run(r.probe, "threads", r.allowed)
+    proc = r.run(r.probe, "threads", r.allowed, rewrite="all")
     check(proc.returncode == 0 and proc.stdout == "threads failures 0\n", "8 threads through rewritten sites",
           sbxtest.describe(proc))
 
 
 def forged(name):
     r = Rewrite(name)
-    proc = r.run(r.probe, "forged", r.secret)
+    proc = r.run(r.probe, "forged", r.secret, rewrite="all")
     # openat brokered and refused (EACCES or ENOENT), mount and ptrace EPERM.
     check(proc.returncode == 0 and re.fullmatch(r"forged open -(13|2) mount -1 ptrace -1\n", proc.stdout),
           "a rewritten trampoline gains nothing", sbxtest.describe(proc))
     # builtin:stdio kills what it does not name: still killed from a trampoline.
-    proc = r.run(r.probe, "forged", r.secret, policy=("--policy", "builtin:stdio"))
+    proc = r.run(r.probe, "forged", r.secret, rewrite="all", policy=("--policy", "builtin:stdio"))
     check(proc.returncode == 128 + 31 and "forged" not in proc.stdout, "a killed call is still killed",
           sbxtest.describe(proc))
 
 
 def fork_exec(name):
     r = Rewrite(name)
-    proc = r.run(r.probe, "fork", rewrite="verbose")
+    proc = r.run(r.probe, "fork", rewrite="all,verbose")
     check(proc.returncode == 0 and proc.stdout == "child-ran\nfork status 0\n", "fork and exec from a rewritten program",
           sbxtest.describe(proc))
     reports = REPORT.findall(proc.stderr)
-    check(len(reports) == 2 and all(p == l and p != "0" for l, p, _, _ in reports), "the executed program rewritten too",
+    check(len(reports) == 2 and all(p == l and p != "0" for l, p, *_ in reports), "the executed program rewritten too",
           proc.stderr)
 
 
@@ -117,8 +127,11 @@ def emulated(name):
     proc = r.run(r.probe, "blocked-exec", rewrite="verbose")
     check(proc.returncode == 0 and proc.stdout == "exec-ran\n", "execve answered at the site", sbxtest.describe(proc))
     reports = REPORT.findall(proc.stderr)
-    check(len(reports) == 2 and all(int(e) >= 3 for _, _, _, e in reports), "execve, execveat, chdir answered at the site",
+    check(len(reports) == 2 and all(int(e) >= 3 for *_, e, _ in reports), "execve, execveat, chdir answered at the site",
           proc.stderr)
+    # On by default.
+    proc = r.run(r.probe, "blocked-exec")
+    check(proc.returncode == 0 and proc.stdout == "exec-ran\n", "rewriting on by default", sbxtest.describe(proc))
     # Without rewriting, the trap's SIGSYS is blocked: the kernel kills.
     proc = r.run(r.probe, "blocked-exec", rewrite="0")
     check(proc.returncode == 128 + 31, "without rewriting a blocked SIGSYS kills, as before", sbxtest.describe(proc))
