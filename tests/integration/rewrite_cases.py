@@ -103,8 +103,9 @@ def forged(name):
     # openat brokered and refused (EACCES or ENOENT), mount and ptrace EPERM.
     check(proc.returncode == 0 and re.fullmatch(r"forged open -(13|2) mount -1 ptrace -1\n", proc.stdout),
           "a rewritten trampoline gains nothing", sbxtest.describe(proc))
-    # builtin:stdio kills what it does not name: still killed from a trampoline.
-    proc = r.run(r.probe, "forged", r.secret, rewrite="all", policy=("--policy", "builtin:stdio"))
+    # A call the policy kills is still killed from a trampoline.
+    policy = r.sb.file("kill-mount.policy", "include builtin:default\nmount: kill\n")
+    proc = r.run(r.probe, "forged", r.secret, rewrite="all", policy=("--policy", policy))
     check(proc.returncode == 128 + 31 and "forged" not in proc.stdout, "a killed call is still killed",
           sbxtest.describe(proc))
 
