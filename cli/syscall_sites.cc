@@ -181,11 +181,50 @@ std::string rewrite_table(const std::vector<SiteScan>& scans) {
 
 const char* const kRewrittenFiles[] = {"/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2", nullptr};
 
+namespace {
+
+// The build id of the ELF file at path, read from its headers and notes
+// alone (the whole file is read only to decode it): "" if none.
+std::string file_build_id(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string id;
+  Elf64_Ehdr eh;
+  if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+      eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 64) {
+    Elf64_Phdr ph[64];
+    const ssize_t size = static_cast<ssize_t>(eh.e_phnum * sizeof(Elf64_Phdr));
+    if (pread(fd, ph, size, static_cast<off_t>(eh.e_phoff)) == size) {
+      for (int i = 0; i < eh.e_phnum && id.empty(); ++i) {
+        if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > 4096) continue;
+        std::string notes(ph[i].p_filesz, '\0');
+        if (pread(fd, notes.data(), notes.size(), static_cast<off_t>(ph[i].p_offset)) !=
+            static_cast<ssize_t>(notes.size()))
+          continue;
+        const auto* data = reinterpret_cast<const unsigned char*>(notes.data());
+        for (size_t at = 0; at + sizeof(Elf64_Nhdr) <= notes.size();) {
+          const auto* n = reinterpret_cast<const Elf64_Nhdr*>(data + at);
+          const size_t name = at + sizeof(*n), desc = name + ((n->n_namesz + 3) & ~3u);
+          const size_t next = desc + ((n->n_descsz + 3) & ~3u);
+          if (next > notes.size()) break;
+          if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(data + name, "GNU", 4) == 0)
+            id = hex(data + desc, n->n_descsz);
+          at = next;
+        }
+      }
+    }
+  }
+  close(fd);
+  return id;
+}
+
+}  // namespace
+
 std::string rewrite_table_cached(const std::string& cache_dir) {
   std::string table;
   for (const char* const* path = kRewrittenFiles; *path != nullptr; ++path) {
-    std::string file, build_id;
-    if (!read_whole(*path, &file) || !elf_build_id(file, &build_id) || build_id.empty()) continue;
+    const std::string build_id = file_build_id(*path);
+    if (build_id.empty()) continue;
     const std::string cached = cache_dir.empty() ? "" : cache_dir + "/syscall-sites-" + build_id;
     std::string entry;
     // A cached entry is the user's own file and only ever shapes the
@@ -194,7 +233,11 @@ std::string rewrite_table_cached(const std::string& cache_dir) {
       table += entry;
       continue;
     }
-    entry = object_entry(scan_image(*path, file));
+    std::string file;
+    if (!read_whole(*path, &file)) continue;
+    const SiteScan scan = scan_image(*path, file);
+    if (scan.build_id != build_id) continue;  // replaced meanwhile
+    entry = object_entry(scan);
     table += entry;
     if (cached.empty() || entry.empty()) continue;
     mkdir(cache_dir.c_str(), 0700);

@@ -18,9 +18,10 @@
 // Patching changes code pages, so it is done only at start, in the
 // constructor, when the process has one thread (read in /proc/self/status,
 // which the trusted process answers: no other way to know, and when it
-// cannot be known nothing is patched), with every signal blocked, and a
-// page is made writable without being executable (RX -> RW -> write ->
-// RX): no thread can run it meanwhile, there is none. Under PR_SET_MDWE the
+// cannot be known nothing is patched), with every signal but SIGSYS
+// blocked (its handler is the shim's), and the pages are made writable
+// without being executable (RX -> RW -> write -> RX): no thread can run
+// them meanwhile, there is none. Under PR_SET_MDWE the
 // kernel refuses code that was writable becoming executable again; the
 // trampolines are made executable first, and if that is refused nothing is
 // patched. A table that does not match (another libc, a program's forged
@@ -285,7 +286,15 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
   const unsigned long first = list[0].at & ~(kPage - 1);
   const unsigned long last = (list[n - 1].at + list[n - 1].window - 1) & ~(kPage - 1);
   const long len = static_cast<long>(last - first) + kPage;
+  // No handler may run libc's code while its pages cannot run: every
+  // signal blocked but SIGSYS, whose handler is the shim's own code (a
+  // policy that traps one of these calls gets it answered, not a death).
+  const uint64_t all_but_sigsys = ~(1ull << (SIGSYS - 1));
+  uint64_t old = 0;
+  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all_but_sigsys), reinterpret_cast<long>(&old),
+              8);
   if (raw_syscall(SYS_mprotect, first, len, PROT_READ | PROT_WRITE) != 0) {
+    raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, 8);
     g_rewrite_counts.mismatched += n;
     return;
   }
@@ -299,6 +308,7 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
   // Cannot fail once the trampolines were made executable; if it did, the
   // code could not run: end here rather than fault later.
   if (raw_syscall(SYS_mprotect, first, len, PROT_READ | PROT_EXEC) != 0) raw_syscall(SYS_exit_group, 125);
+  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, 8);
 }
 
 void put_number(char* line, int* at, long value) {
@@ -362,8 +372,6 @@ void rewrite_at_start() {
     table = p - 1;
   }
   if (table[1] != ';' && table[1] != '\0') return;
-  uint64_t all = ~0ull, old = 0;
-  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all), reinterpret_cast<long>(&old), 8);
   for (const link_map* l = _r_debug.r_map; /* the loader's list of loaded objects */ l != nullptr; l = l->l_next) {
     const unsigned long base = l->l_addr;
     if (base == 0) continue;  // a program not built PIE: not in any table
@@ -386,7 +394,6 @@ void rewrite_at_start() {
       --p;
     }
   }
-  raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old), 0, 8);
   g_rewrite_counts.micros = (now_ns() - start) / 1000;
   if (verbose) report();
 }
