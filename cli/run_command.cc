@@ -101,7 +101,7 @@ bool allows_start(const Compiled& compiled) {
 // arguments of every kind: a policy that traps one only for some of them
 // could be misjudged, which gains nothing, since the shim's own calls for
 // it go through the filter.
-std::string always_trapped(const Compiled& compiled) {
+std::string always_trapped(const Compiled& compiled, std::vector<long>* numbers) {
   std::string list;
   const uint64_t values[] = {0, 1, 2, 3, AT_EMPTY_PATH, static_cast<uint64_t>(AT_FDCWD), 0x7fff00001000, ~0ull};
   for (const char* name : {"execve", "execveat", "chdir"}) {
@@ -116,7 +116,7 @@ std::string always_trapped(const Compiled& compiled) {
     }
     char nr[24];
     std::snprintf(nr, sizeof(nr), "%s%x", list.empty() ? "!" : ".", data.nr);
-    if (always && data.nr >= 0) list += nr;
+    if (always && data.nr >= 0) list += nr, numbers->push_back(data.nr);
   }
   return list;
 }
@@ -306,9 +306,11 @@ int run_command(const std::vector<std::string>& args) {
       cache = std::string(xdg) + "/sbx";
     else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/')
       cache = std::string(home) + "/.cache/sbx";
-    const std::string table = rewrite_table_cached(cache);
-    if (!table.empty())
-      setenv(sbx::kEnvRewrite, ("1" + flags + always_trapped(*compiled) + table.substr(1)).c_str(), 1);
+    std::string table = rewrite_table_cached(cache);
+    std::vector<long> numbers;
+    const std::string trapped = always_trapped(*compiled, &numbers);
+    if (flags.find('a') == std::string::npos) table = sites_of_numbers(table, numbers);  // what the shim patches
+    if (!table.empty()) setenv(sbx::kEnvRewrite, ("1" + flags + trapped + table.substr(1)).c_str(), 1);
   }
   // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
   // its "unsecure" list: the program gets them back through the helper,

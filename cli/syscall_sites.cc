@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace sbx::cli {
@@ -249,6 +251,26 @@ std::string rewrite_table_cached(const std::string& cache_dir) {
     if (!written || rename(temporary.c_str(), cached.c_str()) != 0) unlink(temporary.c_str());
   }
   return table.empty() ? "" : "1" + table;
+}
+
+std::string sites_of_numbers(const std::string& table, const std::vector<long>& numbers) {
+  std::string kept;
+  size_t at = 0;
+  while (at < table.size()) {
+    const size_t end = std::min(table.find_first_of(",;", at + 1), table.size());
+    const std::string item = table.substr(at, end - at);
+    bool keep = item[0] != ',';  // "1", ";BUILDID"
+    if (!keep) {
+      const size_t second = item.find('.', item.find('.') + 1);
+      if (second != std::string::npos) {
+        const long nr = std::strtol(item.c_str() + second + 1, nullptr, 16);
+        for (const long n : numbers) keep |= n == nr;
+      }
+    }
+    if (keep) kept += item;
+    at = end;
+  }
+  return kept;
 }
 
 }  // namespace sbx::cli
