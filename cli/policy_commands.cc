@@ -57,7 +57,7 @@ int check(const std::vector<std::string>& files) {
     std::cout << source_of(file) << ": ok: " << loaded->first.rules.size() << " system call rules, "
               << loaded->second.kernel_rules.size() << " kernel rules, " << loaded->second.paths.size()
               << " path rules, default " << to_string(loaded->first.default_action) << ", " << loaded->second.bpf.size()
-              << " BPF instructions\n";
+              << " BPF instructions" << (loaded->second.deny_write_execute ? ", deny-write-execute on" : "") << "\n";
   }
   return status;
 }
@@ -86,10 +86,13 @@ int explain(const std::string& file) {
   const auto& [policy, compiled] = *loaded;
   std::cout << "policy " << source_of(file) << " (x86-64; calls of any other architecture, x32 included, kill "
             << "the process)\n\ndefault: " << to_string(policy.default_action) << "\n\n";
-  // Crash dumps, as the directives say them (docs/policy.md, "Crash dumps").
-  if (!policy.core.dir.empty() || policy.core.limit) {
+  // The directives, as the policy says them (docs/policy.md, "Crash dumps",
+  // "Memory: write or execute").
+  if (!policy.core.dir.empty() || policy.core.limit || policy.deny_write_execute) {
     if (!policy.core.dir.empty()) std::cout << "core-dir " << policy.core.dir << "\n";
     if (policy.core.limit) std::cout << "core-limit " << *policy.core.limit << "\n";
+    if (policy.deny_write_execute)
+      std::cout << "deny-write-execute on (the program may not make writable memory executable)\n";
     std::cout << "\n";
   }
   // A file's lines come before those of the files it includes; an included

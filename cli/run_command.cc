@@ -312,6 +312,7 @@ int run_command(const std::vector<std::string>& args) {
     if (flags.find('a') == std::string::npos) table = sites_of_numbers(table, numbers);  // what the shim patches
     if (!table.empty()) setenv(sbx::kEnvRewrite, ("1" + flags + trapped + table.substr(1)).c_str(), 1);
   }
+  setenv(sbx::kEnvFilesAsCaller, "1", 1);  // UID-range mode only (sandbox.h)
   // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
   // its "unsecure" list: the program gets them back through the helper,
   // which restores SANDBOX_<NAME> as <NAME> (Chromium's launcher does the

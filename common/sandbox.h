@@ -51,6 +51,13 @@ inline constexpr unsigned long long kShimCallMark = 0x5b78'5348'494d'0001ULL;  /
 // filter sees every call either way.
 inline constexpr char kEnvRewrite[] = "SBX_REWRITE";
 
+// Set by `sbx run` for sbx-helper: in UID-range mode, start the first stage
+// with the range UID as real uid and the caller's as effective uid (and so
+// the trusted process it forks, which then creates files as the caller);
+// the first stage drops its own effective uid to the range UID right after
+// that fork. The helper reads it only in UID-range mode, and removes it.
+inline constexpr char kEnvFilesAsCaller[] = "SBX_FILES_AS_CALLER";
+
 // Set (to "1") by the first stage when the policy names a core-dir: the
 // shim then catches the signals that dump core and asks the trusted process
 // for a core (kept and taken out of the environment like kEnvShim).

@@ -158,6 +158,68 @@ bool parse_signal_masks(const char* status_text, std::size_t length, unsigned lo
   return true;
 }
 
+namespace {
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// A decimal UID of 1 to 10 digits within [1, 4294967294] at text[*i], which
+// moves past it.
+bool parse_uid_at(const char* text, std::size_t end, std::size_t* i, uid_t* out) {
+  unsigned long long value = 0;
+  int digits = 0;
+  for (; *i < end && text[*i] >= '0' && text[*i] <= '9'; ++*i) {
+    if (++digits > 10) return false;
+    value = value * 10 + static_cast<unsigned>(text[*i] - '0');
+  }
+  if (digits == 0 || value == 0 || value > 4294967294ULL) return false;
+  *out = static_cast<uid_t>(value);
+  return true;
+}
+}  // namespace
+
+const char* parse_helper_config(const char* text, std::size_t length, UidRange* range, int* bad_line) {
+  UidRange found;
+  int line = 0;
+  for (std::size_t start = 0; start < length;) {
+    ++line;
+    std::size_t end = start;
+    for (; end < length && text[end] != '\n'; ++end)
+      if (text[end] == '\0') {
+        *bad_line = line;
+        return "a NUL byte in the file";
+      }
+    *bad_line = line;
+    std::size_t i = start;
+    while (i < end && is_blank(text[i])) ++i;
+    // The content ends at a '#' (a comment) or the end of the line.
+    std::size_t stop = i;
+    while (stop < end && text[stop] != '#') ++stop;
+    while (stop > i && is_blank(text[stop - 1])) --stop;
+    if (i < stop) {
+      const std::size_t word = sizeof(kUidRangeDirective) - 1;
+      if (stop - i < word || std::memcmp(text + i, kUidRangeDirective, word) != 0 ||
+          (i + word < stop && !is_blank(text[i + word])))
+        return "unknown directive (the only one is 'uid-range FIRST-LAST')";
+      if (found.configured()) return "uid-range given twice";
+      i += word;
+      while (i < stop && is_blank(text[i])) ++i;
+      UidRange r;
+      if (!parse_uid_at(text, stop, &i, &r.first) || i >= stop || text[i] != '-')
+        return "expected 'uid-range FIRST-LAST' with FIRST and LAST decimal UIDs from 1 to 4294967294";
+      ++i;
+      if (!parse_uid_at(text, stop, &i, &r.last) || i != stop)
+        return "expected 'uid-range FIRST-LAST' with FIRST and LAST decimal UIDs from 1 to 4294967294";
+      if (r.last < r.first) return "the range is empty (LAST is below FIRST)";
+      if (r.last - r.first >= kMaxRangeLength) return "the range is longer than 65536 UIDs";
+      if (r.first <= 65534 && r.last >= 65534) return "the range holds 65534, the overflow UID (nobody)";
+      found = r;
+    }
+    start = end + 1;
+  }
+  *bad_line = 0;
+  *range = found;
+  return nullptr;
+}
+
 int exit_code_for_wait_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return kExitSignalBase + WTERMSIG(status);

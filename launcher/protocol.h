@@ -50,6 +50,8 @@ enum ExitCode : int {
   kExitExec = 86,          // execv of PROGRAM failed
   kExitDirectoryFd = 87,   // an inherited descriptor is a directory
   kExitProcessLimit = 88,  // the caller is at its RLIMIT_NPROC
+  kExitConfig = 89,        // the configuration file (helper.conf) is refused
+  kExitUidRange = 90,      // no free UID left in the configured range
   kExitSignalBase = 128,   // + signal number: the target was killed
 };
 
@@ -84,6 +86,27 @@ bool format_decimal(long value, char* buf, std::size_t size);
 // of /proc/PID/status. False if either line is missing or malformed.
 bool parse_signal_masks(const char* status_text, std::size_t length, unsigned long long* ignored,
                         unsigned long long* caught);
+
+// The configuration file, /etc/sbx/helper.conf (docs/protocol.md,
+// "Configuration"). Lines: blank, a comment (#...), or the one directive
+//   uid-range FIRST-LAST
+// (decimal, 1 <= FIRST <= LAST <= 4294967294, at most kMaxRangeLength UIDs,
+// and not the overflow UID 65534). A file without a directive means no
+// UID range: the helper behaves as without the file.
+inline constexpr char kUidRangeDirective[] = "uid-range";
+inline constexpr unsigned long kMaxRangeLength = 65536;
+inline constexpr std::size_t kMaxConfigSize = 4096;
+
+struct UidRange {
+  uid_t first = 0;
+  uid_t last = 0;  // first == last == 0: no range configured
+  bool configured() const { return first != 0; }
+};
+
+// Parses the text of helper.conf. Returns nullptr on success (range set, or
+// left unconfigured), else a static sentence saying what is wrong, with the
+// 1-based number of the offending line in *bad_line.
+const char* parse_helper_config(const char* text, std::size_t length, UidRange* range, int* bad_line);
 
 // The exit status that reports a wait status honestly: the exit code of a
 // target that exited, 128 + N for one killed by signal N.

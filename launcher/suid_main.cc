@@ -9,6 +9,8 @@
 //   1  check_api_request         SBX_CHROME_API_RQ in, SBX_CHROME_API_PRV=1 out
 //   2  require_setuid_root       refuse to pretend when we are not root
 //   3  refuse_directory_descriptors  an inherited directory leads out of any chroot
+//   3a read_helper_config        /etc/sbx/helper.conf, root's alone, or refuse; its UID range
+//   3b files_as_caller_request   SBX_FILES_AS_CALLER (sbx run), taken in UID-range mode, removed always
 //   4  hold_signals              TERM, INT, HUP, TSTP, CONT and CHLD wait until the waiter takes them
 //   5  respect_process_limit     refuse a caller at its RLIMIT_NPROC, which our clones would pass
 //   6  enter_namespaces          start the target in new PID and network namespaces;
@@ -19,6 +21,8 @@
 //   8    leave_caller_session    a new session: no way into the caller's terminal
 //   9    spawn_chroot_helper     a privileged child sharing our filesystem context,
 //                                which chroots us into an empty directory on 'C'
+//  10a   take_range_uid          UID-range mode: a UID of the range no process has, kept
+//                                from the check on (RLIMIT_NPROC), as the target's real uid
 //  10    drop_privileges         no uid 0, no capabilities, no groups, no new privileges
 //  11    die_with_waiter         if the waiter dies, so does the program
 //  12    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
@@ -58,7 +62,16 @@
 
 #include "protocol.h"
 
+// The configuration file. A test-only build of the helper (tests/meson.build)
+// points it at a root-owned directory of the build tree; the installed
+// helper reads only /etc/sbx/helper.conf.
+#ifndef SBX_HELPER_CONF
+#define SBX_HELPER_CONF "/etc/sbx/helper.conf"
+#endif
+
 namespace {
+
+constexpr char kConfigPath[] = SBX_HELPER_CONF;
 
 using namespace sbx::helper;
 
@@ -149,7 +162,7 @@ struct Failure {
   const char* what;  // nullptr: no failure
   const char* reason;
 };
-Failure drop_privileges();
+Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid);
 [[noreturn]] int run_target(void* start);
 
 // What the target needs to know, handed over in our memory (vfork-style).
@@ -158,6 +171,13 @@ struct TargetStart {
   int namespaces;        // the CLONE_NEW* flags the target got
   sigset_t caller_mask;  // the signal mask the program starts with
   int waiter_pidfd;      // the original process, to notice if it is gone
+  // UID-range mode (step 3a): the range, the caller's ids, and the UID the
+  // target took (step 10a), which the waiter reads once the target has exec'd.
+  UidRange range;
+  uid_t caller_uid;
+  gid_t caller_gid;
+  uid_t range_uid;
+  bool files_as_caller;  // SBX_FILES_AS_CALLER in UID-range mode: the caller's euid for the first stage
 };
 
 // Step 1. The API handshake. Chromium tells us the API it wants; a different
@@ -219,6 +239,91 @@ void refuse_directory_descriptors() {
     }
   }
   close(dir);
+}
+
+// Step 3a. The configuration file, read while root. It decides who the
+// sandbox runs as, so only root may have written it: every directory from /
+// down and the file itself must belong to root and be writable by nobody
+// else, and nothing on the way may be a symbolic link. The directories are
+// checked with lstat, from / down: one that is root's alone can only be
+// changed by root, so what was checked stays true; the file is opened with
+// O_NOFOLLOW and its descriptor checked. No descriptor is used unless the
+// file is there. No file (or no directory on the way) is no configuration:
+// the helper behaves as it always did. Anything else wrong is refused (exit
+// 89) before anything starts.
+
+bool root_alone(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0; }
+
+void read_helper_config(UidRange* range) {
+  *range = UidRange{};
+  char path[256];
+  const size_t length = std::strlen(kConfigPath);
+  if (kConfigPath[0] != '/' || length >= sizeof(path)) fail(kExitConfig, kConfigPath, "not an absolute path");
+  std::memcpy(path, kConfigPath, length + 1);
+  const char* unsafe = nullptr;  // the first directory on the way that is not root's alone
+  char unsafe_dir[256];
+  struct stat st;
+  if (lstat("/", &st) != 0) fail_errno(kExitConfig, "/", errno);
+  if (!root_alone(st)) unsafe = "/";
+  for (char* slash = std::strchr(path + 1, '/'); slash != nullptr; slash = std::strchr(slash + 1, '/')) {
+    *slash = '\0';
+    if (lstat(path, &st) != 0) {
+      if (errno == ENOENT) return;  // no configuration
+      fail_errno(kExitConfig, path, errno);
+    }
+    struct stat file;
+    if (!S_ISDIR(st.st_mode) && stat(kConfigPath, &file) != 0 && errno == ENOENT) return;  // nothing there either
+    if (!S_ISDIR(st.st_mode))
+      fail(kExitConfig, path, "a symbolic link or not a directory; the configuration's directories must be real ones");
+    if (unsafe == nullptr && !root_alone(st)) {
+      std::memcpy(unsafe_dir, path, std::strlen(path) + 1);
+      unsafe = unsafe_dir;
+    }
+    *slash = '/';
+  }
+  const int fd = open(kConfigPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  const int err = errno;
+  if (fd < 0 && err == ENOENT) return;  // no configuration
+  if (fd < 0 && err == ELOOP) fail(kExitConfig, kConfigPath, "a symbolic link; it must be a regular file");
+  if (fd < 0 || fstat(fd, &st) != 0) fail_errno(kExitConfig, kConfigPath, fd < 0 ? err : errno);
+  if (!S_ISREG(st.st_mode)) fail(kExitConfig, kConfigPath, "not a regular file");
+  if (unsafe != nullptr)
+    fail(kExitConfig, unsafe,
+         "the configuration file's directory is not root's alone: every directory above it must belong to root "
+         "and not be writable by group or others");
+  if (!root_alone(st))
+    fail(kExitConfig, kConfigPath,
+         "must belong to root and not be writable by group or others (chown root; chmod go-w)");
+  char text[kMaxConfigSize + 1];
+  size_t got = 0;
+  for (ssize_t n; got < sizeof(text); got += static_cast<size_t>(n)) {
+    n = read(fd, text + got, sizeof(text) - got);
+    if (n < 0 && errno == EINTR) n = 0;
+    else if (n < 0) fail_errno(kExitConfig, kConfigPath, errno);
+    else if (n == 0) break;
+  }
+  close(fd);
+  if (got > kMaxConfigSize) fail(kExitConfig, kConfigPath, "larger than 4096 bytes");
+  int bad_line = 0;
+  if (const char* reason = parse_helper_config(text, got, range, &bad_line); reason != nullptr) {
+    char what[300];
+    std::snprintf(what, sizeof(what), "%s line %d", kConfigPath, bad_line);
+    fail(kExitConfig, what, reason);
+  }
+}
+
+// Step 3b. sbx run's first stage asks (SBX_FILES_AS_CALLER) to start with
+// the caller's effective uid beside the range UID, so that the trusted
+// process it forks creates files as the caller; it drops that uid itself
+// before anything of the program exists (docs/SECURITY.md, "UID-range
+// mode"). Taken only in UID-range mode (elsewhere the program is the
+// caller anyway), and removed from the environment in every mode. Only
+// the caller's own uid is at stake: a client that asks and does not drop
+// it gives its program the caller's uid, as without a range.
+
+void files_as_caller_request(TargetStart* start) {
+  start->files_as_caller = start->range.configured() && std::getenv(sbx::kEnvFilesAsCaller) != nullptr;
+  if (unsetenv(sbx::kEnvFilesAsCaller) != 0) fail_errno(kExitEnvironment, "unsetenv SBX_FILES_AS_CALLER", errno);
 }
 
 // Step 4. From here on, TERM, INT, HUP, TSTP, CONT and CHLD are held
@@ -305,7 +410,7 @@ void respect_process_limit() {
 
 alignas(16) char g_target_stack[128 * 1024];
 
-[[noreturn]] void run_waiter(pid_t target, bool target_is_pid1);
+[[noreturn]] void run_waiter(pid_t target, bool target_is_pid1, const TargetStart& start);
 
 [[noreturn]] void enter_namespaces(TargetStart* start) {
   static const struct {
@@ -321,7 +426,7 @@ alignas(16) char g_target_stack[128 * 1024];
     start->namespaces = attempt.flags;  // on our stack: we sleep until the target execs
     const pid_t pid = clone(run_target, g_target_stack + sizeof(g_target_stack),
                             CLONE_VM | CLONE_VFORK | attempt.flags | SIGCHLD, start);
-    if (pid > 0) run_waiter(pid, attempt.flags & CLONE_NEWPID);
+    if (pid > 0) run_waiter(pid, attempt.flags & CLONE_NEWPID, *start);
     char what[80];
     std::snprintf(what, sizeof(what), "clone with %s", attempt.what);
     if (errno != EINVAL || attempt.flags == 0) fail_errno(kExitNamespace, what, errno);
@@ -384,8 +489,20 @@ void pass_job_control(pid_t target, int sig) {
   }
 }
 
-[[noreturn]] void run_waiter(pid_t target, bool target_is_pid1) {
-  if (const Failure f = drop_privileges(); f.what != nullptr) {
+// In UID-range mode the waiter keeps the caller's real uid (the caller may
+// signal it, and it counts against the caller's limit) with the sandbox's
+// UID as effective and saved uid, so that it may pass signals on to the
+// program, whose ids are all the range UID (kill's rule: the sender's real
+// or effective uid is the target's real or saved one).
+Failure drop_waiter_privileges(const TargetStart& start) {
+  // No UID taken: no range, or the target failed before it took one (and
+  // has exited: we run once it has exec'd or exited).
+  const uid_t euid = start.range_uid != 0 ? start.range_uid : start.caller_uid;
+  return drop_privileges(start.caller_uid, euid, start.caller_gid, start.caller_gid);
+}
+
+[[noreturn]] void run_waiter(pid_t target, bool target_is_pid1, const TargetStart& start) {
+  if (const Failure f = drop_waiter_privileges(start); f.what != nullptr) {
     kill(target, SIGKILL);
     waitpid(target, nullptr, 0);
     fail(kExitDropRoot, f.what, f.reason);
@@ -509,6 +626,64 @@ void spawn_chroot_helper() {
   if (setenv(kEnvHelperPid, number, 1) != 0) fail_errno(kExitEnvironment, "setenv SBX_HELPER_PID", errno);
 }
 
+// Step 10a (target, UID-range mode). A UID of the range that no process
+// has, found with the kernel's count of processes per real uid, which its
+// RLIMIT_NPROC check reads. Since Linux 3.1 setuid() itself no longer fails
+// at the limit (set_user only flags the process, and a later execve fails),
+// so the count is read through fork's check instead, which is exact: for
+// each candidate we make it our real uid (keeping saved uid 0, so we may come
+// back), then, with RLIMIT_NPROC at 2 and no capability in effect (euid is
+// the candidate), start a child that exits at once. The kernel counts us,
+// the child and every other process whose real uid is the candidate: the
+// clone fails with EAGAIN exactly when some other process has it, and we
+// try the next one.
+//
+// Taking comes before checking, and we never let go: two helpers that pick
+// the same candidate each count the other, so at most one of them passes
+// (both may fail, and move on). The UID stays ours as the target's real uid,
+// and the target becomes the program, PID 1 of its namespace; it is free
+// again when the last process with it is gone. RLIMIT_NPROC goes back to the
+// caller's before the program runs, so the sandbox may fork.
+
+alignas(16) char g_probe_stack[8192];
+
+int probe_child_main(void*) { _exit(0); }
+
+void take_range_uid(TargetStart* start) {
+  const UidRange range = start->range;
+  rlimit saved{};
+  if (getrlimit(RLIMIT_NPROC, &saved) != 0) fail_errno(kExitFatal, "getrlimit(RLIMIT_NPROC)", errno);
+  const rlimit probe_limit = {2, saved.rlim_max >= 2 ? saved.rlim_max : 2};
+  if (setrlimit(RLIMIT_NPROC, &probe_limit) != 0) fail_errno(kExitFatal, "setrlimit(RLIMIT_NPROC, 2)", errno);
+  uid_t taken = 0;
+  for (uid_t uid = range.first;; ++uid) {
+    if (setresuid(uid, uid, 0) != 0) fail_errno(kExitFatal, "setresuid (trying a UID of the range)", errno);
+    const pid_t probe =
+        clone(probe_child_main, g_probe_stack + sizeof(g_probe_stack), CLONE_VM | CLONE_VFORK | SIGCHLD, nullptr);
+    const int err = errno;
+    // Effective uid 0 again (the saved one), and with it the capabilities;
+    // the real uid stays the candidate.
+    if (setresuid(static_cast<uid_t>(-1), 0, static_cast<uid_t>(-1)) != 0)
+      fail_errno(kExitFatal, "setresuid (back to euid 0 after a probe)", errno);
+    if (probe > 0) {
+      waitpid(probe, nullptr, 0);
+      taken = uid;
+      break;
+    }
+    if (err != EAGAIN) fail_errno(kExitFatal, "clone (probing a UID of the range)", err);
+    if (uid == range.last) break;
+  }
+  if (taken == 0) {
+    char what[300];
+    std::snprintf(what, sizeof(what), "uid-range %u-%u (%s)", static_cast<unsigned>(range.first),
+                  static_cast<unsigned>(range.last), kConfigPath);
+    fail(kExitUidRange, what,
+         "every UID of the range is in use by some process; wait for sandboxes to end, or widen the range");
+  }
+  if (setrlimit(RLIMIT_NPROC, &saved) != 0) fail_errno(kExitFatal, "setrlimit(RLIMIT_NPROC) back", errno);
+  start->range_uid = taken;
+}
+
 // Step 10 (target and waiter). The privilege drop. The order matters: the
 // bounding set can only be emptied while we hold CAP_SETPCAP, groups only
 // while we hold CAP_SETGID, and the gid only before the uid. Everything is
@@ -517,7 +692,7 @@ void spawn_chroot_helper() {
 
 Failure failed(const char* what) { return {what, std::strerror(errno)}; }
 
-Failure drop_privileges() {
+Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
   // Not dumpable: nobody may trace or read the memory of a process that was
   // root a moment ago. (A credential change does this too; say it plainly.)
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return failed("prctl(PR_SET_DUMPABLE)");
@@ -529,11 +704,9 @@ Failure drop_privileges() {
 
   if (setgroups(0, nullptr) != 0) return failed("setgroups(0)");
 
-  uid_t ruid, euid, suid;
-  gid_t rgid, egid, sgid;
-  if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0) return failed("getresuid");
-  if (setresgid(rgid, rgid, rgid) != 0) return failed("setresgid");
-  if (setresuid(ruid, ruid, ruid) != 0) return failed("setresuid");
+  // The real ids as given; the effective ones also become the saved ones.
+  if (setresgid(gid, egid, egid) != 0) return failed("setresgid");
+  if (setresuid(uid, euid, euid) != 0) return failed("setresuid");
 
   // A caller whose real uid is 0 keeps its capabilities through setresuid;
   // clear them so that even root ends up with none.
@@ -549,8 +722,8 @@ Failure drop_privileges() {
   // keeps it inside permitted, which must now be empty.
   uid_t u[3];
   gid_t g[3];
-  bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == ruid &&
-            u[1] == ruid && u[2] == ruid && g[0] == rgid && g[1] == rgid && g[2] == rgid && getgroups(0, nullptr) == 0;
+  bool ok = getresuid(&u[0], &u[1], &u[2]) == 0 && getresgid(&g[0], &g[1], &g[2]) == 0 && u[0] == uid && u[1] == euid &&
+            u[2] == euid && g[0] == gid && g[1] == egid && g[2] == egid && getgroups(0, nullptr) == 0;
   cap_t now = ok ? cap_get_proc() : nullptr;
   ok = ok && now != nullptr && cap_compare(now, none) == 0;
   for (cap_value_t cap = 0; ok && cap < cap_count; ++cap) ok = cap_get_bound(cap) == 0;
@@ -594,11 +767,26 @@ void die_with_waiter(int waiter_pidfd) {
 // exec of the program, by path; our own memory is then the waiter's again.
 
 [[noreturn]] int run_target(void* arg) {
-  const TargetStart* start = static_cast<const TargetStart*>(arg);
+  TargetStart* start = static_cast<TargetStart*>(arg);
   export_namespaces(start->namespaces);
   leave_caller_session();
   spawn_chroot_helper();
-  if (const Failure f = drop_privileges(); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
+  uid_t uid = start->caller_uid;
+  gid_t gid = start->caller_gid;
+  uid_t euid = uid;
+  gid_t egid = gid;
+  if (start->range.configured()) {
+    take_range_uid(start);
+    uid = euid = start->range_uid;
+    gid = egid = static_cast<gid_t>(start->range_uid);  // the matching GID
+    // sbx run's first stage forks its trusted process with the caller's
+    // effective uid, then drops it (docs/SECURITY.md, "UID-range mode").
+    if (start->files_as_caller) {
+      euid = start->caller_uid;
+      egid = start->caller_gid;
+    }
+  }
+  if (const Failure f = drop_privileges(uid, euid, gid, egid); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
   die_with_waiter(start->waiter_pidfd);
   restore_saved_environment();
   if (sigprocmask(SIG_SETMASK, &start->caller_mask, nullptr) != 0) fail_errno(kExitFatal, "sigprocmask", errno);
@@ -626,7 +814,9 @@ int main(int argc, char** argv) {
   check_api_request();
   require_setuid_root();
   refuse_directory_descriptors();
-  TargetStart start = {argv, 0, {}, -1};
+  TargetStart start = {argv, 0, {}, -1, {}, getuid(), getgid(), 0, false};
+  read_helper_config(&start.range);
+  files_as_caller_request(&start);
   hold_signals(&start);
   respect_process_limit();
   enter_namespaces(&start);  // never returns: we become the waiter, the target runs steps 7-13

@@ -266,6 +266,7 @@ CompileResult compile(const Policy& policy, const CompileOptions& options) {
   compiled.default_action = policy.default_action;
   compiled.paths = policy.paths;
   compiled.core = policy.core;
+  compiled.deny_write_execute = policy.deny_write_execute;
 
   for (const auto& rule : policy.rules) {
     for (size_t i = 0; i < rule.clauses.size(); ++i) {

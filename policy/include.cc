@@ -82,10 +82,11 @@ Arranged arrange(const FileLines& lines, const std::string& file, std::vector<Ov
                                                                file + ", which sets none of its own to choose)"});
     }
   }
-  // Directives (core-dir, core-limit) likewise: the file's own line
+  // Directives (core-dir, core-limit, deny-write-execute) likewise: the file's own line
   // overrides the included files'; two included ones conflict.
   out.core_dir = choose(lines.core_dir, "core-dir", file, errors);
   out.core_limit = choose(lines.core_limit, "core-limit", file, errors);
+  out.deny_write_execute = choose(lines.deny_write_execute, "deny-write-execute", file, errors);
   // This file's, in the order of its lines.
   std::stable_sort(overrides->begin() + static_cast<long>(first_override), overrides->end(),
                    [](const Override& left, const Override& right) { return left.line.line < right.line.line; });

@@ -77,6 +77,7 @@ void parse_include(State& st, LineParser& parser, const std::string& file, const
   if (sub.default_line) here.included_defaults.push_back(*sub.default_line);
   if (sub.core_dir) here.core_dir.included.push_back(*sub.core_dir);
   if (sub.core_limit) here.core_limit.included.push_back(*sub.core_limit);
+  if (sub.deny_write_execute) here.deny_write_execute.included.push_back(*sub.deny_write_execute);
 }
 
 // A directive says one thing once per file; it overrides the included
@@ -93,7 +94,8 @@ void parse_statement(State& st, LineParser& parser, const std::string& file, int
   const Token& first = parser.next();
   const Location where{file, line_no, first.column};
   if (first.kind != Token::kWord)
-    parser.fail(first, "expected a statement: a system call rule, default, include, path, core-dir or core-limit");
+    parser.fail(first, "expected a statement: a system call rule, default, include, path, core-dir, core-limit or "
+                       "deny-write-execute");
 
   if (parser.at_punct(":")) {  // SYSCALL: ACTION [if CONDITION]
     const int nr = syscall_number(first.text);
@@ -145,6 +147,16 @@ void parse_statement(State& st, LineParser& parser, const std::string& file, int
     set_once(parser, first, st.lines.back().core_limit, SettingLine<uint64_t>{bytes, where});
     return;
   }
+  if (first.text == "deny-write-execute") {
+    // on: the program's process may not make memory executable that was
+    // writable, nor map it writable and executable (PR_SET_MDWE); off: it may.
+    const Token& value = parser.next();
+    if (value.kind != Token::kWord || (value.text != "on" && value.text != "off"))
+      parser.fail(value, "expected on or off after deny-write-execute");
+    parser.expect_end();
+    set_once(parser, first, st.lines.back().deny_write_execute, SettingLine<bool>{value.text == "on", where});
+    return;
+  }
   if (first.text == "path") {
     PathRule rule;
     rule.where = where;
@@ -167,7 +179,7 @@ void parse_statement(State& st, LineParser& parser, const std::string& file, int
     return;
   }
   parser.fail(first, "expected ':' after the system call name '" + first.text +
-                         "' (or default, include, path, core-dir, core-limit)");
+                         "' (or default, include, path, core-dir, core-limit, deny-write-execute)");
 }
 
 // Reads one file (and those it includes) and arranges its lines.
@@ -217,6 +229,7 @@ ParseResult parse(const std::string& text, const std::string& file_name, const F
   }
   if (top.core_dir) st.policy.core.dir = top.core_dir->value;
   if (top.core_limit) st.policy.core.limit = top.core_limit->value;
+  if (top.deny_write_execute) st.policy.deny_write_execute = top.deny_write_execute->value;
   if (st.errors.empty() && !st.policy.has_default)
     st.errors.push_back({{file_name, 1, 1}, "no default action: add a line such as 'default kill'"});
   ParseResult result;

@@ -142,6 +142,9 @@ struct Policy {
   std::vector<int> includer;
   std::vector<Override> overrides;
   CoreDumps core;
+  // deny-write-execute (docs/policy.md, "Memory: write or execute"): the
+  // program's process runs under PR_SET_MDWE (PR_MDWE_REFUSE_EXEC_GAIN).
+  bool deny_write_execute = false;
 };
 // Whether file includer included file included, directly or through others.
 bool includes(const Policy& policy, int includer, int included);
@@ -154,7 +157,7 @@ struct DefaultLine {
   Action action;
   Location where;
 };
-// A directive said once per file (core-dir, core-limit) and where.
+// A directive said once per file (core-dir, core-limit, deny-write-execute) and where.
 template <typename T>
 struct SettingLine {
   T value;
@@ -177,6 +180,7 @@ struct FileLines {               // what one file says, its includes already arr
   std::vector<DefaultLine> included_defaults;  // each included file's, in order
   Setting<std::string> core_dir;
   Setting<uint64_t> core_limit;
+  Setting<bool> deny_write_execute;
 };
 CallLines& lines_for(FileLines& lines, const std::string& name, int nr);
 struct Arranged {
@@ -184,6 +188,7 @@ struct Arranged {
   std::optional<DefaultLine> default_line;
   std::optional<SettingLine<std::string>> core_dir;
   std::optional<SettingLine<uint64_t>> core_limit;
+  std::optional<SettingLine<bool>> deny_write_execute;
 };
 // The file's rules in the order they are tried, its default and its
 // directives; the overrides it makes go to *overrides, a conflict between
@@ -226,6 +231,7 @@ struct Compiled {
   std::vector<uint64_t> bpf;  // sock_filter instructions, 8 bytes each
   bool uses_broker = false;
   CoreDumps core;
+  bool deny_write_execute = false;  // Policy::deny_write_execute
   // Clauses that never apply because lines of a file that includes theirs
   // decide every call they match (not kept in the compiled format).
   std::vector<Location> overridden;

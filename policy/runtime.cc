@@ -141,6 +141,7 @@ std::string normalize_path(const std::string& base, const std::string& path) {
 //   broker <0|1>
 //   core-dir <absolute directory>     (optional)
 //   core-limit <bytes, decimal>       (optional; 0: no limit)
+//   deny-write-execute 1              (optional; only when on)
 //   path <permissions> <pattern>      (any number; permissions r, w, c)
 //   bpf <N>
 //   <N * 8 bytes: struct sock_filter, little-endian>
@@ -193,6 +194,7 @@ std::string serialize(const Compiled& compiled) {
       << "broker " << (compiled.uses_broker ? 1 : 0) << "\n";
   if (!compiled.core.dir.empty()) out << "core-dir " << compiled.core.dir << "\n";
   if (compiled.core.limit) out << "core-limit " << *compiled.core.limit << "\n";
+  if (compiled.deny_write_execute) out << "deny-write-execute 1\n";
   for (const auto& rule : compiled.paths) {
     std::string perms;
     if (rule.permissions & kPathRead) perms += 'r';
@@ -225,7 +227,7 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
   if (!next_line(&text) || (text != "broker 0" && text != "broker 1"))
     return (*why = "missing broker line"), std::nullopt;
   compiled.uses_broker = text == "broker 1";
-  // Optional, in this order: core-dir, core-limit.
+  // Optional, in this order: core-dir, core-limit, deny-write-execute.
   const size_t after_broker = pos;
   if (next_line(&text) && text.rfind("core-dir ", 0) == 0) {
     std::string bad;
@@ -242,6 +244,9 @@ std::optional<Compiled> deserialize(const std::string& bytes, std::string* why) 
   } else {
     pos = after_core_dir;
   }
+  const size_t after_core_limit = pos;
+  if (next_line(&text) && text == "deny-write-execute 1") compiled.deny_write_execute = true;
+  else pos = after_core_limit;
   for (;;) {
     if (!next_line(&text)) return (*why = "truncated"), std::nullopt;
     if (text.rfind("path ", 0) == 0) {

@@ -38,10 +38,40 @@ int g_listener = -1;
 // is in, or put a symlink where it was, and it stays where it is, as
 // natively). Checked again after: the thread must still be in its call, so
 // its host id was still its own.
+namespace {
+bool g_two_ids = false;  // UID-range mode: real ids the program's, effective ones the caller's
+uid_t g_program_uid, g_caller_uid;
+gid_t g_program_gid, g_caller_gid;
+}  // namespace
+
+void remember_ids() {
+  g_program_uid = getuid();
+  g_caller_uid = geteuid();
+  g_program_gid = getgid();
+  g_caller_gid = getegid();
+  g_two_ids = g_program_uid != g_caller_uid || g_program_gid != g_caller_gid;
+}
+
+AsProgram::AsProgram() {
+  if (!g_two_ids) return;
+  syscall(SYS_setfsgid, g_program_gid);
+  syscall(SYS_setfsuid, g_program_uid);
+}
+
+AsProgram::~AsProgram() {
+  if (!g_two_ids) return;
+  syscall(SYS_setfsuid, g_caller_uid);
+  syscall(SYS_setfsgid, g_caller_gid);
+}
+
 int cwd_descriptor(const seccomp_notif& r) {
   const std::string link = caller_proc(r, "cwd");
   if (link.empty()) return -1;
-  const int fd = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd;
+  {
+    const AsProgram as_program;  // /proc/PID/cwd: a check on our fsuid
+    fd = open(link.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
   if (fd >= 0 && !still_valid(r)) {
     close(fd);
     errno = ESRCH;
@@ -56,6 +86,24 @@ bool current_cwd(const seccomp_notif& r, std::string* path) {
   // getcwd answers ENOENT and no name is found or made. Its link count is
   // 0; a directory really named so is the one of that name.
   static constexpr std::string_view kDeleted = " (deleted)";
+  path->clear();
+  // Its path, read from the link itself: the same text as reading back a
+  // descriptor opened from it (both are the kernel's path of the thread's
+  // working directory), without opening and closing one. Checked again
+  // after, as cwd_descriptor does: the thread id was still the caller's.
+  // Only a path that says the directory was removed needs the descriptor.
+  const std::string link = caller_proc(r, "cwd");
+  if (link.empty()) return false;
+  char target[PATH_MAX];
+  const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+  if (n <= 0) return false;
+  if (!still_valid(r)) return (errno = ESRCH), false;
+  *path = std::string(target, static_cast<size_t>(n));
+  if (!std::string_view(*path).ends_with(kDeleted)) {
+    if (is_file_path(*path)) return true;
+    path->clear();
+    return (errno = ENOENT), false;
+  }
   path->clear();
   const int fd = cwd_descriptor(r);
   if (fd < 0) return false;
@@ -95,6 +143,26 @@ bool read_string(pid_t pid, uint64_t address, std::string* out) {
     address += static_cast<uint64_t>(n);
   }
   return false;
+}
+
+// A worker answers one call at a time, and notification ids are never
+// reused (the kernel counts them up from a random start), so a copy kept
+// per thread under its call's id and address is that call's. Two, for the
+// calls with two paths (rename, link).
+bool read_argument(const seccomp_notif& r, uint64_t address, std::string* out) {
+  struct Copy {
+    uint64_t id = 0, address = 0;
+    bool held = false;
+    std::string text;
+  };
+  thread_local Copy copies[2];
+  thread_local unsigned next = 0;
+  for (const Copy& copy : copies)
+    if (copy.held && copy.id == r.id && copy.address == address) return (*out = copy.text), true;
+  if (!read_string(static_cast<pid_t>(r.pid), address, out)) return false;
+  Copy& kept = copies[next++ % 2];
+  kept = {r.id, address, true, *out};
+  return true;
 }
 
 bool read_memory(pid_t pid, uint64_t address, void* to, size_t size) {

@@ -25,6 +25,24 @@ extern pid_t g_first_stage_host;  // the first stage's pid as our /proc (the hos
 // -1 with errno set; "/proc/HOST/ENTRY" of it, or "" ; and its process's
 // id in the sandbox (its thread-group id), or -1.
 pid_t host_thread(const seccomp_notif& r);
+
+// UID-range mode (docs/SECURITY.md, "UID-range mode"): our real uid and gid
+// are the program's (the range UID: the kernel's ptrace checks on it,
+// process_vm_readv, pidfd_getfd, PTRACE_SEIZE, compare real ids), our
+// effective ones the caller's, and so our file system ids: files we create
+// are the caller's, and the caller's permissions apply. The program's /proc
+// entries (cwd, fd, maps...) are checked against the file system ids, so an
+// AsProgram switches the calling thread's to the program's for its scope
+// (setfsuid is per thread). remember_ids() reads the ids once, at start,
+// before our filter; without the mode an AsProgram does nothing.
+void remember_ids();
+class AsProgram {
+ public:
+  AsProgram();
+  ~AsProgram();
+  AsProgram(const AsProgram&) = delete;
+  AsProgram& operator=(const AsProgram&) = delete;
+};
 std::string caller_proc(const seccomp_notif& r, const char* entry);
 pid_t caller_process(const seccomp_notif& r);
 
@@ -45,6 +63,11 @@ bool current_cwd(const seccomp_notif& r, std::string* path);
 bool still_valid(const seccomp_notif& n);
 // A NUL-terminated string, or a block, copied out of the caller's memory.
 bool read_string(pid_t pid, uint64_t address, std::string* out);
+// A string argument of the call r, copied out of the caller's memory once
+// per call: reading the same address again while answering the same call
+// (shm_call, then take_path) gives the first copy, so every decision on
+// one call is made on one copy, for one process_vm_readv.
+bool read_argument(const seccomp_notif& r, uint64_t address, std::string* out);
 bool read_memory(pid_t pid, uint64_t address, void* to, size_t size);
 // A result written into the caller's memory, after checking the call again.
 bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size);

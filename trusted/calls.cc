@@ -1,9 +1,11 @@
 // The trusted process's answers to brokered calls. Every call is handled the
 // same way:
 //   1. copy the path (and any struct) out of the sandboxed process with
-//      process_vm_readv, then check that the notification is still valid,
-//      so the copy belongs to the call that is waiting (and check again
-//      just before writing a result back into its memory);
+//      process_vm_readv, once per call (read_argument), then check that the
+//      notification is still valid, so the copy belongs to the call that is
+//      waiting (and check again just before writing a result back into its
+//      memory; a stat, which acts on nothing and whose result goes back only
+//      that way, is checked there alone: metadata.cc);
 //   2. normalise the path on our copy and check it against the rules before
 //      touching the filesystem;
 //   3. open exactly that path (openat2 RESOLVE_NO_SYMLINKS: no component may

@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -243,6 +244,9 @@ void write_core_of(const seccomp_notif& r, pid_t process, int signal, const Cras
   // /proc directory, taken while its call is pending (so it is that
   // thread's), and the memory through a descriptor checked the same way:
   // if the thread ends, they fail rather than name whatever takes its id.
+  // UID-range mode: the program's /proc entries as the program's uid, the
+  // core itself as the caller (caller.h).
+  auto as_program = std::make_unique<AsProgram>();
   const std::string proc_path = caller_proc(r, "");
   const int proc_dir = proc_path.empty() ? -1 : open(proc_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (proc_dir < 0) return;
@@ -279,6 +283,7 @@ void write_core_of(const seccomp_notif& r, pid_t process, int signal, const Cras
   p.threads.push_back(crashed);
   p.threads.insert(p.threads.end(), others.threads.begin(), others.threads.end());
   std::string name;
+  as_program.reset();
   const int out = create_core(core_name(p.name, process, static_cast<pid_t>(host_process), std::time(nullptr)), &name);
   std::string why;
   if (out < 0) {

@@ -149,6 +149,7 @@ int main(int argc, char**) {
   g_first_stage_host = host_parent();
   // The caller's umask is applied by hand (without_umask): ours is 0.
   umask(0);
+  remember_ids();  // UID-range mode (caller.h), before our filter
   // Placeholders for O_PATH descriptors of symlinks hold two descriptors
   // each; how many fit is read now, before our filter (no prlimit64 then).
   rlimit files{};

@@ -22,7 +22,7 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
                bool is_statx, uint64_t statx_mask) {
   int file = -1;
   std::string raw;
-  if ((flags & AT_EMPTY_PATH) && (path_address == 0 || (read_string(r.pid, path_address, &raw) && raw.empty()))) {
+  if ((flags & AT_EMPTY_PATH) && (path_address == 0 || (read_argument(r, path_address, &raw) && raw.empty()))) {
     // fstat: glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), and the
     // loader makes it before any handler of the shim exists. The caller
     // holds the descriptor already; we stat our copy of it. AT_FDCWD names
@@ -39,8 +39,15 @@ Answer do_stat(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, uin
     Answer refusal;
     const bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
     ProcView view;
+    // The notification is not checked after the copy here, but by
+    // write_to_caller, just before the only thing that reaches the program
+    // besides the reply's error (which the kernel delivers only to a
+    // pending call). A notification pending then was pending all along (it
+    // never becomes valid again), so its thread id named the waiting
+    // thread throughout and the path copied was its own; nothing between
+    // acts on anything (O_PATH opens and lookups). One ioctl less a stat.
     if (!take_path(r, dirfd, path_address, kPathRead, &path, &refusal, true, follow ? ProcFd::kAsFstat : ProcFd::kPath,
-                   &file, &view))
+                   &file, &view, /*checked_later=*/true))
       return refusal;
     if (view.kind != ProcView::kNone) file = view.take();  // an entry of the program's /proc, or a link of it
     if (file < 0) file = open_checked(path, follow, kPathRead, true);
@@ -86,7 +93,7 @@ Answer do_readlink(const seccomp_notif& r, int64_t dirfd, uint64_t path_address,
   if (static_cast<int>(size) <= 0) return fail(EINVAL);  // the kernel's bufsiz is an int
   std::string raw;
   int file = -1;
-  if (!read_string(r.pid, path_address, &raw)) return fail(EFAULT);
+  if (!read_argument(r, path_address, &raw)) return fail(EFAULT);
   if (raw.empty()) {
     file = base_fd(r, dirfd);
     if (file < 0) return fail(errno);
@@ -180,7 +187,7 @@ Answer do_change(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, b
   if (path_address == 0 && change.kind == Change::kTimes) empty_path_ok = true;  // futimens(fd): utimensat(fd, NULL)
   if (path_address == 0 || empty_path_ok) {
     std::string raw;
-    if (path_address != 0 && !read_string(r.pid, path_address, &raw)) return fail(EFAULT);
+    if (path_address != 0 && !read_argument(r, path_address, &raw)) return fail(EFAULT);
     if (raw.empty()) {
       if (!empty_path_ok) return fail(ENOENT);
       if (static_cast<int>(dirfd) < 0) return fail(EBADF);

@@ -70,7 +70,7 @@ Answer do_mkdir(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, ui
 // checked like any other path.
 Answer do_symlink(const seccomp_notif& r, uint64_t target_address, int64_t dirfd, uint64_t path_address) {
   std::string target;
-  if (!read_string(r.pid, target_address, &target)) return fail(EFAULT);
+  if (!read_argument(r, target_address, &target)) return fail(EFAULT);
   if (target.empty()) return fail(ENOENT);
   return do_in_parent(
       r, dirfd, path_address, kPathCreate,

@@ -183,7 +183,7 @@ namespace {
 // one it was started in) gives nothing, even beneath itself.
 Answer do_open_resolved(const seccomp_notif& r, int64_t dirfd, uint64_t path_address, const open_how& caller) {
   std::string raw;
-  if (!read_string(r.pid, path_address, &raw)) return fail(EFAULT);
+  if (!read_argument(r, path_address, &raw)) return fail(EFAULT);
   if (!still_valid(r)) return fail(EINTR);
   if (raw.empty()) return fail(ENOENT);
   const uint64_t flags = caller.flags;

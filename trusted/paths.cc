@@ -101,10 +101,16 @@ int open_checked(const std::string& path, bool follow, unsigned wanted, bool met
 bool held_for(int fd, unsigned wanted) { return open_for(fcntl(fd, F_GETFL), wanted); }
 
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path,
-               Answer* refusal, bool metadata, ProcFd proc, int* descriptor, ProcView* view) {
+               Answer* refusal, bool metadata, ProcFd proc, int* descriptor, ProcView* view, bool checked_later) {
   std::string raw, base;
-  if (!read_string(r.pid, address, &raw)) return (*refusal = fail(EFAULT)), false;
-  if (!still_valid(r)) return (*refusal = fail(EINTR)), false;
+  if (!read_argument(r, address, &raw)) return (*refusal = fail(EFAULT)), false;
+  // The copy is the waiting call's once the notification is found still
+  // valid after it (it never becomes valid again). A relative path gets
+  // that check from base_of below (cwd_descriptor and base_fd check it
+  // after taking the directory, before anything acts), so it is made here
+  // for an absolute path only: one ioctl less for every relative path.
+  const bool relative = !raw.empty() && raw[0] != '/';
+  if (!checked_later && !relative && !still_valid(r)) return (*refusal = fail(EINTR)), false;
   if (raw.empty()) return (*refusal = fail(ENOENT)), false;
   if (raw[0] != '/' && !base_of(r, dirfd, &base)) return (*refusal = fail(errno)), false;
   *path = normalize_path(raw[0] == '/' ? "/" : base, raw);

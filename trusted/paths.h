@@ -135,8 +135,13 @@ bool held_for(int fd, unsigned wanted);
 // itself, goes to the caller in *view if it takes one, and is never
 // written, made or removed (EACCES: it is there). Any other path the rules
 // refuse answers as lexical_refusal (paths.cc) says.
+// The notification is checked right after the path is copied, so that the
+// copy is the waiting call's before anything is acted on; `checked_later`
+// leaves that check to the caller, for a call that acts on nothing and
+// whose result reaches the program only through write_to_caller (which
+// checks it) or the reply (delivered only while it is pending): a stat.
 bool take_path(const seccomp_notif& r, int64_t dirfd, uint64_t address, unsigned wanted, std::string* path,
                Answer* refusal, bool metadata = false, ProcFd proc = ProcFd::kPath, int* descriptor = nullptr,
-               ProcView* view = nullptr);
+               ProcView* view = nullptr, bool checked_later = false);
 
 }  // namespace sbx::trusted

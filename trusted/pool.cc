@@ -27,8 +27,8 @@ constexpr int kMaxWorkers = 64;
 // every thread waiting on a listener for each notification, and each extra
 // waiter cost about 2 µs a call here. The receiver answers the call itself.
 // The watch (the main thread) looks at it every millisecond while calls come
-// in: if calls are waiting while it is busy, or one call has kept it longer
-// than kStuckAfter (a FIFO nobody writes, a slow disk), another worker
+// in: if calls are waiting while it is at the call it was at one look
+// before, or one call has kept it longer than kStuckAfter (a FIFO nobody writes, a slow disk), another worker
 // becomes the receiver, and the busy one becomes a spare when it is done. So
 // calls from several threads are answered side by side, and a stuck call
 // holds up the others for 2 ms at most. Spares wait on a condition variable,
@@ -98,10 +98,17 @@ bool start_worker() {
   return ok;
 }
 
-// If the receiver is busy while calls wait, or has been at one call for
-// longer than kStuckAfter, hands the turn on: to a spare if there is one,
+// If the receiver is at the call it was at the last look while calls wait,
+// or has been at one call for longer than kStuckAfter, hands the turn on: to a spare if there is one,
 // else to a new worker. Returns whether any worker is at a call.
 bool watch_receiver() {
+  // The receiver's busy_since at the previous look (only the watch calls
+  // this). Calls waiting count only while the receiver is at the call it
+  // was at then: a receiver that has just replied is busy for the few µs
+  // until its next receive (the caller, woken by the reply, often calls
+  // again first), and handing the turn on then only moved it between
+  // threads, about every other look under a stream of calls.
+  static int64_t seen_since = 0;
   const int64_t now = now_ns();
   bool busy = false;
   bool hand_over = false;
@@ -109,9 +116,12 @@ bool watch_receiver() {
   for (int i = 0; i < g_pool.workers; ++i) {
     const int64_t since = g_pool.busy_since[i].load();
     busy |= since != 0;
-    if (i == g_pool.receiver && since != 0) {
+    if (i == g_pool.receiver) {
+      const bool same_call = since != 0 && since == seen_since;
+      seen_since = since;
       struct pollfd waiting = {g_listener, POLLIN, 0};
-      hand_over = now - since > kStuckAfter || (poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN));
+      hand_over = since != 0 &&
+                  (now - since > kStuckAfter || (same_call && poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN)));
     }
   }
   int spares = 0;

@@ -168,7 +168,11 @@ int open_entry(const seccomp_notif& r, bool thread, const std::string& name, int
   const pid_t host = host_id(r, thread);
   if (host <= 0) return (errno = ESRCH), -1;
   const std::string path = "/proc/" + std::to_string(host) + (name.empty() ? "" : "/" + name);
-  const int fd = open(path.c_str(), flags | O_CLOEXEC);
+  int fd;
+  {
+    const AsProgram as_program;  // the program's /proc entries: checks on our fsuid
+    fd = open(path.c_str(), flags | O_CLOEXEC);
+  }
   if (fd >= 0 && !still_valid(r)) {
     close(fd);
     errno = ESRCH;

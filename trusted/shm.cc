@@ -46,7 +46,7 @@ Answer fail(int e) { return {e, 0, -1, 0}; }
 enum class Named { kNo, kYes, kInvalid };
 Named shm_name(const seccomp_notif& r, uint64_t address, std::string* name) {
   std::string path;
-  if (!read_string(static_cast<pid_t>(r.pid), address, &path)) return Named::kNo;
+  if (!read_argument(r, address, &path)) return Named::kNo;
   if (path.rfind(kShm, 0) != 0) return Named::kNo;
   *name = path.substr(sizeof(kShm) - 1);
   if (name->empty() || *name == "." || *name == ".." || name->find('/') != std::string::npos) return Named::kInvalid;
@@ -142,7 +142,7 @@ void set_shm_limit(unsigned long files) { g_max_names = files / 4 < 1024 ? files
 std::optional<Answer> shm_call(const seccomp_notif& r) {
   if (r.data.nr == SYS_statfs) {
     std::string path;
-    if (!read_string(static_cast<pid_t>(r.pid), r.data.args[0], &path)) return std::nullopt;
+    if (!read_argument(r, r.data.args[0], &path)) return std::nullopt;
     if (path != "/dev/shm" && path != "/dev/shm/") return std::nullopt;
     return statfs_shm(r, r.data.args[1]);
   }

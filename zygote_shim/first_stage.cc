@@ -1,6 +1,7 @@
 // sbx-zygote: the first stage of sbx run, the zygote of the sandbox. It is
 // sbx's own code, run by sbx-helper in the program's place (PID 1 of the new
-// namespaces, the caller's uid, no capabilities, no_new_privs), and it
+// namespaces, the caller's uid or in UID-range mode the range UID (4a), no
+// capabilities, no_new_privs), and it
 // completes the sandbox before anything of the program exists:
 //
 //   sbx-zygote TRUSTED SHIM PROGRAM ARGV0 [ARG...]     (SBX_POLICY_FD, SBX_D in the environment)
@@ -12,13 +13,18 @@
 //   3  restrict_files         Landlock: files only as the rules say (landlock.h)
 //   4  start_trusted_process  fork, and exec the trusted binary: a fresh
 //                             process that never holds the program
+//   4a drop_caller_euid       UID-range mode for sbx run: the helper started us
+//                             with the caller's euid for the trusted process to
+//                             inherit; from here on we are the range UID alone
 //   5  restrict_exec          Landlock: only the loader, the static program
 //                             and what the rules let it read may run
 //   6  chroot_me              'C' on SBX_D; the helper answers 'O'
 //   7  fork                   the first program's process; we stay as the
 //                             sandbox's init (be_init)
-//   8  install_filter         (the child) the policy's seccomp filter with its
-//                             listener; the trusted process takes the listener
+//   8  install_filter         (the child) PR_SET_MDWE first if the policy says
+//                             deny-write-execute (deny_write_execute); then the
+//                             policy's seccomp filter with its listener; the
+//                             trusted process takes the listener
 //   9  execveat               (the child) execveat(loader, "", {loader, --argv0
 //                             ARGV0, --preload SHIM, PROGRAM, ARG...}, AT_EMPTY_PATH)
 //
@@ -44,6 +50,7 @@
 #include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -64,6 +71,14 @@
 #include "message.h"
 #include "policy.h"
 #include "sandbox.h"
+
+// Linux 6.3 (Debian 12's headers are older).
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#endif
+#ifndef PR_MDWE_REFUSE_EXEC_GAIN
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
 
 extern char** environ;
 // builtin:sandbox-init, compiled at build time (policy/embed_bpf).
@@ -99,6 +114,55 @@ Compiled read_policy(int* fd) {
   auto compiled = sbx::policy::read_sealed(*fd, &why);
   if (!compiled) die("policy", why.c_str());
   return *compiled;
+}
+
+// UID-range mode for sbx run (docs/SECURITY.md, "UID-range mode"): the
+// helper started us with the range UID as real uid and the caller's as
+// effective uid, so the kernel ran us in secure mode (AT_SECURE), and the
+// static libc took its "unsecure" variables (TMPDIR, LD_PRELOAD, ...) out
+// of our environment, which the helper had just put back for the program.
+// The kernel's copy of the environment the helper passed is intact: take
+// it. Only in that mode (nothing else starts us with AT_SECURE).
+void keep_passed_environment() {
+  if (getauxval(AT_SECURE) == 0 || getuid() == geteuid()) return;
+  static std::string block;
+  static std::vector<char*> entries;
+  // Not dumpable after a secure exec, our /proc files are root's: be
+  // dumpable for the open (no one but root could trace us: our real and
+  // effective uids differ, and nothing of the program exists yet).
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  const int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  const int err = errno;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (fd < 0) die("open /proc/self/environ", std::strerror(err));
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die_errno("read /proc/self/environ");
+    block.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (!block.empty() && block.back() != '\0') block.push_back('\0');
+  for (size_t i = 0; i < block.size(); i = block.find('\0', i) + 1)
+    if (block[i] != '\0') entries.push_back(&block[i]);
+  entries.push_back(nullptr);
+  environ = entries.data();
+}
+
+// 4a. Once the trusted process has our ids (real: the range UID, for the
+// kernel's ptrace checks on the program; effective: the caller's, for the
+// files it creates), we keep the range UID alone, before anything of the
+// program exists. Checked; a failure ends the sandbox.
+void drop_caller_euid() {
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  if (uid == geteuid() && gid == getegid()) return;
+  if (setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) die_errno("dropping the caller's uid");
+  uid_t r, e, s;
+  gid_t rg, eg, sg;
+  if (getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0 || r != uid || e != uid || s != uid || rg != gid ||
+      eg != gid || sg != gid)
+    die("dropping the caller's uid", "the caller's uid or gid is still there");
 }
 
 // Whether the ELF file at fd asks for a loader (PT_INTERP).
@@ -198,6 +262,22 @@ void chroot_me() {
     die("chroot", "the helper did not confirm the chroot");
   close(sock);
   require_dead_root();
+}
+
+// 8, first. deny-write-execute (docs/policy.md, "Memory: write or execute"):
+// from now on this process, and every process it forks and every program
+// they execute (the kernel keeps the flag over fork and execve, and nobody
+// can clear it), may not map memory writable and executable, nor make
+// executable what is not (mmap and mprotect fail with EACCES). The loader
+// maps its segments executable from the start, which stays allowed. A
+// kernel without it (before 6.3) answers EINVAL: the policy asked for a
+// protection we cannot give, so nothing runs (fail closed).
+void deny_write_execute() {
+  if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) == 0) return;
+  if (errno == EINVAL)
+    die("deny-write-execute", "this kernel has no PR_SET_MDWE (Linux 6.3 or later); the policy asks for it (write "
+                              "'deny-write-execute off' in a policy that includes it to run without)");
+  die_errno("prctl(PR_SET_MDWE)");
 }
 
 // 8. The filter, with a listener the trusted process takes. After it is
@@ -350,6 +430,7 @@ int main(int argc, char** argv) {
   const char* shim = argv[2];
   const char* program = argv[3];
 
+  keep_passed_environment();
   int policy_fd = -1;
   const Compiled policy = read_policy(&policy_fd);
   bool dynamic = false;
@@ -376,6 +457,8 @@ int main(int argc, char** argv) {
   int sock = -1;
   pid_t trusted_pid = -1;
   if (policy.uses_broker) trusted_pid = start_trusted_process(trusted_fd, policy_fd, &sock);
+  const bool dropped = getuid() != geteuid() || getgid() != getegid();
+  drop_caller_euid();
   close(trusted_fd);
   close(policy_fd);
   if (!sbx::zygote::restrict_exec(policy.paths, runnable, &why)) die("Landlock (exec)", why.c_str());
@@ -413,8 +496,13 @@ int main(int argc, char** argv) {
     // Yama may require the tracee to name who may read its memory (a
     // ptracer named by our parent, init, is not inherited).
     if (trusted_pid > 0) prctl(PR_SET_PTRACER, trusted_pid, 0, 0, 0);
+    // The credential change of 4a made us not dumpable; the trusted process
+    // (the range UID) must take our listener before our exec, which would
+    // make us dumpable again anyway.
+    if (dropped) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (fchdir(start_dir) != 0) die_errno("fchdir to the working directory");
     close(start_dir);
+    if (policy.deny_write_execute) deny_write_execute();
     install_filter(policy, sock);
     syscall(SYS_execveat, runnable, "", args.data(), env.data(), AT_EMPTY_PATH, sbx::kShimCallMark);
     die_errno("starting the program (execveat)");

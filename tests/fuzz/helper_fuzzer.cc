@@ -1,6 +1,7 @@
 // libFuzzer target over sbx-helper's argument and environment parsing
 // (launcher/protocol.*): the input is split at NUL bytes into an argv, and
-// every field also goes through each parser as an environment value would.
+// every field also goes through each parser as an environment value would;
+// the whole input is also read as helper.conf.
 // Beyond "no crash, no sanitizer report", it checks what must hold:
 // a parsed number prints back to the same number, a saved variable name is
 // exactly SANDBOX_<name>, and nothing is written past a buffer.
@@ -68,5 +69,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   unsigned long long ignored = 0;
   unsigned long long caught = 0;
   parse_signal_masks(input.data(), input.size(), &ignored, &caught);
+
+  // The whole input as helper.conf: an accepted range is a real one, and a
+  // refusal names a line of the input and leaves the range untouched.
+  UidRange range{7, 8};
+  int bad_line = -1;
+  if (parse_helper_config(input.data(), input.size(), &range, &bad_line) == nullptr) {
+    require(bad_line == 0);
+    if (range.configured()) {
+      require(range.first >= 1 && range.first <= range.last && range.last <= 4294967294U);
+      require(range.last - range.first < kMaxRangeLength);
+      require(!(range.first <= 65534 && range.last >= 65534));
+    }
+  } else {
+    require(bad_line >= 1 && static_cast<size_t>(bad_line) <= size + 1);
+    require(range.first == 7 && range.last == 8);
+  }
   return 0;
 }

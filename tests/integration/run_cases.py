@@ -815,6 +815,43 @@ def case_stdio_programs(name):
     assert_no_leftovers(sb.helper)
 
 
+def case_write_execute(name):
+    """deny-write-execute: under builtin:stdio the kernel refuses to make
+    memory executable that was writable (PR_SET_MDWE), which the filter
+    alone cannot see; under builtin:default (JITs) the same program may;
+    a policy that turns it on holds every process of the tree, across exec."""
+    sb = Sandbox(name)
+    tool = install_file(os.environ["SBX_WRITE_EXECUTE"], "write_execute", sb.dir)
+    proc = sb.run("--policy", "stdio", tool, "mprotect-rx", "mprotect-r-rx")
+    check(proc.returncode == 0 and proc.stdout.splitlines() == ["mmap-rw ok", "mprotect-rx EACCES", "mmap-rx ok",
+                                                                "mprotect-r-rx EACCES"],
+          "under stdio, written memory cannot become executable (EACCES), nor can memory that gave up PROT_EXEC",
+          describe(proc))
+    # Writable and executable at once: stdio's filter kills it before the kernel's MDWE would refuse it.
+    proc = sb.run("--policy", "stdio", tool, "mmap-wx")
+    check(proc.returncode == 128 + 31 and "mmap-wx" not in proc.stdout,
+          "under stdio, a writable and executable mapping kills the program (the filter)", describe(proc))
+    proc = sb.run("--policy", "default", tool, "mprotect-rx", "mmap-wx", "mprotect-r-rx")
+    check(proc.returncode == 0 and proc.stdout.splitlines() == ["mmap-rw ok", "mprotect-rx ok", "ran 42", "mmap-wx ok",
+                                                                "mmap-rx ok", "mprotect-r-rx ok"],
+          "under default, the same program writes code, makes it executable and runs it", describe(proc))
+    # default with deny-write-execute on: the filter allows both calls, the
+    # kernel refuses them, in a process the shim executed from a shell.
+    policy = sb.file("mdwe.policy", "include builtin:default\ndeny-write-execute on\n")
+    proc = sb.run("--policy", policy, "--allow-read", sb.dir, "/bin/sh", "-c",
+                  f"{tool} mprotect-rx mmap-wx; echo shell-ok")
+    check(proc.returncode == 0 and proc.stdout.splitlines() == ["mmap-rw ok", "mprotect-rx EACCES", "mmap-wx EACCES",
+                                                                "shell-ok"],
+          "deny-write-execute holds a program the shell forked and executed: both refused with EACCES",
+          describe(proc))
+    # Programs that only load code run as before under it (the loader maps
+    # segments executable from the start).
+    proc = sb.run("--policy", policy, PYTHON, "-c", "import json, re, ctypes; print(re.sub('a+', 'b', 'caat'))")
+    check(proc.returncode == 0 and proc.stdout.strip() == "cbt", "python3 with C extensions runs under it",
+          describe(proc))
+    assert_no_leftovers(sb.helper)
+
+
 def case_sqlite_write(name):
     sb = Sandbox(name)
     db_dir = os.path.join(sb.data, "db")

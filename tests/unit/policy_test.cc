@@ -55,10 +55,12 @@ TEST_CASE("every parse error names its line, column and what was expected", "[po
       {"include \"x", "t.policy:2:9: error: unterminated string"},
       {"read: allow $", "t.policy:2:13: error: unexpected character '$'"},
       {"42",
-       "t.policy:2:1: error: expected a statement: a system call rule, default, include, path, core-dir or core-limit"},
+       "t.policy:2:1: error: expected a statement: a system call rule, default, include, path, core-dir, core-limit or "
+       "deny-write-execute"},
       {"reed: allow", "t.policy:2:1: error: unknown system call 'reed' (x86-64 names, as in syscalls(2))"},
       {"read allow",
-       "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path, core-dir, core-limit)"},
+       "t.policy:2:1: error: expected ':' after the system call name 'read' (or default, include, path, core-dir, core-limit, "
+       "deny-write-execute)"},
       {"read: 7", "t.policy:2:7: error: expected an action: allow, errno(NAME), kill, trap, broker or log"},
       {"read: permit",
        "t.policy:2:7: error: unknown action 'permit' (expected allow, errno(NAME), kill, trap, broker or log)"},
@@ -647,4 +649,86 @@ TEST_CASE("crash dumps: the compiled format carries them, and refuses bad lines"
   Compiled bad_dir = *compile(parsed("default kill\n")).compiled;
   bad_dir.core.dir = "/a\n/b";
   CHECK(serialize(bad_dir).empty());  // it could not be one line
+}
+
+TEST_CASE("deny-write-execute: on, off, off unless said", "[policy][mdwe]") {
+  CHECK_FALSE(parsed("default kill\n").deny_write_execute);
+  CHECK(parsed("default kill\ndeny-write-execute on   # PR_SET_MDWE\n").deny_write_execute);
+  CHECK_FALSE(parsed("default kill\ndeny-write-execute off\n").deny_write_execute);
+  CHECK(compile(parsed("default kill\ndeny-write-execute on\n")).compiled->deny_write_execute);
+  CHECK_FALSE(compile(parsed("default kill\ndeny-write-execute off\n")).compiled->deny_write_execute);
+  // The built-ins: stdio on; default, which includes it, off (JITs).
+  CHECK(parse_file("builtin:stdio").policy->deny_write_execute);
+  CHECK_FALSE(parse_file("builtin:default").policy->deny_write_execute);
+  const Policy mine = parsed("include builtin:default\ndeny-write-execute on\n");
+  CHECK(mine.deny_write_execute);
+  CHECK(mine.default_action == Action{ActionKind::kErrno, EPERM});
+  const Policy stdio_off = parsed("include builtin:stdio\ndeny-write-execute off\n");
+  CHECK_FALSE(stdio_off.deny_write_execute);
+}
+
+TEST_CASE("deny-write-execute: every mistake named at its line and column", "[policy][mdwe][errors]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"deny-write-execute", "t.policy:2:19: error: expected on or off after deny-write-execute"},
+      {"deny-write-execute yes", "t.policy:2:20: error: expected on or off after deny-write-execute"},
+      {"deny-write-execute 1", "t.policy:2:20: error: expected on or off after deny-write-execute"},
+      {"deny-write-execute on off", "t.policy:2:23: error: unexpected 'off' after the end of the statement"},
+      {"deny-write-execute on\ndeny-write-execute off",
+       "t.policy:3:1: error: deny-write-execute already set at t.policy:2"},
+      {"deny-write-execute: allow",
+       "t.policy:2:1: error: unknown system call 'deny-write-execute' (x86-64 names, as in syscalls(2))"},
+  };
+  for (const auto& [text, error] : cases) {
+    INFO(text);
+    CHECK(first_error(text) == error);
+  }
+}
+
+TEST_CASE("deny-write-execute: a file's own line overrides an included file's", "[policy][mdwe][include]") {
+  Included both({{"/p/top.policy", "include \"a.policy\"\ninclude \"b.policy\"\n"},
+                 {"/p/a.policy", "default kill\ndeny-write-execute on\n"},
+                 {"/p/b.policy", "deny-write-execute off\n"}},
+                "/p/top.policy");
+  CHECK(both.error() ==
+        "/p/b.policy:1:1: error: deny-write-execute already set at /p/a.policy:2 (both included by /p/top.policy, "
+        "which sets none of its own to choose)");
+  Included chosen({{"/p/top.policy", "include \"a.policy\"\ninclude \"b.policy\"\ndeny-write-execute on\n"},
+                   {"/p/a.policy", "default kill\ndeny-write-execute off\n"},
+                   {"/p/b.policy", "deny-write-execute off\n"}},
+                  "/p/top.policy");
+  REQUIRE(chosen.error() == "ok");
+  CHECK(chosen.parsed.policy->deny_write_execute);
+  Included nested({{"/p/top.policy", "include \"mid.policy\"\n"},
+                   {"/p/mid.policy", "include \"a.policy\"\n"},
+                   {"/p/a.policy", "default kill\ndeny-write-execute on\n"}},
+                  "/p/top.policy");
+  REQUIRE(nested.error() == "ok");
+  CHECK(nested.parsed.policy->deny_write_execute);
+}
+
+TEST_CASE("deny-write-execute: the compiled format carries it, only when on", "[policy][mdwe][format]") {
+  const Compiled on =
+      *compile(parsed("default kill\ncore-limit 1K\ndeny-write-execute on\npath read /usr/**\n")).compiled;
+  const std::string bytes = serialize(on);
+  CHECK(bytes.find("broker 0\ncore-limit 1024\ndeny-write-execute 1\npath r /usr/**\nbpf ") != std::string::npos);
+  std::string why;
+  const auto back = deserialize(bytes, &why);
+  INFO(why);
+  REQUIRE(back);
+  CHECK(back->deny_write_execute);
+  CHECK(back->bpf == on.bpf);
+  const Compiled off = *compile(parsed("default kill\ndeny-write-execute off\n")).compiled;
+  CHECK(serialize(off).find("deny-write-execute") == std::string::npos);
+  CHECK_FALSE(deserialize(serialize(off), &why)->deny_write_execute);
+  // Only "1", and only in its place: after core-limit, before the paths.
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string bad = bytes;
+    REQUIRE(bad.find(from) != std::string::npos);
+    bad.replace(bad.find(from), from.size(), to);
+    return deserialize(bad, &why);
+  };
+  CHECK_FALSE(with("deny-write-execute 1", "deny-write-execute 0"));
+  CHECK_FALSE(with("deny-write-execute 1", "deny-write-execute on"));
+  CHECK_FALSE(with("core-limit 1024\ndeny-write-execute 1", "deny-write-execute 1\ncore-limit 1024"));
+  CHECK_FALSE(with("deny-write-execute 1\npath r /usr/**", "path r /usr/**\ndeny-write-execute 1"));
 }

@@ -179,3 +179,81 @@ TEST_CASE("signal masks from /proc/PID/status", "[status]") {
   // Length is respected: nothing is read past it.
   CHECK_FALSE(parse_signal_masks(status.data(), status.find("SigCgt"), &ign, &cgt));
 }
+
+namespace {
+// parse_helper_config over a string: the reason (nullptr when accepted).
+const char* config(const std::string& text, UidRange* range, int* line) {
+  return parse_helper_config(text.data(), text.size(), range, line);
+}
+}  // namespace
+
+TEST_CASE("helper.conf: uid-range FIRST-LAST, comments and blank lines", "[config]") {
+  UidRange range;
+  int line = -1;
+  REQUIRE(config("uid-range 100000-100019\n", &range, &line) == nullptr);
+  CHECK(range.configured());
+  CHECK(range.first == 100000);
+  CHECK(range.last == 100019);
+  CHECK(line == 0);
+
+  REQUIRE(config("# sbx-helper's UIDs\n\n  \tuid-range\t200000-200000   # one UID\n# end", &range, &line) == nullptr);
+  CHECK(range.first == 200000);
+  CHECK(range.last == 200000);
+  REQUIRE(config("uid-range 4294901759-4294967294\r\n", &range, &line) == nullptr);
+  CHECK(range.last == 4294967294U);
+
+  // No directive at all: no UID range (as without the file).
+  range = UidRange{5, 6};
+  REQUIRE(config("", &range, &line) == nullptr);
+  CHECK_FALSE(range.configured());
+  REQUIRE(config("# uid-range 100000-100019\n\n", &range, &line) == nullptr);
+  CHECK_FALSE(range.configured());
+}
+
+TEST_CASE("helper.conf: anything else is refused, naming the line", "[config]") {
+  const struct {
+    const char* text;
+    int line;
+  } bad[] = {
+      {"uid-range 100-\n", 1},
+      {"uid-range -100\n", 1},
+      {"uid-range 100\n", 1},
+      {"uid-range 100 - 200\n", 1},
+      {"uid-range 100-200 300\n", 1},
+      {"uid-range +100-200\n", 1},
+      {"uid-range 0x10-0x20\n", 1},
+      {"uid-range 0-10\n", 1},                      // root is never in a range
+      {"uid-range 200-100\n", 1},                   // empty
+      {"uid-range 1-4294967295\n", 1},              // (uid_t)-1 is no UID
+      {"uid-range 100-99999999999\n", 1},           // more than 10 digits
+      {"uid-range 100000-165536\n", 1},             // 65537 UIDs: too long
+      {"uid-range 65530-65540\n", 1},               // holds nobody
+      {"# ok\nuid-range 1-2\nuid-range 3-4\n", 3},  // twice
+      {"uid-ranges 1-2\n", 1},
+      {"uid-range1-2\n", 1},
+      {"\n\nuser 1000\n", 3},
+      {"uid-range 1-2\n\n\nuid-range", 4},
+  };
+  for (const auto& b : bad) {
+    UidRange range{7, 8};
+    int line = -1;
+    INFO(b.text);
+    CHECK(config(b.text, &range, &line) != nullptr);
+    CHECK(line == b.line);
+    CHECK(range.first == 7);  // untouched
+  }
+  // A NUL byte inside the text (the string literal above ends at it).
+  UidRange range;
+  int line = 0;
+  CHECK(config(std::string("uid-range 1-2\n#\0x\n", 18), &range, &line) != nullptr);
+  CHECK(line == 2);
+  CHECK(config(std::string("uid-range 1-2\0", 14), &range, &line) != nullptr);
+  CHECK(line == 1);
+}
+
+TEST_CASE("helper.conf: the largest range is 65536 UIDs", "[config]") {
+  UidRange range;
+  int line = 0;
+  CHECK(config("uid-range 100000-165535", &range, &line) == nullptr);
+  CHECK(range.last - range.first + 1 == kMaxRangeLength);
+}
