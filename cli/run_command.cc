@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "policy.h"
 #include "precompiled.h"
 #include "sandbox.h"
+#include "syscall_sites.h"
 #include "../launcher/protocol.h"
 
 namespace sbx::cli {
@@ -90,6 +92,33 @@ bool allows_start(const Compiled& compiled) {
   std::string why;
   const auto ret = run_bpf(compiled.bpf, data, &why);
   return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
+}
+
+// The calls the shim does itself (execve, execveat, chdir) that the
+// policy traps, for SBX_REWRITE: "!NR.NR..." in hex; the shim answers them
+// at a rewritten site, as its SIGSYS handler would after the trap. Judged
+// by running the compiled filter (the compiled format keeps no rules) on
+// arguments of every kind: a policy that traps one only for some of them
+// could be misjudged, which gains nothing, since the shim's own calls for
+// it go through the filter.
+std::string always_trapped(const Compiled& compiled, std::vector<long>* numbers) {
+  std::string list;
+  const uint64_t values[] = {0, 1, 2, 3, AT_EMPTY_PATH, static_cast<uint64_t>(AT_FDCWD), 0x7fff00001000, ~0ull};
+  for (const char* name : {"execve", "execveat", "chdir"}) {
+    bool always = true;
+    SeccompData data;
+    data.nr = syscall_number(name);
+    for (const uint64_t v : values) {
+      for (uint64_t& arg : data.args) arg = v;
+      std::string why;
+      const auto ret = run_bpf(compiled.bpf, data, &why);
+      always &= ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_TRAP;
+    }
+    char nr[24];
+    std::snprintf(nr, sizeof(nr), "%s%x", list.empty() ? "!" : ".", data.nr);
+    if (always && data.nr >= 0) list += nr, numbers->push_back(data.nr);
+  }
+  return list;
 }
 
 }  // namespace
@@ -269,6 +298,31 @@ int run_command(const std::vector<std::string>& args) {
     return refuse(std::string("cannot prepare the policy: ") + std::strerror(errno));
   setenv(sbx::kEnvPolicyFd, std::to_string(fd).c_str(), 1);
   setenv("SBX_CHROME_API_RQ", "1", 1);
+  // Syscall rewriting, a fast path (docs/ARCHITECTURE.md): the table of
+  // libc's and the loader's sites for the shim, decoded once per build id
+  // and cached. SBX_REWRITE already set (to 0: off) is left as it is, but
+  // for "verbose" (each process's shim reports on stderr), "all" (every
+  // site patched, not only those with a fast path) and "all,verbose".
+  const char* rewrite = std::getenv(sbx::kEnvRewrite);
+  std::string flags;
+  if (rewrite != nullptr) {
+    const std::string value = rewrite;
+    if (value == "verbose") flags = "v";
+    else if (value == "all") flags = "a";
+    else if (value == "all,verbose" || value == "verbose,all") flags = "av";
+  }
+  if (rewrite == nullptr || !flags.empty()) {
+    std::string cache;
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/')
+      cache = std::string(xdg) + "/sbx";
+    else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/')
+      cache = std::string(home) + "/.cache/sbx";
+    std::string table = rewrite_table_cached(cache);
+    std::vector<long> numbers;
+    const std::string trapped = always_trapped(*compiled, &numbers);
+    if (flags.find('a') == std::string::npos) table = sites_of_numbers(table, numbers);  // what the shim patches
+    if (!table.empty()) setenv(sbx::kEnvRewrite, ("1" + flags + trapped + table.substr(1)).c_str(), 1);
+  }
   setenv(sbx::kEnvFilesAsCaller, "1", 1);  // UID-range mode only (sandbox.h)
   // The loader of a setuid program drops TMPDIR, LD_PRELOAD and the rest of
   // its "unsecure" list: the program gets them back through the helper,

@@ -43,6 +43,14 @@ inline constexpr char kSystemLoader[] = "/lib64/ld-linux-x86-64.so.2";
 // that sets it only reaches what the kernel, Landlock and the chroot allow.
 inline constexpr unsigned long long kShimCallMark = 0x5b78'5348'494d'0001ULL;  // "[xSHIM" 1
 
+// Syscall rewriting (docs/ARCHITECTURE.md): the table of libc's and the
+// loader's rewritable `syscall` sites that sbx run decodes ahead
+// (cli/syscall_sites.cc) and the shim patches from (zygote_shim/rewrite.cc);
+// kept and taken out of the environment like kEnvShim. Set by the user to
+// anything else ("0"), it turns rewriting off. A fast path only: the
+// filter sees every call either way.
+inline constexpr char kEnvRewrite[] = "SBX_REWRITE";
+
 // Set by `sbx run` for sbx-helper: in UID-range mode, start the first stage
 // with the range UID as real uid and the caller's as effective uid (and so
 // the trusted process it forks, which then creates files as the caller);

@@ -27,6 +27,7 @@
 #include <cerrno>
 
 #include "raw_syscall.h"
+#include "rewrite.h"
 #include "sandbox.h"
 
 namespace sbx::shim {
@@ -190,12 +191,13 @@ long emulate_exec(long dirfd, const char* path, char* const* argv, char* const* 
     fd_name(static_cast<int>(copy), program_name);
     program = program_name;
   }
-  // The environment as given, without any SBX_SHIM, and with ours: the
+  // The environment as given, without any SBX_SHIM (or SBX_CORE_DUMPS,
+  // SBX_REWRITE), and with ours: the
   // next program's shim takes it out again (sandbox.h).
   long envc = 0;
   if (envp != nullptr)
     while (envp[envc] != nullptr) ++envc;
-  const long total = 6 + prefixed + (argc > 1 ? argc - 1 : 0) + 1 + envc + 3;
+  const long total = 6 + prefixed + (argc > 1 ? argc - 1 : 0) + 1 + envc + 4;
   const long bytes = total * static_cast<long>(sizeof(char*));
   // On the stack when small (a vfork child's stack is small, and memory we
   // mapped there would stay in its parent); mapped otherwise.
@@ -235,6 +237,7 @@ long emulate_exec(long dirfd, const char* path, char* const* argv, char* const* 
     if (!is_shim_entry(envp[i])) list[n++] = envp[i];
   if (g_shim_entry[0] != '\0') list[n++] = g_shim_entry;
   if (g_core_entry[0] != '\0') list[n++] = g_core_entry;
+  if (g_rewrite_entry[0] != '\0') list[n++] = g_rewrite_entry;
   list[n] = nullptr;
   const long rc = raw_syscall(SYS_execveat, runnable, reinterpret_cast<long>(""), reinterpret_cast<long>(list),
                               reinterpret_cast<long>(env), AT_EMPTY_PATH, static_cast<long>(kShimCallMark));

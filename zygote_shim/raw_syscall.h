@@ -8,6 +8,10 @@
 
 // The shim's handlers return through rt_sigreturn (shim.cc).
 extern "C" void sbx_shim_restore_rt();
+// Where a rewritten site's trampoline calls for a trapped call the shim
+// answers at the site (shim.cc): the call's registers as at a `syscall`,
+// the result in %rax, every other register and the flags kept.
+extern "C" void sbx_shim_emulate_entry();
 
 namespace sbx::shim {
 

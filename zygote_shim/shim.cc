@@ -2,8 +2,9 @@
 // loader (--preload, from the first stage, and from the shim itself for the
 // programs it executes). It installs a SIGSYS handler for calls the policy
 // traps, and exports chdir (below); with --core-dir it also catches the
-// signals that dump core (crash.cc). Nothing else (the place where syscall
-// rewriting will go). The
+// signals that dump core (crash.cc); and it rewrites libc's and the loader's
+// `syscall` instructions into jumps to trampolines (rewrite.cc), a fast path
+// that changes nothing the filter decides. The
 // sandbox was complete before the loader ran (first_stage.cc); nothing here
 // is a boundary: the program may overwrite all of it, and the kernel's
 // filter, Landlock, the chroot and the trusted process still hold.
@@ -22,6 +23,7 @@
 #include <cstdint>
 
 #include "raw_syscall.h"
+#include "rewrite.h"
 #include "sandbox.h"
 
 namespace sbx::shim {
@@ -37,7 +39,9 @@ bool is_entry_of(const char* name, const char* entry) {
 }
 }  // namespace
 
-bool is_shim_entry(const char* entry) { return is_entry_of(kEnvShim, entry) || is_entry_of(kEnvCoreDumps, entry); }
+bool is_shim_entry(const char* entry) {
+  return is_entry_of(kEnvShim, entry) || is_entry_of(kEnvCoreDumps, entry) || is_entry_of(kEnvRewrite, entry);
+}
 
 }  // namespace sbx::shim
 
@@ -83,27 +87,56 @@ long emulate_chdir(const char* path) {
   return rc;
 }
 
+// The trapped call nr with its arguments, done here; -ENOSYS for a call the
+// shim does not do.
+long emulate(long nr, long a0, long a1, long a2, long a3, long a4) {
+  switch (nr) {
+    case SYS_execve:
+      return sbx::shim::emulate_exec(AT_FDCWD, reinterpret_cast<const char*>(a0), reinterpret_cast<char* const*>(a1),
+                                     reinterpret_cast<char* const*>(a2), 0);
+    case SYS_execveat:
+      return sbx::shim::emulate_exec(a0, reinterpret_cast<const char*>(a1), reinterpret_cast<char* const*>(a2),
+                                     reinterpret_cast<char* const*>(a3), a4);
+    case SYS_chdir: return emulate_chdir(reinterpret_cast<const char*>(a0));
+  }
+  return -ENOSYS;
+}
+
 void on_sigsys(int, siginfo_t* info, void* context) {
   if (info->si_code != 1) return;  // SYS_SECCOMP
   auto* uc = static_cast<ucontext_t*>(context);
   greg_t* r = uc->uc_mcontext.gregs;
-  long result = -ENOSYS;
-  switch (info->si_syscall) {
-    case SYS_execve:
-      result = sbx::shim::emulate_exec(AT_FDCWD, reinterpret_cast<const char*>(r[REG_RDI]),
-                                       reinterpret_cast<char* const*>(r[REG_RSI]),
-                                       reinterpret_cast<char* const*>(r[REG_RDX]), 0);
-      break;
-    case SYS_execveat:
-      result = sbx::shim::emulate_exec(r[REG_RDI], reinterpret_cast<const char*>(r[REG_RSI]),
-                                       reinterpret_cast<char* const*>(r[REG_RDX]),
-                                       reinterpret_cast<char* const*>(r[REG_R10]), r[REG_R8]);
-      break;
-    case SYS_chdir: result = emulate_chdir(reinterpret_cast<const char*>(r[REG_RDI])); break;
-  }
   // The result goes where the call's would have.
-  r[REG_RAX] = result;
+  r[REG_RAX] = emulate(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8]);
 }
+
+}  // namespace
+
+namespace sbx::shim {
+bool is_emulated(long nr) { return nr == SYS_execve || nr == SYS_execveat || nr == SYS_chdir; }
+}  // namespace sbx::shim
+
+// The same calls from a rewritten site's trampoline (rewrite.cc), without
+// the trap: regs is what sbx_shim_emulate_entry saved, {rax, r9, r8, r10,
+// rdx, rsi, rdi}.
+extern "C" __attribute__((used, visibility("hidden"))) long sbx_shim_emulate(const long* regs) {
+  return emulate(regs[0], regs[6], regs[5], regs[4], regs[3], regs[2]);
+}
+// Keeps what a `syscall` keeps: every register but %rax (the result), %rcx
+// and %r11, the flags, and the vector registers (fxsave: the shim's code
+// may use them). The stack below the red zone is the trampoline's.
+__asm__(".text\n.globl sbx_shim_emulate_entry\n.hidden sbx_shim_emulate_entry\n"
+        ".type sbx_shim_emulate_entry,@function\nsbx_shim_emulate_entry:\n"
+        "  pushfq\n  push %rbp\n  mov %rsp, %rbp\n"
+        "  push %rdi\n  push %rsi\n  push %rdx\n  push %r10\n  push %r8\n  push %r9\n  push %rax\n"
+        "  mov %rsp, %rdi\n  and $-16, %rsp\n  sub $512, %rsp\n  fxsave64 (%rsp)\n"
+        "  call sbx_shim_emulate\n"
+        "  fxrstor64 (%rsp)\n  lea -48(%rbp), %rsp\n"
+        "  pop %r9\n  pop %r8\n  pop %r10\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
+        "  pop %rbp\n  popfq\n  ret\n");
+
+namespace {
+
 // chdir for the program's calls through libc's symbol, without the trap: a
 // vfork child with every signal blocked (Python's subprocess with cwd=,
 // before it restores its mask) would be killed by a trapped call, since a
@@ -141,6 +174,8 @@ void take_shim_entries(char** envp) {
     if (!sbx::shim::is_shim_entry(*e)) continue;
     if ((*e)[4] == 'S')  // SBX_SHIM=
       keep_entry(*e, sbx::shim::g_shim_entry, sizeof(sbx::shim::g_shim_entry));
+    else if ((*e)[4] == 'R')  // SBX_REWRITE=
+      keep_entry(*e, sbx::shim::g_rewrite_entry, sizeof(sbx::shim::g_rewrite_entry));
     else keep_entry(*e, sbx::shim::g_core_entry, sizeof(sbx::shim::g_core_entry));
     char** to = e;
     do *to = *(to + 1);
@@ -160,6 +195,7 @@ __attribute__((constructor)) void sbx_shim_start(int, char**, char** envp) {
   raw_syscall(SYS_rt_sigaction, SIGSYS, reinterpret_cast<long>(&sa), 0, sizeof(sa.mask),
               static_cast<long>(sbx::kShimCallMark));
   if (sbx::shim::g_core_entry[0] != '\0') sbx::shim::catch_core_signals();
+  sbx::shim::rewrite_at_start();
 }
 
 }  // namespace

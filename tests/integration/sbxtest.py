@@ -357,6 +357,10 @@ class Sandbox:
 
     def env(self, **extra):
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "SBX_HELPER": self.helper, **self.pieces}
+        # SBX_TEST_REWRITE=all runs a suite with every syscall site rewritten
+        # (docs/ARCHITECTURE.md, "Syscall rewriting"); =0 with none.
+        if "SBX_TEST_REWRITE" in os.environ:
+            env["SBX_REWRITE"] = os.environ["SBX_TEST_REWRITE"]
         env.update(extra)
         return env
 
