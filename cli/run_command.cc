@@ -299,10 +299,13 @@ int run_command(const std::vector<std::string>& args) {
   setenv(sbx::kEnvPolicyFd, std::to_string(fd).c_str(), 1);
   setenv("SBX_CHROME_API_RQ", "1", 1);
   // Syscall rewriting, a fast path (docs/ARCHITECTURE.md): the table of
-  // libc's and the loader's sites for the shim, decoded once per build id
-  // and cached. SBX_REWRITE already set (to 0: off) is left as it is, but
-  // for "verbose" (each process's shim reports on stderr), "all" (every
-  // site patched, not only those with a fast path) and "all,verbose".
+  // libc's and the loader's sites for the shim. By default only the sites
+  // of the calls the shim answers itself (those the policy always traps),
+  // found by decoding the few functions that hold them; with "all", every
+  // site, from a decoding of both files cached once per build id.
+  // SBX_REWRITE already set (to 0: off) is left as it is, but for
+  // "verbose" (each process's shim reports on stderr), "all" (every site
+  // patched, not only those with a fast path) and "all,verbose".
   const char* rewrite = std::getenv(sbx::kEnvRewrite);
   std::string flags;
   if (rewrite != nullptr) {
@@ -312,15 +315,19 @@ int run_command(const std::vector<std::string>& args) {
     else if (value == "all,verbose" || value == "verbose,all") flags = "av";
   }
   if (rewrite == nullptr || !flags.empty()) {
-    std::string cache;
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/')
-      cache = std::string(xdg) + "/sbx";
-    else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/')
-      cache = std::string(home) + "/.cache/sbx";
-    std::string table = rewrite_table_cached(cache);
     std::vector<long> numbers;
     const std::string trapped = always_trapped(*compiled, &numbers);
-    if (flags.find('a') == std::string::npos) table = sites_of_numbers(table, numbers);  // what the shim patches
+    std::string table;
+    if (flags.find('a') == std::string::npos) {
+      table = rewrite_table_for(numbers);
+    } else {
+      std::string cache;
+      if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/')
+        cache = std::string(xdg) + "/sbx";
+      else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/')
+        cache = std::string(home) + "/.cache/sbx";
+      table = rewrite_table_cached(cache);
+    }
     if (!table.empty()) setenv(sbx::kEnvRewrite, ("1" + flags + trapped + table.substr(1)).c_str(), 1);
   }
   setenv(sbx::kEnvFilesAsCaller, "1", 1);  // UID-range mode only (sandbox.h)

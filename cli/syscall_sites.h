@@ -43,9 +43,9 @@ extern const char* const kRewrittenFiles[];
 // "" if no file could be read.
 std::string rewrite_table_cached(const std::string& cache_dir);
 
-// The table's objects with only the sites whose number (",OFF.LEN.NR") is
-// in numbers: what the shim patches by default, without the rest (about
-// 5 KB in every process's environment).
-std::string sites_of_numbers(const std::string& table, const std::vector<long>& numbers);
+// The table of the sites whose window is mov $NR, %eax for an NR in
+// numbers (what the shim patches by default), found without decoding all
+// of kRewrittenFiles and so without a cache: "" if none.
+std::string rewrite_table_for(const std::vector<long>& numbers);
 
 }  // namespace sbx::cli
