@@ -29,6 +29,9 @@
 //                                from the check on (RLIMIT_NPROC), as the target's real uid
 //  10    drop_privileges         no uid 0, no capabilities, no groups (userns: they stay),
 //                                no new privileges
+//  10b   confine_range_uid       UID-range mode: a filter that keeps the range UID from
+//                                outliving the sandbox (no setuid/setgid bits; with
+//                                SBX_FILES_AS_CALLER no way to hide it from the count)
 //  11    die_with_waiter         if the waiter dies, so does the program
 //  12    restore_saved_environment  SANDBOX_<NAME> back to <NAME>
 //  13    execv                   the program, by path, with the caller's signal mask
@@ -59,12 +62,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
+#include <stddef.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -896,6 +904,113 @@ Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
   return {nullptr, nullptr};
 }
 
+// Step 10b (target, UID-range mode). The count of step 10a sees processes
+// whose real uid is the candidate, and nothing else; the range UID is handed
+// to the next sandbox, of any user, as soon as that count is 0. So nothing
+// started here may keep the UID past its sandbox in a way the count misses:
+//   - a file with the set-user-ID or set-group-ID bit, owned by the range
+//     UID: anyone who runs it later (the caller, outside) has the range UID
+//     as effective uid, uncounted, and may signal the next sandbox that gets
+//     it and read its /proc files. chmod, fchmod, fchmodat(2), and creating
+//     (open, openat, creat, mknod, mknodat) with either bit are refused
+//     (EPERM); io_uring, whose mode the filter cannot see, answers ENOSYS,
+//     and so does openat2 (libc falls back on openat), except with
+//     SBX_FILES_AS_CALLER: sbx's trusted process resolves paths with it.
+//     That leaves a caller's own program started with SBX_FILES_AS_CALLER
+//     one way to make such a file (openat2 with O_CREAT and mode 04755 once
+//     its fsuid is R): a known hole, docs/SECURITY.md ("UID-range mode");
+//   - with SBX_FILES_AS_CALLER the program starts with real uid R and
+//     effective uid the caller's, and could move R out of its real slot
+//     (setresuid(caller, R, R)) or be counted under the caller (a user
+//     namespace it owns, entered by unshare, clone or setns): setreuid and
+//     setresuid must leave the real uid as it is (-1) or R, and unshare,
+//     clone with CLONE_NEWUSER, and setns are refused (EPERM), clone3
+//     answers ENOSYS (libc falls back on clone).
+// Any other architecture's calls (i386, x32) end the process: their numbers
+// differ, and nothing of sbx or Chromium needs them. The filter is the
+// first of the program's, which keeps it across exec (no_new_privs is set).
+
+#if !defined(__x86_64__)
+#error "confine_range_uid's filter is written for x86_64's system call numbers"
+#endif
+
+bool confine_range_uid(uid_t range_uid, bool files_as_caller) {
+  constexpr unsigned kNr = offsetof(struct seccomp_data, nr);
+  constexpr unsigned kArch = offsetof(struct seccomp_data, arch);
+  constexpr unsigned kModeBits = S_ISUID | S_ISGID;
+  constexpr unsigned kX32 = 0x40000000U;
+  // Each entry: a call that can set a mode, and the argument whose low 32
+  // bits hold it (the kernel reads a mode_t).
+  struct Rule {
+    unsigned nr;
+    int arg;
+  };
+  static const Rule kModeRules[] = {
+      {SYS_chmod, 1},  {SYS_fchmod, 1}, {SYS_fchmodat, 2}, {452 /* fchmodat2 */, 2}, {SYS_open, 2},
+      {SYS_openat, 3}, {SYS_creat, 1},  {SYS_mknod, 1},    {SYS_mknodat, 2},
+  };
+  sock_filter prog[128];
+  unsigned n = 0;
+  bool fits = true;
+  auto add = [&](sock_filter f) {
+    if (n < sizeof(prog) / sizeof(prog[0])) prog[n++] = f;
+    else fits = false;
+  };
+  auto arg_lo = [](int arg) { return static_cast<unsigned>(offsetof(struct seccomp_data, args) + 8 * arg); };
+  const sock_filter kAllow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  const sock_filter kEperm = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+  const sock_filter kEnosys = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+  add(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kArch));
+  add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+  add(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+  add(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kNr));
+  add(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kX32, 0, 1));
+  add(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+  for (const Rule& r : kModeRules) {
+    // nr == r.nr ? (A = arg; A & bits ? EPERM : ALLOW) : next
+    add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r.nr, 0, 4));
+    add(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(r.arg)));
+    add(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kModeBits, 0, 1));
+    add(kEperm);
+    add(kAllow);
+  }
+  add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 0, 1));
+  add(kEnosys);
+  if (!files_as_caller) {  // sbx's trusted process resolves with openat2 (see above)
+    add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1));
+    add(kEnosys);
+  }
+  if (files_as_caller) {
+    for (unsigned nr : {static_cast<unsigned>(SYS_setreuid), static_cast<unsigned>(SYS_setresuid)}) {
+      // real uid argument: -1 (unchanged) or the range UID
+      add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 5));
+      add(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(0)));
+      add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 2, 0));
+      add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, range_uid, 1, 0));
+      add(kEperm);
+      add(kAllow);
+    }
+    add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4));
+    add(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_lo(0)));
+    add(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 0, 1));
+    add(kEperm);
+    add(kAllow);
+    for (unsigned nr : {static_cast<unsigned>(SYS_unshare), static_cast<unsigned>(SYS_setns)}) {
+      add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+      add(kEperm);
+    }
+    add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));
+    add(kEnosys);
+  }
+  add(kAllow);
+  if (!fits) {
+    errno = E2BIG;  // cannot happen: the array is sized for every rule above
+    return false;
+  }
+  const sock_fprog fprog = {static_cast<unsigned short>(n), prog};
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
 // Step 12 (target). The loader removed the unsafe variables (LD_PRELOAD and
 // its kind) because we are setuid; the caller saved them as SANDBOX_<NAME>.
 // Now that we are the caller's uid again, they are safe to put back: the
@@ -950,6 +1065,8 @@ void die_with_waiter(int waiter_pidfd) {
     }
   }
   if (const Failure f = drop_privileges(uid, euid, gid, egid); f.what != nullptr) fail(kExitDropRoot, f.what, f.reason);
+  if (start->range.configured() && !confine_range_uid(start->range_uid, start->files_as_caller))
+    fail_errno(kExitDropRoot, "UID-range mode: installing the filter that keeps the range UID in the sandbox", errno);
   die_with_waiter(start->waiter_pidfd);
   restore_saved_environment();
   if (sigprocmask(SIG_SETMASK, &start->caller_mask, nullptr) != 0) fail_errno(kExitFatal, "sigprocmask", errno);

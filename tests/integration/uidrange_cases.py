@@ -26,7 +26,8 @@ PYTHON = "/usr/bin/python3"
 # UIDs no account uses; each case its own, so a leftover of one case cannot
 # change another's result.
 BASE = {"concurrent": 3100000, "isolation": 3100100, "leftover-skipped": 3100200, "exhausted": 3100300,
-        "config-refused": 3100400, "files-belong-to-caller": 3100500}
+        "config-refused": 3100400, "files-belong-to-caller": 3100500,
+        "range-uid-stays-inside": 3100600}
 API = {"SBX_CHROME_API_RQ": "1"}
 
 # Run inside the sandbox (as the range UID) or as the caller: tries to signal
@@ -433,7 +434,89 @@ def case_files_belong_to_caller(name):
             waiter.wait(timeout=30)
 
 
+# Run by the helper with SBX_FILES_AS_CALLER in place of sbx's first stage,
+# so with real uid R and effective uid the caller's: tries to keep R where
+# the kernel's per-real-uid count does not see it, prints what worked.
+HIDE_RANGE_UID = r"""
+import ctypes, json, os, sys, time
+r, e, s = os.getresuid()
+rg, eg, sg = os.getresgid()
+out = {"start": [r, e, s]}
+try:
+    os.setresgid(eg, rg, rg)
+    os.setresuid(e, r, r)
+    out["setresuid"] = 0
+except OSError as err:
+    out["setresuid"] = err.errno
+try:
+    os.setreuid(e, r)
+    out["setreuid"] = 0
+except OSError as err:
+    out["setreuid"] = err.errno
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWUSER = 0x10000000
+out["userns"] = 0 if libc.unshare(CLONE_NEWUSER) == 0 else ctypes.get_errno()
+out["now"] = list(os.getresuid())
+print(json.dumps(out), flush=True)
+time.sleep(float(sys.argv[1]))
+"""
+
+
+def case_range_uid_stays_inside(name):
+    """The range UID must not outlive its sandbox where the count of step
+    10a cannot see it, or the next sandbox (of any user) that gets it could
+    be signalled and read by whoever kept it. (1) A program run as R cannot
+    make a set-user-ID or set-group-ID file (owned by R, anyone running it
+    later would have R as effective uid, uncounted). (2) A program started
+    with SBX_FILES_AS_CALLER (real uid R, effective the caller's) cannot move
+    R out of its real uid nor into a user namespace counted under the
+    caller: while it runs, R is not given to another sandbox."""
+    first = BASE[name]
+    helper = test_helper(name)
+    drop = os.path.join(os.path.dirname(helper), "drop")
+    shutil.rmtree(drop, ignore_errors=True)
+    os.makedirs(drop)
+    os.chmod(drop, 0o1777)
+    with Config() as conf:
+        conf.write(f"uid-range {first}-{first + 4}\n")
+        plant = (f"cp /usr/bin/id {drop}/by-chmod; chmod 6755 {drop}/by-chmod; chmod u+s {drop}/by-chmod; "
+                 f"install -m 4755 /usr/bin/id {drop}/by-install; "
+                 f"{PYTHON} -c 'import os; os.close(os.open(\"{drop}/by-open\", os.O_CREAT | os.O_WRONLY, 0o4755))'; "
+                 f"{PYTHON} -c 'import os; os.mknod(\"{drop}/by-mknod\", 0o102755)'; true")
+        proc = run([helper, "/bin/sh", "-c", plant], env=base_env(**API))
+        check(proc.returncode == 0, "the planting program ran", describe(proc))
+        planted = []
+        for entry in sorted(os.listdir(drop)):
+            st = os.lstat(os.path.join(drop, entry))
+            check(first <= st.st_uid <= first + 4, f"{entry} belongs to a UID of the range", str(st.st_uid))
+            if st.st_mode & 0o6000:
+                planted.append(f"{entry} {oct(st.st_mode)}")
+        check(planted == [], "no file owned by the range UID has a set-user-ID or set-group-ID bit",
+              "\n".join(planted), describe(proc))
+
+        hider = subprocess.Popen(as_nobody([helper, PYTHON, "-c", HIDE_RANGE_UID, "10"]),
+                                 env=base_env(SBX_FILES_AS_CALLER="1", **API), stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = hider.stdout.readline()
+            try:
+                tried = json.loads(line)
+            except ValueError:
+                tried = None
+            check(tried is not None and first <= tried["start"][0] <= first + 4 and tried["start"][1:] == [NOBODY] * 2,
+                  "the hiding program started with real uid R and the caller's effective uid", line,
+                  hider.stderr.read() if tried is None else "")
+            taken = tried["start"][0]
+            check(tried["now"][0] == taken, "its real uid is still the range UID", line)
+            proc = run_id(helper)
+            check(proc.returncode == 0 and proc.stdout.strip() != str(taken),
+                  f"while it runs, {taken} is not given to another sandbox", describe(proc), line)
+        finally:
+            stop([hider])
+
+
 if __name__ == "__main__":
     main({"concurrent": case_concurrent, "isolation": case_isolation, "leftover-skipped": case_leftover_skipped,
           "exhausted": case_exhausted, "config-refused": case_config_refused,
-          "files-belong-to-caller": case_files_belong_to_caller})
+          "files-belong-to-caller": case_files_belong_to_caller,
+          "range-uid-stays-inside": case_range_uid_stays_inside})
