@@ -26,7 +26,8 @@
 //   9    spawn_chroot_helper     a privileged child sharing our filesystem context,
 //                                which chroots us into an empty directory on 'C'
 //  10a   take_range_uid          UID-range mode: a UID of the range no process has, kept
-//                                from the check on (RLIMIT_NPROC), as the target's real uid
+//                                from the check on (RLIMIT_NPROC), as the target's real uid;
+//                                and a new IPC namespace
 //  10    drop_privileges         no uid 0, no capabilities, no groups (userns: they stay),
 //                                no new privileges
 //  10b   confine_range_uid       UID-range mode: a filter that keeps the range UID from
@@ -847,6 +848,11 @@ void take_range_uid(TargetStart* start) {
   }
   if (setrlimit(RLIMIT_NPROC, &saved) != 0) fail_errno(kExitFatal, "setrlimit(RLIMIT_NPROC) back", errno);
   start->range_uid = taken;
+  // SysV IPC objects and POSIX message queues outlive their processes and
+  // belong to the UID: in the caller's IPC namespace the next sandbox of the
+  // UID, of any user, would own what this one left. A new IPC namespace of
+  // our own (we still hold CAP_SYS_ADMIN) ends with the sandbox, and them.
+  if (unshare(CLONE_NEWIPC) != 0) fail_errno(kExitNamespace, "UID-range mode: unshare(CLONE_NEWIPC)", errno);
 }
 
 // Step 10 (target and waiter). The privilege drop. The order matters: the
@@ -926,6 +932,11 @@ Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
 //     setresuid must leave the real uid as it is (-1) or R, and unshare,
 //     clone with CLONE_NEWUSER, and setns are refused (EPERM), clone3
 //     answers ENOSYS (libc falls back on clone).
+//   - the UID's user keyring (and its persistent keyring) outlives every
+//     process of the UID: keys one sandbox puts there, the next sandbox of
+//     the UID, of any user, reads. add_key, request_key and keyctl answer
+//     ENOSYS. (SysV IPC and POSIX message queues, likewise kept by the
+//     kernel, are left behind in a new IPC namespace: take_range_uid.)
 // Any other architecture's calls (i386, x32) end the process: their numbers
 // differ, and nothing of sbx or Chromium needs them. The filter is the
 // first of the program's, which keeps it across exec (no_new_privs is set).
@@ -974,8 +985,11 @@ bool confine_range_uid(uid_t range_uid, bool files_as_caller) {
     add(kEperm);
     add(kAllow);
   }
-  add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 0, 1));
-  add(kEnosys);
+  for (unsigned nr : {static_cast<unsigned>(SYS_io_uring_setup), static_cast<unsigned>(SYS_add_key),
+                      static_cast<unsigned>(SYS_request_key), static_cast<unsigned>(SYS_keyctl)}) {
+    add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+    add(kEnosys);
+  }
   if (!files_as_caller) {  // sbx's trusted process resolves with openat2 (see above)
     add(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1));
     add(kEnosys);

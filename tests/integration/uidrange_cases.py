@@ -462,12 +462,17 @@ time.sleep(float(sys.argv[1]))
 """
 
 
+ADD_KEY = ("import ctypes; libc = ctypes.CDLL(None); "
+           "print(\"add_key\", libc.syscall(248, b\"user\", b\"planted\", b\"secret\", 6, ctypes.c_int(-4)))")
+
+
 def case_range_uid_stays_inside(name):
     """The range UID must not outlive its sandbox where the count of step
     10a cannot see it, or the next sandbox (of any user) that gets it could
     be signalled and read by whoever kept it. (1) A program run as R cannot
     make a set-user-ID or set-group-ID file (owned by R, anyone running it
-    later would have R as effective uid, uncounted). (2) A program started
+    later would have R as effective uid, uncounted), nor leave SysV IPC
+    objects or keys for the next sandbox of R. (2) A program started
     with SBX_FILES_AS_CALLER (real uid R, effective the caller's) cannot move
     R out of its real uid nor into a user namespace counted under the
     caller: while it runs, R is not given to another sandbox."""
@@ -482,7 +487,9 @@ def case_range_uid_stays_inside(name):
         plant = (f"cp /usr/bin/id {drop}/by-chmod; chmod 6755 {drop}/by-chmod; chmod u+s {drop}/by-chmod; "
                  f"install -m 4755 /usr/bin/id {drop}/by-install; "
                  f"{PYTHON} -c 'import os; os.close(os.open(\"{drop}/by-open\", os.O_CREAT | os.O_WRONLY, 0o4755))'; "
-                 f"{PYTHON} -c 'import os; os.mknod(\"{drop}/by-mknod\", 0o102755)'; true")
+                 f"{PYTHON} -c 'import os; os.mknod(\"{drop}/by-mknod\", 0o102755)'; "
+                 "ipcmk -Q -p 0600; ipcmk -M 4096 -p 0600; "
+                 f"{PYTHON} -c '{ADD_KEY}'; true")
         proc = run([helper, "/bin/sh", "-c", plant], env=base_env(**API))
         check(proc.returncode == 0, "the planting program ran", describe(proc))
         planted = []
@@ -493,6 +500,19 @@ def case_range_uid_stays_inside(name):
                 planted.append(f"{entry} {oct(st.st_mode)}")
         check(planted == [], "no file owned by the range UID has a set-user-ID or set-group-ID bit",
               "\n".join(planted), describe(proc))
+        # What the kernel keeps for a UID beyond its processes: SysV IPC objects
+        # (and POSIX queues) stay in the sandbox's own IPC namespace, and the
+        # UID's user keyring is out of reach, so the next sandbox that gets
+        # the UID, of any user, finds nothing of this one.
+        left = []
+        for table in ("msg", "shm"):
+            with open(f"/proc/sysvipc/{table}") as f:
+                head, *rows = [line.split() for line in f.read().splitlines()]
+            uid_col = head.index("uid")
+            left += [f"{table} {' '.join(r)}" for r in rows if first <= int(r[uid_col]) <= first + 4]
+        check(left == [], "no SysV IPC object of the range UID is left in the caller's IPC namespace",
+              "\n".join(left), describe(proc))
+        check("add_key -1" in proc.stdout, "the UID's user keyring cannot be given a key", describe(proc))
 
         hider = subprocess.Popen(as_nobody([helper, PYTHON, "-c", HIDE_RANGE_UID, "10"]),
                                  env=base_env(SBX_FILES_AS_CALLER="1", **API), stdin=subprocess.DEVNULL,
