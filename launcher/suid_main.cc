@@ -378,12 +378,25 @@ void refuse_directory_descriptors() {
 // changed by root, so what was checked stays true; the file is opened with
 // O_NOFOLLOW and its descriptor checked. No descriptor is used unless the
 // file is there. No file (or no directory on the way) is no configuration:
-// the helper behaves as it always did. Anything else wrong is refused (exit
-// 89) before anything starts. userns: not read. The range's UIDs are not
-// mapped in the caller's user namespace, so the mode is setuid mode's alone,
-// and a caller who asks for --userns runs as it would without a range.
+// the helper behaves as it always did, provided every directory checked on
+// the way is root's alone. Anything else wrong is refused (exit 89) before
+// anything starts. userns: not read. The range's UIDs are not mapped in the
+// caller's user namespace, so the mode is setuid mode's alone, and a caller
+// who asks for --userns runs as it would without a range.
 
 bool root_alone(const struct stat& st) { return st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0; }
+
+// No file is no configuration only if nobody but root could have removed
+// it: the owner of a directory on the way (or a group or anybody who may
+// write it) could otherwise turn UID-range mode off, unseen, by removing
+// or renaming the file or a directory above it.
+constexpr char kUnsafeConfigDir[] =
+    "the configuration file's directory is not root's alone: every directory above it must belong to root "
+    "and not be writable by group or others";
+
+void no_configuration(const char* unsafe) {
+  if (unsafe != nullptr) fail(kExitConfig, unsafe, kUnsafeConfigDir);
+}
 
 void read_helper_config(UidRange* range) {
   *range = UidRange{};
@@ -399,11 +412,12 @@ void read_helper_config(UidRange* range) {
   for (char* slash = std::strchr(path + 1, '/'); slash != nullptr; slash = std::strchr(slash + 1, '/')) {
     *slash = '\0';
     if (lstat(path, &st) != 0) {
-      if (errno == ENOENT) return;  // no configuration
+      if (errno == ENOENT) return no_configuration(unsafe);
       fail_errno(kExitConfig, path, errno);
     }
     struct stat file;
-    if (!S_ISDIR(st.st_mode) && stat(kConfigPath, &file) != 0 && errno == ENOENT) return;  // nothing there either
+    if (!S_ISDIR(st.st_mode) && stat(kConfigPath, &file) != 0 && errno == ENOENT)
+      return no_configuration(unsafe);  // nothing there either
     if (!S_ISDIR(st.st_mode))
       fail(kExitConfig, path, "a symbolic link or not a directory; the configuration's directories must be real ones");
     if (unsafe == nullptr && !root_alone(st)) {
@@ -414,14 +428,11 @@ void read_helper_config(UidRange* range) {
   }
   const int fd = open(kConfigPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   const int err = errno;
-  if (fd < 0 && err == ENOENT) return;  // no configuration
+  if (fd < 0 && err == ENOENT) return no_configuration(unsafe);
   if (fd < 0 && err == ELOOP) fail(kExitConfig, kConfigPath, "a symbolic link; it must be a regular file");
   if (fd < 0 || fstat(fd, &st) != 0) fail_errno(kExitConfig, kConfigPath, fd < 0 ? err : errno);
   if (!S_ISREG(st.st_mode)) fail(kExitConfig, kConfigPath, "not a regular file");
-  if (unsafe != nullptr)
-    fail(kExitConfig, unsafe,
-         "the configuration file's directory is not root's alone: every directory above it must belong to root "
-         "and not be writable by group or others");
+  if (unsafe != nullptr) fail(kExitConfig, unsafe, kUnsafeConfigDir);
   if (!root_alone(st))
     fail(kExitConfig, kConfigPath,
          "must belong to root and not be writable by group or others (chown root; chmod go-w)");

@@ -335,6 +335,13 @@ def case_config_refused(name):
         os.chmod(CONF_DIR, 0o775)
         refused("a group-writable directory", f"sbx-helper: {CONF_DIR}: the configuration file's directory is not "
                 "root's alone: every directory above it must belong to root and not be writable by group or others\n")
+        # Whoever may write the directory may remove the file: without it,
+        # the helper must not quietly run without the range.
+        conf.remove()
+        refused("a group-writable directory and no file", f"sbx-helper: {CONF_DIR}: the configuration file's "
+                "directory is not root's alone: every directory above it must belong to root and not be writable "
+                "by group or others\n")
+        conf.write(good)
         os.chmod(CONF_DIR, 0o755)
         target = os.path.join(private_dir(name + "-link"), "real.conf")
         with open(target, "w") as f:
