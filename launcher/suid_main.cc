@@ -459,13 +459,67 @@ void read_helper_config(UidRange* range) {
 // process it forks creates files as the caller; it drops that uid itself
 // before anything of the program exists (docs/SECURITY.md, "UID-range
 // mode"). Taken only in UID-range mode (elsewhere the program is the
-// caller anyway), and removed from the environment in every mode. Only
-// the caller's own uid is at stake: a client that asks and does not drop
-// it gives its program the caller's uid, as without a range.
+// caller anyway), and removed from the environment in every mode.
+//
+// Not for any program: one that holds the range UID beside the caller's
+// can keep the UID where the count of step 10a does not see it (a
+// set-user-ID file made with openat2, whose mode step 10b's filter cannot
+// see and must allow for sbx's trusted process), and so reach the next
+// sandbox of the UID, of any user. So the request is taken only for sbx's
+// own first stage and trusted process, sbx-zygote and sbx-trusted beside
+// this helper (as installed, and as the tests lay them out): PROGRAM and
+// TRUSTED (its first argument) must name them (realpath, which may
+// allocate), every directory from / to ours must be a real directory of
+// root's, writable by nobody else unless sticky, and both files root's
+// alone; we then execute those canonical paths, not the caller's strings.
+// Anything else asking is refused (exit 85) before anything starts.
+
+char g_first_stage[PATH_MAX];
+char g_trusted[PATH_MAX];
+
+bool installed_beside_us(const char* given, const char* dir, const char* name, char* canonical) {
+  char resolved[PATH_MAX];
+  if (given == nullptr || realpath(given, resolved) == nullptr) return false;
+  const int n = std::snprintf(canonical, PATH_MAX, "%s/%s", dir, name);
+  if (n <= 0 || n >= PATH_MAX || std::strcmp(resolved, canonical) != 0) return false;
+  struct stat st;
+  return lstat(canonical, &st) == 0 && S_ISREG(st.st_mode) && root_alone(st);
+}
+
+bool root_directories(const char* dir) {
+  char path[PATH_MAX];
+  const size_t length = std::strlen(dir);
+  if (dir[0] != '/' || length >= sizeof(path)) return false;
+  std::memcpy(path, dir, length + 1);
+  struct stat st;
+  for (char* end = path + 1;; ++end) {
+    if (*end != '/' && *end != '\0') continue;
+    const char kept = *end;
+    *end = '\0';
+    const bool ok = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+                    ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0 || (st.st_mode & S_ISVTX) != 0);
+    *end = kept;
+    if (!ok) return false;
+    if (kept == '\0') return lstat("/", &st) == 0 && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+  }
+}
 
 void files_as_caller_request(TargetStart* start) {
   start->files_as_caller = start->range.configured() && std::getenv(sbx::kEnvFilesAsCaller) != nullptr;
   if (unsetenv(sbx::kEnvFilesAsCaller) != 0) fail_errno(kExitEnvironment, "unsetenv SBX_FILES_AS_CALLER", errno);
+  if (!start->files_as_caller) return;
+  char dir[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+  char* slash = n > 0 ? static_cast<char*>(memrchr(dir, '/', static_cast<size_t>(n))) : nullptr;
+  if (slash != nullptr) *slash = '\0';
+  if (slash == nullptr || slash == dir || !root_directories(dir) ||
+      !installed_beside_us(start->argv[1], dir, "sbx-zygote", g_first_stage) ||
+      !installed_beside_us(start->argv[2], dir, "sbx-trusted", g_trusted))
+    fail(kExitEnvironment, "SBX_FILES_AS_CALLER",
+         "only sbx run's first stage may ask: PROGRAM must be the sbx-zygote and its first argument the "
+         "sbx-trusted installed beside sbx-helper, in directories of root's");
+  start->argv[1] = g_first_stage;
+  start->argv[2] = g_trusted;
 }
 
 // Step 4. From here on, TERM, INT, HUP, TSTP, CONT and CHLD are held
@@ -933,11 +987,11 @@ Failure drop_privileges(uid_t uid, uid_t euid, gid_t gid, gid_t egid) {
 //     (EPERM); io_uring, whose mode the filter cannot see, answers ENOSYS,
 //     and so does openat2 (libc falls back on openat), except with
 //     SBX_FILES_AS_CALLER: sbx's trusted process resolves paths with it.
-//     That leaves a caller's own program started with SBX_FILES_AS_CALLER
-//     one way to make such a file (openat2 with O_CREAT and mode 04755 once
-//     its fsuid is R): a known hole, docs/SECURITY.md ("UID-range mode");
-//   - with SBX_FILES_AS_CALLER the program starts with real uid R and
-//     effective uid the caller's, and could move R out of its real slot
+//     (That is why step 3b takes SBX_FILES_AS_CALLER for sbx's own first
+//     stage and trusted process only: openat2 with O_CREAT and mode 04755.)
+//   - with SBX_FILES_AS_CALLER the program (sbx's first stage, step 3b; this
+//     is a second line) starts with real uid R and effective uid the
+//     caller's, and could move R out of its real slot
 //     (setresuid(caller, R, R)) or be counted under the caller (a user
 //     namespace it owns, entered by unshare, clone or setns): setreuid and
 //     setresuid must leave the real uid as it is (-1) or R, and unshare,
