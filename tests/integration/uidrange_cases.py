@@ -26,7 +26,8 @@ PYTHON = "/usr/bin/python3"
 # UIDs no account uses; each case its own, so a leftover of one case cannot
 # change another's result.
 BASE = {"concurrent": 3100000, "isolation": 3100100, "leftover-skipped": 3100200, "exhausted": 3100300,
-        "config-refused": 3100400, "files-belong-to-caller": 3100500}
+        "config-refused": 3100400, "files-belong-to-caller": 3100500,
+        "range-uid-stays-inside": 3100600}
 API = {"SBX_CHROME_API_RQ": "1"}
 
 # Run inside the sandbox (as the range UID) or as the caller: tries to signal
@@ -334,6 +335,13 @@ def case_config_refused(name):
         os.chmod(CONF_DIR, 0o775)
         refused("a group-writable directory", f"sbx-helper: {CONF_DIR}: the configuration file's directory is not "
                 "root's alone: every directory above it must belong to root and not be writable by group or others\n")
+        # Whoever may write the directory may remove the file: without it,
+        # the helper must not quietly run without the range.
+        conf.remove()
+        refused("a group-writable directory and no file", f"sbx-helper: {CONF_DIR}: the configuration file's "
+                "directory is not root's alone: every directory above it must belong to root and not be writable "
+                "by group or others\n")
+        conf.write(good)
         os.chmod(CONF_DIR, 0o755)
         target = os.path.join(private_dir(name + "-link"), "real.conf")
         with open(target, "w") as f:
@@ -433,7 +441,107 @@ def case_files_belong_to_caller(name):
             waiter.wait(timeout=30)
 
 
+# Run by the helper with SBX_FILES_AS_CALLER in place of sbx's first stage,
+# so with real uid R and effective uid the caller's: tries to keep R where
+# the kernel's per-real-uid count does not see it, prints what worked.
+HIDE_RANGE_UID = r"""
+import ctypes, json, os, sys, time
+r, e, s = os.getresuid()
+rg, eg, sg = os.getresgid()
+out = {"start": [r, e, s]}
+try:
+    os.setresgid(eg, rg, rg)
+    os.setresuid(e, r, r)
+    out["setresuid"] = 0
+except OSError as err:
+    out["setresuid"] = err.errno
+try:
+    os.setreuid(e, r)
+    out["setreuid"] = 0
+except OSError as err:
+    out["setreuid"] = err.errno
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWUSER = 0x10000000
+out["userns"] = 0 if libc.unshare(CLONE_NEWUSER) == 0 else ctypes.get_errno()
+out["now"] = list(os.getresuid())
+print(json.dumps(out), flush=True)
+time.sleep(float(sys.argv[1]))
+"""
+
+
+ADD_KEY = ("import ctypes; libc = ctypes.CDLL(None); "
+           "print(\"add_key\", libc.syscall(248, b\"user\", b\"planted\", b\"secret\", 6, ctypes.c_int(-4)))")
+
+
+def case_range_uid_stays_inside(name):
+    """The range UID must not outlive its sandbox where the count of step
+    10a cannot see it, or the next sandbox (of any user) that gets it could
+    be signalled and read by whoever kept it. (1) A program run as R cannot
+    make a set-user-ID or set-group-ID file (owned by R, anyone running it
+    later would have R as effective uid, uncounted), nor leave SysV IPC
+    objects or keys for the next sandbox of R. (2) SBX_FILES_AS_CALLER
+    (real uid R, effective the caller's) is refused to any program but sbx's
+    first stage and trusted process: the caller's own program could move R
+    out of its real uid (setresuid(caller, R, R)), into a user namespace
+    counted under the caller, or into a set-user-ID file made with openat2,
+    and R would be given to the next sandbox while it keeps it."""
+    first = BASE[name]
+    helper = test_helper(name)
+    drop = os.path.join(os.path.dirname(helper), "drop")
+    shutil.rmtree(drop, ignore_errors=True)
+    os.makedirs(drop)
+    os.chmod(drop, 0o1777)
+    with Config() as conf:
+        conf.write(f"uid-range {first}-{first + 4}\n")
+        plant = (f"cp /usr/bin/id {drop}/by-chmod; chmod 6755 {drop}/by-chmod; chmod u+s {drop}/by-chmod; "
+                 f"install -m 4755 /usr/bin/id {drop}/by-install; "
+                 f"{PYTHON} -c 'import os; os.close(os.open(\"{drop}/by-open\", os.O_CREAT | os.O_WRONLY, 0o4755))'; "
+                 f"{PYTHON} -c 'import os; os.mknod(\"{drop}/by-mknod\", 0o102755)'; "
+                 "ipcmk -Q -p 0600; ipcmk -M 4096 -p 0600; "
+                 f"{PYTHON} -c '{ADD_KEY}'; true")
+        proc = run([helper, "/bin/sh", "-c", plant], env=base_env(**API))
+        check(proc.returncode == 0, "the planting program ran", describe(proc))
+        planted = []
+        for entry in sorted(os.listdir(drop)):
+            st = os.lstat(os.path.join(drop, entry))
+            check(first <= st.st_uid <= first + 4, f"{entry} belongs to a UID of the range", str(st.st_uid))
+            if st.st_mode & 0o6000:
+                planted.append(f"{entry} {oct(st.st_mode)}")
+        check(planted == [], "no file owned by the range UID has a set-user-ID or set-group-ID bit",
+              "\n".join(planted), describe(proc))
+        # What the kernel keeps for a UID beyond its processes: SysV IPC objects
+        # (and POSIX queues) stay in the sandbox's own IPC namespace, and the
+        # UID's user keyring is out of reach, so the next sandbox that gets
+        # the UID, of any user, finds nothing of this one.
+        left = []
+        for table in ("msg", "shm"):
+            with open(f"/proc/sysvipc/{table}") as f:
+                head, *rows = [line.split() for line in f.read().splitlines()]
+            uid_col = head.index("uid")
+            left += [f"{table} {' '.join(r)}" for r in rows if first <= int(r[uid_col]) <= first + 4]
+        check(left == [], "no SysV IPC object of the range UID is left in the caller's IPC namespace",
+              "\n".join(left), describe(proc))
+        check("add_key -1" in proc.stdout, "the UID's user keyring cannot be given a key", describe(proc))
+
+        # Only sbx run's own first stage and trusted process beside the helper
+        # may start with the caller's euid beside R: any other program asking
+        # is refused before anything runs, even one that names the real
+        # first stage with another "trusted" program.
+        helper_dir = os.path.dirname(helper)
+        zygote = install_file(os.environ["SBX_ZYGOTE_BUILT"], "sbx-zygote", helper_dir)
+        install_file(os.environ["SBX_TRUSTED_BUILT"], "sbx-trusted", helper_dir)
+        expected = ("sbx-helper: SBX_FILES_AS_CALLER: only sbx run's first stage may ask: PROGRAM must be the "
+                    "sbx-zygote and its first argument the sbx-trusted installed beside sbx-helper, in directories "
+                    "of root's\n")
+        for argv in ([PYTHON, "-c", HIDE_RANGE_UID, "10"], [zygote, PYTHON, "/dev/null", "/bin/true", "true"]):
+            proc = run([helper, *argv], env=base_env(SBX_FILES_AS_CALLER="1", **API))
+            check(proc.returncode == 85 and proc.stdout == "" and proc.stderr == expected,
+                  f"SBX_FILES_AS_CALLER for {argv[0]} {argv[1]}: refused with exit 85, one line, nothing ran",
+                  describe(proc), expected)
+
+
 if __name__ == "__main__":
     main({"concurrent": case_concurrent, "isolation": case_isolation, "leftover-skipped": case_leftover_skipped,
           "exhausted": case_exhausted, "config-refused": case_config_refused,
-          "files-belong-to-caller": case_files_belong_to_caller})
+          "files-belong-to-caller": case_files_belong_to_caller,
+          "range-uid-stays-inside": case_range_uid_stays_inside})
