@@ -39,12 +39,6 @@ constexpr long kBufferSize = 256;    // BINPRM_BUF_SIZE
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-long length(const char* s) {
-  long n = 0;
-  while (s[n] != '\0') ++n;
-  return n;
-}
-
 // "/proc/self/fd/N" for the loader to open: the trusted process answers it
 // with the program's descriptor N (its rules checked when it was opened).
 void fd_name(int fd, char* out) {
