@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -25,6 +26,11 @@ extern pid_t g_first_stage_host;  // the first stage's pid as our /proc (the hos
 // -1 with errno set; "/proc/HOST/ENTRY" of it, or "" ; and its process's
 // id in the sandbox (its thread-group id), or -1.
 pid_t host_thread(const seccomp_notif& r);
+
+// How many pidfds host_thread may keep: a quarter of our descriptor limit,
+// at most 256, so that a low RLIMIT_NOFILE (the caller's, which we inherit)
+// leaves room for the descriptors calls need. Set before our filter.
+void set_pidfd_limit(rlim_t descriptor_limit);
 
 // UID-range mode (docs/SECURITY.md, "UID-range mode"): our real uid and gid
 // are the program's (the range UID: the kernel's ptrace checks on it,

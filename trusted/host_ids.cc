@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +46,13 @@ struct Known {
 
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 std::unordered_map<pid_t, Known> g_known;  // by id in the sandbox
+size_t g_pidfd_limit = 256;                // set_pidfd_limit
+
+size_t kept_pidfds() {
+  size_t n = 0;
+  for (const auto& [id, k] : g_known) n += k.pidfd >= 0;
+  return n;
+}
 
 // Whether host thread `host` is the thread our namespace calls `id`.
 bool is_thread(pid_t host, pid_t id) {
@@ -151,7 +159,7 @@ pid_t host_thread(const seccomp_notif& r) {
   pid_t host = it != g_known.end() ? it->second.host : -1;
   pthread_mutex_unlock(&g_lock);
   if (host > 0) return host;
-  const Known k = find(id);
+  Known k = find(id);
   if (k.host <= 0 || !still_valid(r)) {
     if (k.pidfd >= 0) close(k.pidfd);
     errno = ESRCH;
@@ -159,15 +167,27 @@ pid_t host_thread(const seccomp_notif& r) {
   }
   pthread_mutex_lock(&g_lock);
   static size_t sweep_at = 256;
-  if (g_known.size() >= sweep_at) {
+  if (g_known.size() >= sweep_at || (k.pidfd >= 0 && kept_pidfds() >= g_pidfd_limit)) {
     sweep();
     sweep_at = 2 * g_known.size() + 256;
+  }
+  // Still as many kept as our limit allows: this one is checked against
+  // its /proc status instead, as without a pidfd (the descriptors go to
+  // the calls; under RLIMIT_NOFILE 16 a pidfd each for 16 threads left
+  // none, and calls failed with EMFILE).
+  if (k.pidfd >= 0 && kept_pidfds() >= g_pidfd_limit) {
+    close(k.pidfd);
+    k.pidfd = -1;
   }
   const auto [slot, added] = g_known.emplace(id, k);
   if (!added && k.pidfd >= 0) close(k.pidfd);  // another worker found it first
   host = slot->second.host;
   pthread_mutex_unlock(&g_lock);
   return host;
+}
+
+void set_pidfd_limit(rlim_t descriptor_limit) {
+  g_pidfd_limit = static_cast<size_t>(std::min<rlim_t>(256, descriptor_limit / 4));
 }
 
 pid_t caller_process(const seccomp_notif& r) {

@@ -155,6 +155,7 @@ int main(int argc, char**) {
   rlimit files{};
   set_placeholder_limit(getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur : 1024);
   set_shm_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
+  set_pidfd_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   confine_self();
   const int sock = sbx::kTrustedSocketFd;
   g_listener = take_listener(sock);
