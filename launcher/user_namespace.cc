@@ -7,7 +7,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -116,24 +117,33 @@ void enter_user_namespace() {
          "empty directory; install sbx-helper setuid root here");
 }
 
-// userns: CAP_SYS_CHROOT alone, checked, and not dumpable, checked.
+// userns: CAP_SYS_CHROOT alone, checked, and not dumpable, checked. With
+// prctl, capget and capset alone: the chroot helper runs in the target's
+// memory (CLONE_VM) while the target drops its own privileges, and must not
+// allocate: libcap's cap_t lives on the heap, and malloc's state, shared by
+// two processes it takes for one thread, was corrupted (the check then
+// failed, or a launch hung, once in a few hundred).
 void keep_only_chroot_capability() {
-  const cap_value_t cap_count = cap_max_bits();
-  for (cap_value_t cap = 0; cap < cap_count; ++cap)
-    if (cap != CAP_SYS_CHROOT && cap_drop_bound(cap) != 0)
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap)
+    if (cap != CAP_SYS_CHROOT && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
       fail_errno(1, "chroot helper: emptying the capability bounding set", errno);
-  if (cap_reset_ambient() != 0) fail_errno(1, "chroot helper: clearing the ambient capabilities", errno);
-  const cap_value_t chroot_only[] = {CAP_SYS_CHROOT};
-  cap_t caps = cap_init();
-  cap_t now = nullptr;
-  bool ok = caps != nullptr && cap_set_flag(caps, CAP_EFFECTIVE, 1, chroot_only, CAP_SET) == 0 &&
-            cap_set_flag(caps, CAP_PERMITTED, 1, chroot_only, CAP_SET) == 0 && cap_set_proc(caps) == 0;
-  const int err = errno;
-  ok = ok && (now = cap_get_proc()) != nullptr && cap_compare(now, caps) == 0;
-  for (cap_value_t cap = 0; ok && cap < cap_count; ++cap) ok = cap_get_bound(cap) == (cap == CAP_SYS_CHROOT);
-  if (now != nullptr) cap_free(now);
-  if (caps != nullptr) cap_free(caps);
-  if (!ok) fail(1, "chroot helper: keeping CAP_SYS_CHROOT alone", err != 0 ? std::strerror(err) : "not verified");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+    fail_errno(1, "chroot helper: clearing the ambient capabilities", errno);
+  __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct chroot_only[_LINUX_CAPABILITY_U32S_3] = {};
+  chroot_only[CAP_TO_INDEX(CAP_SYS_CHROOT)].effective = CAP_TO_MASK(CAP_SYS_CHROOT);
+  chroot_only[CAP_TO_INDEX(CAP_SYS_CHROOT)].permitted = CAP_TO_MASK(CAP_SYS_CHROOT);
+  if (syscall(SYS_capset, &header, chroot_only) != 0)
+    fail_errno(1, "chroot helper: keeping CAP_SYS_CHROOT alone (capset)", errno);
+  __user_cap_data_struct now[_LINUX_CAPABILITY_U32S_3] = {};
+  header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  bool ok = syscall(SYS_capget, &header, now) == 0 && std::memcmp(now, chroot_only, sizeof(now)) == 0;
+  for (int cap = 0; ok; ++cap) {
+    const int bound = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (bound < 0) break;
+    ok = bound == (cap == CAP_SYS_CHROOT ? 1 : 0);
+  }
+  if (!ok) fail(1, "chroot helper: keeping CAP_SYS_CHROOT alone", "not verified");
   if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) fail(1, "chroot helper", "dumpable in user-namespace mode; stopping");
 }
 
