@@ -1,18 +1,25 @@
-// rewrite_cost [N]: the cost per call of system calls at libc's sites, for
-// syscall rewriting (docs/ARCHITECTURE.md). Run it under sbx run with
-// SBX_REWRITE=0 (every call from libc's own site, through the filter; a
-// trapped call by SIGSYS), SBX_REWRITE=all (every site rewritten) and
-// natively. Prints, in ns per call, medians of 7 rounds:
+// rewrite_cost N PATH: the cost per call of system calls made at libc's
+// own sites, for syscall rewriting (docs/ARCHITECTURE.md). bench/report.py
+// runs it natively and under sbx run with SBX_REWRITE=0 (every call from
+// libc's own site: through the filter, a trapped call by SIGSYS, a
+// brokered one by user notification), the default table and
+// SBX_REWRITE=all (every site rewritten). Prints, in ns per call, medians
+// of 7 rounds, one "name value" per line:
 //   raw       getppid from a site of our own (never rewritten)
-//   libc      getppid through libc (an allowed call; rewritten with all)
+//   getppid   getppid through libc (an allowed call)
 //   chdir     chdir(".") through libc's own chdir (trapped by builtin:default:
 //             answered at the site when rewritten, by SIGSYS otherwise)
+//   open      open(PATH) + close through libc (open brokered)
+//   stat      stat(PATH) through libc (brokered)
 #include <dlfcn.h>
-#include <cstdio>
-#include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace {
 
@@ -36,25 +43,45 @@ int cmp(const void* a, const void* b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long n = argc > 1 ? atol(argv[1]) : 200000;
+  if (argc != 3) return 2;
+  const long n = atol(argv[1]);
+  const char* path = argv[2];
   // libc's own chdir, not the shim's exported one.
   void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
   auto* libc_chdir = libc ? reinterpret_cast<int (*)(const char*)>(dlsym(libc, "chdir")) : nullptr;
   if (libc_chdir == nullptr) return 1;
-  double r[3][7];
-  for (int round = 0; round < 7; ++round) {
-    double t = now();
-    for (long i = 0; i < n; ++i) raw_getppid();
-    r[0][round] = (now() - t) / n;
-    t = now();
-    for (long i = 0; i < n; ++i) getppid();
-    r[1][round] = (now() - t) / n;
-    t = now();
-    for (long i = 0; i < n / 100; ++i)
-      if (libc_chdir(".") != 0) return 2;
-    r[2][round] = (now() - t) / (n / 100);
+  constexpr int kRounds = 7, kKinds = 5;
+  const char* names[kKinds] = {"raw", "getppid", "chdir", "open", "stat"};
+  // Slow calls (tens of microseconds brokered) run a hundredth as often.
+  const long counts[kKinds] = {n, n, n / 100, n / 100, n / 100};
+  double r[kKinds][kRounds];
+  for (int round = 0; round < kRounds; ++round) {
+    for (int k = 0; k < kKinds; ++k) {
+      const double t = now();
+      for (long i = 0; i < counts[k]; ++i) {
+        struct stat st;
+        int fd;
+        switch (k) {
+          case 0: raw_getppid(); break;
+          case 1: getppid(); break;
+          case 2:
+            if (libc_chdir(".") != 0) return 3;
+            break;
+          case 3:
+            if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return 4;
+            close(fd);
+            break;
+          case 4:
+            if (stat(path, &st) != 0) return 5;
+            break;
+        }
+      }
+      r[k][round] = (now() - t) / counts[k];
+    }
   }
-  for (int k = 0; k < 3; ++k) qsort(r[k], 7, sizeof(double), cmp);
-  printf("raw %.1f libc %.1f chdir %.1f\n", r[0][3], r[1][3], r[2][3]);
+  for (int k = 0; k < kKinds; ++k) {
+    qsort(r[k], kRounds, sizeof(double), cmp);
+    printf("%s %.1f\n", names[k], r[k][kRounds / 2]);
+  }
   return 0;
 }

@@ -124,7 +124,26 @@ def timed(argv, env, cwd):
     return time.perf_counter() - start, proc
 
 
-def section(sbx, sbx_env, work, rounds=10):
+def call_counts(work, name, w, argv, env):
+    """The workload's path calls (strace's %file class: those sbx brokers or
+    traps), execs and new processes, counted natively with strace -f -c."""
+    out = os.path.join(work, name + ".strace")
+    subprocess.run(AS_NOBODY + ["strace", "-f", "-c", "-o", out, "-e", "trace=%file,clone,clone3,fork,vfork", *argv], env=env,
+                   cwd=w, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    counts = {}
+    with open(out) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[-1].isidentifier() and parts[3].isdigit():
+                counts[parts[-1]] = int(parts[3])
+    os.unlink(out)
+    execs = counts.get("execve", 0) + counts.get("execveat", 0)
+    procs = sum(counts.get(c, 0) for c in ("clone", "clone3", "fork", "vfork"))
+    files = sum(v for k, v in counts.items() if k not in ("execve", "execveat", "clone", "clone3", "fork", "vfork"))
+    return files, execs, procs
+
+
+def section(sbx, sbx_env, work, rounds=10, per_call_us=None, results=None):
     """The markdown lines of docs/PERFORMANCE.md's section. sbx_env names
     the helper and the pieces (SBX_HELPER, SBX_SHIM, SBX_ZYGOTE,
     SBX_TRUSTED); work is an empty directory uid 65534 can reach."""
@@ -132,6 +151,8 @@ def section(sbx, sbx_env, work, rounds=10):
     benches = prepare(work, base)
     rows = ["| workload | native ms | sbx run ms | bwrap ms | sbx / native | bwrap / native | sbx / bwrap |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
+    where = ["| workload | sbx run - bwrap ms | path calls | of which, at the brokered cost, ms | execs | "
+             "processes |", "| --- | --- | --- | --- | --- | --- |"]
     failures = []
     for name, (label, w, argv) in benches.items():
         runs = peers(sbx, sbx_env, w, argv)
@@ -148,6 +169,8 @@ def section(sbx, sbx_env, work, rounds=10):
                 elif round_ > 0:
                     times[k].append(seconds)
         med = {k: statistics.median(v) * 1000 for k, v in times.items() if k not in failed}
+        if results is not None:
+            results[name] = med
 
         def cell(k):
             return f"{med[k]:.1f}" if k in med else "fails"
@@ -157,6 +180,11 @@ def section(sbx, sbx_env, work, rounds=10):
         rows.append(f"| {label} | {cell('native')} | {cell('sbx run')} | {cell('bwrap')} | "
                     f"{ratio('sbx run', 'native')} | {ratio('bwrap', 'native')} | {ratio('sbx run', 'bwrap')} |")
         failures += [f"- {name}, {k}: {why}" for k, why in failed.items()]
+        files, execs, procs = call_counts(work, name, w, argv, runs["native"][1])
+        if "sbx run" in med and "bwrap" in med:
+            brokered = f"{files * per_call_us / 1000:.1f}" if per_call_us else "-"
+            where.append(f"| {name} | {med['sbx run'] - med['bwrap']:.1f} | {files} | {brokered} | {execs} | "
+                         f"{procs} |")
         print(f"bench/workloads.py: {name}: " + " ".join(f"{k} {v:.1f} ms" for k, v in med.items()),
               file=sys.stderr)
     out = ["## Real workloads: sbx run against bwrap and native", "",
@@ -168,6 +196,12 @@ def section(sbx, sbx_env, work, rounds=10):
            "own start included).", "", *rows, ""]
     if failures:
         out += ["Runs that failed (no time is given for them):", "", *failures, ""]
+    out += ["Where the difference goes: each workload's path calls (strace's `%file` class, which sbx brokers "
+            "or traps), execs and new processes, counted natively with `strace -f -c`; the brokered cost of the "
+            "path calls is their count times the extra cost of a brokered call over a native one"
+            + (f" ({per_call_us:.1f} µs: the mean of open + close and stat, from the table above)" if per_call_us
+               else "") + ". The rest is the cost of starting processes in the sandbox (the shim's exec, its "
+            "constructor, its brokered loading of the program's libraries).", "", *where, ""]
     return out
 
 
