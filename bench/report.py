@@ -260,7 +260,9 @@ def rewriting_section(tools, env, target, routes):
     calls = [("getppid", "`getppid()`: allowed", "the filter"),
              ("chdir", "`chdir(\".\")`: trapped, the shim does it", "SIGSYS, then the shim's chdir (brokered)"),
              ("open", "`open()` + `close()`: brokered", "user notification, descriptor by ADDFD"),
-             ("stat", "`stat()`: brokered", "user notification, result written by the trusted process")]
+             ("stat", "`stat()`: brokered", "user notification, result written by the trusted process"),
+             ("fstat", "`fstat()`: brokered (newfstatat with AT_EMPTY_PATH)",
+              "user notification; at a rewritten site, fstat in the shim")]
     cols = list(runs)
     rows = ["| call | route at libc's own site | " + " | ".join(f"{c} ns" for c in cols) +
             " | rewritten / native | rewritten / not rewritten |", "| --- " * (len(cols) + 4) + "|"]

@@ -94,14 +94,15 @@ bool allows_start(const Compiled& compiled) {
   return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
 }
 
-// The calls the shim does itself (execve, execveat, chdir) that the
-// policy traps, for SBX_REWRITE: "!NR.NR..." in hex; the shim answers them
-// at a rewritten site, as its SIGSYS handler would after the trap. Judged
+// The calls the shim answers at a rewritten site, for SBX_REWRITE:
+// "!NR.NR..." in hex. Those it does itself (execve, execveat, chdir) when
+// the policy traps them, as its SIGSYS handler would after the trap; and
+// newfstatat of a descriptor (below). Judged
 // by running the compiled filter (the compiled format keeps no rules) on
 // arguments of every kind: a policy that traps one only for some of them
 // could be misjudged, which gains nothing, since the shim's own calls for
 // it go through the filter.
-std::string always_trapped(const Compiled& compiled, std::vector<long>* numbers) {
+std::string answered_at_site(const Compiled& compiled, std::vector<long>* numbers) {
   std::string list;
   const uint64_t values[] = {0, 1, 2, 3, AT_EMPTY_PATH, static_cast<uint64_t>(AT_FDCWD), 0x7fff00001000, ~0ull};
   for (const char* name : {"execve", "execveat", "chdir"}) {
@@ -117,6 +118,28 @@ std::string always_trapped(const Compiled& compiled, std::vector<long>* numbers)
     char nr[24];
     std::snprintf(nr, sizeof(nr), "%s%x", list.empty() ? "!" : ".", data.nr);
     if (always && data.nr >= 0) list += nr, numbers->push_back(data.nr);
+  }
+  // newfstatat, which the shim answers by fstat for a descriptor and an
+  // empty path (glibc's fstat): only if the policy brokers that call and
+  // allows fstat on any descriptor, so that the answer is the one the
+  // trusted process would give, and a call the program could make itself.
+  bool fstat_at_site = true;
+  for (const uint64_t fd : {0ull, 3ull, 1023ull, 0x7fffffffull}) {
+    SeccompData stat_call, fstat_call;
+    stat_call.nr = syscall_number("newfstatat");
+    stat_call.args[0] = fd, stat_call.args[1] = 0x7fff00001000, stat_call.args[2] = 0x7fff00002000;
+    stat_call.args[3] = AT_EMPTY_PATH;
+    fstat_call.nr = syscall_number("fstat");
+    fstat_call.args[0] = fd, fstat_call.args[1] = 0x7fff00002000;
+    std::string why;
+    const auto brokered = run_bpf(compiled.bpf, stat_call, &why), allowed = run_bpf(compiled.bpf, fstat_call, &why);
+    fstat_at_site &= brokered && (*brokered & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF && allowed &&
+                     (*allowed & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
+  }
+  if (fstat_at_site && syscall_number("newfstatat") >= 0) {
+    char nr[24];
+    std::snprintf(nr, sizeof(nr), "%s%x", list.empty() ? "!" : ".", syscall_number("newfstatat"));
+    list += nr, numbers->push_back(syscall_number("newfstatat"));
   }
   return list;
 }
@@ -316,7 +339,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   if (rewrite == nullptr || !flags.empty()) {
     std::vector<long> numbers;
-    const std::string trapped = always_trapped(*compiled, &numbers);
+    const std::string trapped = answered_at_site(*compiled, &numbers);
     std::string table;
     if (flags.find('a') == std::string::npos) {
       table = rewrite_table_for(numbers);

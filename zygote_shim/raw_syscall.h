@@ -12,6 +12,10 @@ extern "C" void sbx_shim_restore_rt();
 // answers at the site (shim.cc): the call's registers as at a `syscall`,
 // the result in %rax, every other register and the flags kept.
 extern "C" void sbx_shim_emulate_entry();
+// The same for a call the shim answers at the site only in some cases
+// (newfstatat of a descriptor with an empty path, shim.cc): when it does
+// not, it returns 13 bytes past its return address, %rax unchanged.
+extern "C" void sbx_shim_maybe_entry();
 
 namespace sbx::shim {
 

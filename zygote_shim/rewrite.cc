@@ -47,7 +47,7 @@ RewriteCounts g_rewrite_counts;
 namespace {
 
 constexpr long kPage = 4096;
-constexpr int kSlot = 48;  // bytes of one trampoline (build_trampoline)
+constexpr int kSlot = 64;  // bytes of one trampoline (build_trampoline)
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -179,8 +179,18 @@ void put_rel32(unsigned char* at, unsigned long target) {
   for (int b = 0; b < 4; ++b) at[b] = static_cast<unsigned char>(static_cast<unsigned long>(rel) >> (8 * b));
 }
 
-// One site's trampoline at s. For a call the shim answers (the window is
-// mov $NR, %eax and the policy traps NR):
+// One site's trampoline at s. For newfstatat, which the shim answers
+// itself only for a descriptor and an empty path (fstat, shim.cc):
+//    0  mov $NR, %eax
+//    5  lea -128(%rsp), %rsp
+//   10  call *48(%rip-relative)    sbx_shim_maybe_entry: back at 16 if answered, else at 29
+//   16  lea 128(%rsp), %rsp
+//   24  jmp SITE+WINDOW+2
+//   29  lea 128(%rsp), %rsp
+//   37  jmp SITE+WINDOW            to the `syscall`, %rax the call's number
+//   48  .quad sbx_shim_maybe_entry
+// For another call the shim answers (the window is mov $NR, %eax and the
+// policy traps NR):
 //    0  mov $NR, %eax
 //    5  lea -128(%rsp), %rsp       past the red zone
 //   10  call *32(%rip-relative)    sbx_shim_emulate_entry (raw_syscall.h)
@@ -197,7 +207,27 @@ void build_trampoline(unsigned char* s, const Site& site) {
   const auto* from = reinterpret_cast<const unsigned char*>(site.at);
   const unsigned long syscall_at = site.at + site.window;
   int k = 0;
-  if (emulated_number(from, site.window) >= 0) {
+  const long nr = emulated_number(from, site.window);
+  if (nr == SYS_newfstatat) {
+    for (; k < 5; ++k) s[k] = from[k];
+    const unsigned char lea_down[] = {0x48, 0x8d, 0x64, 0x24, 0x80};
+    const unsigned char lea_up[] = {0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00};
+    for (const unsigned char b : lea_down) s[k++] = b;
+    s[k++] = 0xff, s[k++] = 0x15;  // call *disp32(%rip)
+    put_rel32(s + k, reinterpret_cast<unsigned long>(s + 48));
+    k += 4;
+    const unsigned long targets[] = {syscall_at + 2, syscall_at};  // answered; not
+    for (const unsigned long target : targets) {
+      for (const unsigned char b : lea_up) s[k++] = b;
+      s[k++] = 0xe9;
+      put_rel32(s + k, target);
+      k += 4;
+    }
+    while (k < 48) s[k++] = 0xcc;
+    const unsigned long entry = reinterpret_cast<unsigned long>(&sbx_shim_maybe_entry);
+    for (int b = 0; b < 8; ++b) s[k++] = static_cast<unsigned char>(entry >> (8 * b));
+    ++g_rewrite_counts.emulated;
+  } else if (nr >= 0) {
     for (; k < 5; ++k) s[k] = from[k];
     const unsigned char lea_down[] = {0x48, 0x8d, 0x64, 0x24, 0x80};
     for (const unsigned char b : lea_down) s[k++] = b;
@@ -366,7 +396,7 @@ void rewrite_at_start() {
   if (table[1] == '!') {  // "!NR.NR...": the trapped calls to answer at the site
     const char* p = table + 2;
     for (unsigned long nr; read_hex(&p, &nr);) {
-      if (nr < sizeof(g_emulated) && is_emulated(static_cast<long>(nr))) g_emulated[nr] = true;
+      if (nr < sizeof(g_emulated) && is_answered_at_site(static_cast<long>(nr))) g_emulated[nr] = true;
       if (*p == '.') ++p;
     }
     table = p - 1;

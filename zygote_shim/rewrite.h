@@ -16,6 +16,9 @@ void rewrite_at_start();
 
 // Whether the shim does the trapped call nr itself (shim.cc).
 bool is_emulated(long nr);
+// Whether a rewritten site of call nr goes to the shim: the calls above,
+// and newfstatat, answered by fstat for a descriptor and an empty path.
+bool is_answered_at_site(long nr);
 
 struct RewriteCounts {
   int listed;             // sites in the table for objects that are loaded

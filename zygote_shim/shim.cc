@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -102,6 +103,30 @@ long emulate(long nr, long a0, long a1, long a2, long a3, long a4) {
   return -ENOSYS;
 }
 
+// glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), which the policy
+// brokers (the filter cannot read the path): at a rewritten site, with a
+// descriptor and an empty path, it is answered here by fstat(fd), which
+// the policy allows (sbx run lists newfstatat only then), and the trusted
+// process would answer the same (it stats its copy of the descriptor).
+// Nothing is gained: the program can call fstat. Any other newfstatat
+// goes on to libc's own `syscall`: false. So does an empty regular file:
+// it may be the trusted process's placeholder for an O_PATH descriptor of
+// a symlink (trusted/placeholders.h), which it answers for the link. The
+// path is read here, so a bad pointer faults in the program where the
+// kernel would answer EFAULT.
+bool fstat_at_site(long dirfd, const char* path, long buf, long flags, long* result) {
+  if ((flags & AT_EMPTY_PATH) == 0 || static_cast<int>(dirfd) < 0 || dirfd != static_cast<int>(dirfd) ||
+      (path != nullptr && path[0] != '\0'))
+    return false;
+  const long rc = raw_syscall(SYS_fstat, dirfd, buf);
+  if (rc == 0) {
+    const auto* st = reinterpret_cast<const struct stat*>(buf);
+    if (S_ISREG(st->st_mode) && st->st_size == 0) return false;
+  }
+  *result = rc;
+  return true;
+}
+
 void on_sigsys(int, siginfo_t* info, void* context) {
   if (info->si_code != 1) return;  // SYS_SECCOMP
   auto* uc = static_cast<ucontext_t*>(context);
@@ -114,6 +139,7 @@ void on_sigsys(int, siginfo_t* info, void* context) {
 
 namespace sbx::shim {
 bool is_emulated(long nr) { return nr == SYS_execve || nr == SYS_execveat || nr == SYS_chdir; }
+bool is_answered_at_site(long nr) { return is_emulated(nr) || nr == SYS_newfstatat; }
 }  // namespace sbx::shim
 
 // The same calls from a rewritten site's trampoline (rewrite.cc), without
@@ -121,6 +147,13 @@ bool is_emulated(long nr) { return nr == SYS_execve || nr == SYS_execveat || nr 
 // rdx, rsi, rdi}.
 extern "C" __attribute__((used, visibility("hidden"))) long sbx_shim_emulate(const long* regs) {
   return emulate(regs[0], regs[6], regs[5], regs[4], regs[3], regs[2]);
+}
+// A call answered at the site only in some cases (newfstatat): the
+// result into regs[0] and true, or false with regs untouched, and the
+// trampoline goes on to libc's `syscall` (sbx_shim_maybe_entry).
+extern "C" __attribute__((used, visibility("hidden"))) bool sbx_shim_maybe(long* regs) {
+  return regs[0] == SYS_newfstatat &&
+         fstat_at_site(regs[6], reinterpret_cast<const char*>(regs[5]), regs[4], regs[3], &regs[0]);
 }
 // Keeps what a `syscall` keeps: every register but %rax (the result), %rcx
 // and %r11, the flags, and the vector registers (fxsave: the shim's code
@@ -133,6 +166,19 @@ __asm__(".text\n.globl sbx_shim_emulate_entry\n.hidden sbx_shim_emulate_entry\n"
         "  call sbx_shim_emulate\n"
         "  fxrstor64 (%rsp)\n  lea -48(%rbp), %rsp\n"
         "  pop %r9\n  pop %r8\n  pop %r10\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
+        "  pop %rbp\n  popfq\n  ret\n");
+// The same for sbx_shim_maybe; when it answers false, returns 13 bytes
+// further on in the trampoline (rewrite.cc), with %rax still the call's
+// number, for libc's own `syscall`.
+__asm__(".text\n.globl sbx_shim_maybe_entry\n.hidden sbx_shim_maybe_entry\n"
+        ".type sbx_shim_maybe_entry,@function\nsbx_shim_maybe_entry:\n"
+        "  pushfq\n  push %rbp\n  mov %rsp, %rbp\n"
+        "  push %rdi\n  push %rsi\n  push %rdx\n  push %r10\n  push %r8\n  push %r9\n  push %rax\n"
+        "  mov %rsp, %rdi\n  and $-16, %rsp\n  sub $512, %rsp\n  fxsave64 (%rsp)\n"
+        "  call sbx_shim_maybe\n"
+        "  test %al, %al\n  jnz 1f\n  addq $13, 16(%rbp)\n"
+        "1:\n  fxrstor64 (%rsp)\n  lea -56(%rbp), %rsp\n"
+        "  pop %rax\n  pop %r9\n  pop %r8\n  pop %r10\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
         "  pop %rbp\n  popfq\n  ret\n");
 
 namespace {

@@ -140,6 +140,27 @@ def emulated(name):
     check(proc.returncode == 128 + 31, "without rewriting a blocked SIGSYS kills, as before", sbxtest.describe(proc))
 
 
+def fstat(name):
+    r = Rewrite(name)
+    # glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), brokered: at a
+    # rewritten site the shim answers it by fstat(fd), which the policy
+    # allows, with what the trusted process would have answered. A path
+    # given with AT_EMPTY_PATH (with a descriptor, or the working
+    # directory) is still a stat of that path, which the trusted process
+    # refuses outside the rules: ENOENT or EACCES.
+    expected = r"site %s same 1 o_path 1 badfd 9 closed 9 forged (2|13) (2|13)\n"
+    for rewrite, site in ((None, "patched"), ("0", "native"), ("all", "patched")):
+        proc = r.run(r.probe, "fstat", r.allowed, r.secret, rewrite=rewrite)
+        check(proc.returncode == 0 and re.fullmatch(expected % site, proc.stdout),
+              f"fstat of a descriptor, SBX_REWRITE={rewrite}", sbxtest.describe(proc))
+    # Only when the policy allows fstat: otherwise the site is left and the
+    # trusted process answers (and a policy that refuses fstat is obeyed).
+    policy = r.sb.file("no-fstat.policy", "include builtin:default\nfstat: errno(EPERM)\n")
+    proc = r.run(r.probe, "fstat", r.allowed, r.secret, policy=("--policy", policy))
+    check(proc.returncode == 0 and re.fullmatch(expected % "native", proc.stdout),
+          "a policy that refuses fstat: newfstatat left to the trusted process", sbxtest.describe(proc))
+
+
 if __name__ == "__main__":
     sbxtest.main({"sites": sites, "unpatchable": unpatchable, "threads": threads, "forged": forged,
-                  "fork-exec": fork_exec, "emulated": emulated})
+                  "fork-exec": fork_exec, "emulated": emulated, "fstat": fstat})

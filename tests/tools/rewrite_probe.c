@@ -7,6 +7,8 @@
 //   rewrite_probe fork         fork, exec /bin/echo in the child, wait
 //   rewrite_probe blocked-exec exec /bin/echo with every signal blocked: the
 //                              trapped execve answered at the site, not by SIGSYS
+//   rewrite_probe fstat FILE   libc's fstatat site patched or not, and fstat of a
+//                              descriptor as the program sees it; FILE's stat by path
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +50,19 @@ static long via(unsigned char* sys, long nr, long a, long b, long c) {
   return ret;
 }
 
+// "patched" if libc's fstatat has a jump where its newfstatat site's
+// mov $0x106, %eax was, "native" if the site is as built, else "?".
+static const char* fstatat_site(void) {
+  const unsigned char* code = (const unsigned char*)&fstatat;
+  for (int i = 0; i < 64; ++i) {
+    if (code[i + 5] != 0x0f || code[i + 6] != 0x05) continue;
+    if (code[i] == 0xb8 && code[i + 1] == 0x06 && code[i + 2] == 0x01 && code[i + 3] == 0 && code[i + 4] == 0)
+      return "native";
+    if (code[i] == 0xe9) return "patched";
+  }
+  return "?";
+}
+
 static const char* file;
 static int failures;
 
@@ -66,6 +82,22 @@ static void* worker(void* arg) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
+  if (strcmp(argv[1], "fstat") == 0 && argc == 4) {
+    // argv[2] an allowed file, argv[3] one outside every rule.
+    struct stat by_fd, by_path, st;
+    int fd = open(argv[2], O_RDONLY | O_CLOEXEC), opath = open(argv[2], O_PATH | O_CLOEXEC);
+    int same = fd >= 0 && fstat(fd, &by_fd) == 0 && stat(argv[2], &by_path) == 0 && by_fd.st_ino == by_path.st_ino &&
+               by_fd.st_dev == by_path.st_dev && by_fd.st_size == by_path.st_size && by_fd.st_mode == by_path.st_mode;
+    int opath_same = opath >= 0 && fstat(opath, &st) == 0 && st.st_ino == by_path.st_ino;
+    int badfd = fstat(1000, &st) == 0 ? 0 : errno;
+    int closed = fstat(-1, &st) == 0 ? 0 : errno;
+    // A path with AT_EMPTY_PATH is a stat of the path, decided by the rules.
+    int forged = fstatat(fd, argv[3], &st, AT_EMPTY_PATH) == 0 ? 0 : errno;
+    int forged_cwd = fstatat(AT_FDCWD, argv[3], &st, AT_EMPTY_PATH) == 0 ? 0 : errno;
+    printf("site %s same %d o_path %d badfd %d closed %d forged %d %d\n", fstatat_site(), same, opath_same, badfd,
+           closed, forged, forged_cwd);
+    return 0;
+  }
   if (strcmp(argv[1], "patched") == 0) {
     printf("%s\n", trampoline_of_getpid() ? "patched" : "native");
     return 0;
