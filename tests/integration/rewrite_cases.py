@@ -226,6 +226,13 @@ def lazy_hostile(name):
     proc = r.run(r.probe, "ud2", rewrite="verbose")
     check(proc.returncode == 128 + 4 and proc.stdout == "chdir 0 patched e9\n", "ud2 kills with SIGILL",
           sbxtest.describe(proc))
+    # ...or, with a core-dir, goes to the shim's core handler, as before.
+    cores = os.path.join(r.sb.dir, "cores")
+    os.makedirs(cores)
+    os.chown(cores, 65534, 65534)
+    proc = r.run(r.probe, "ud2", rewrite="verbose", policy=("--core-dir", cores))
+    check(proc.returncode == 128 + 4 and proc.stdout == "chdir 0 patched e9\n" and len(os.listdir(cores)) == 1,
+          "ud2 with a core-dir: a core, then death by SIGILL", sbxtest.describe(proc), os.listdir(cores))
     # ...and a program's own handler is never replaced (its site is left).
     proc = r.run(r.probe, "ud2", "own", rewrite="verbose")
     check(proc.returncode == 0 and proc.stdout == "chdir 0 patched b8\nown handler ran\nafter ud2\n",
