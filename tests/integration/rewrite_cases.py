@@ -172,6 +172,17 @@ def lazy(name):
     # gains nothing (openat brokered and refused, mount refused).
     check(re.search(r"^rewritten trampoline open -(13|2) mount -1$", proc.stdout, re.M) is not None,
           "a rewritten lazy trampoline gains nothing", sbxtest.describe(proc))
+    # The same in a library dlopened after start (in no table).
+    lib = os.path.join(r.sb.data, "librewrite_probe_lib.so")
+    built = subprocess.run(["cc", "-shared", "-fPIC", "-o", lib,
+                            os.path.join(sbxtest.TOOLS, "rewrite_probe_lib.c")],
+                           capture_output=True, text=True)
+    check(built.returncode == 0, "building the library", built.stderr)
+    os.chmod(lib, 0o755)
+    proc = r.run(r.probe, "lazy-dlopen", lib, r.sb.data, rewrite="verbose")
+    check(proc.returncode == 0 and proc.stdout == "lazy-dlopen before b8 first 0 after e9 blocked 0\n" and
+          LAZY.findall(proc.stderr) == ["in place"], "a dlopened library's site patched on its first trap",
+          sbxtest.describe(proc))
     # Without rewriting, nothing is patched: the blocked second call kills.
     proc = r.run(r.probe, "lazy", r.sb.data, r.secret, rewrite="0")
     check(proc.returncode == 128 + 31 and "sbx shim" not in proc.stderr, "SBX_REWRITE=0: no lazy patching",

@@ -9,12 +9,14 @@
 //                              trapped execve answered at the site, not by SIGSYS
 //   rewrite_probe lazy DIR SECRET  a chdir site of the probe's own, patched on its
 //                              first trap; then its trampoline rewritten
+//   rewrite_probe lazy-dlopen LIB DIR  the same for a site of a library dlopened later
 //   rewrite_probe lazy-threads DIR  8 threads through rewritten sites while 16
 //                              chdir sites of the probe's are patched on their first trap
 //   rewrite_probe forge-patch  requests to patch forged sites, and one real one
 //   rewrite_probe ud2 [own]    after a site patched with threads: an invalid
 //                              instruction kills (or runs the program's own handler)
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -204,6 +206,21 @@ int main(int argc, char** argv) {
     long fd = via(t + 5, SYS_openat, AT_FDCWD, (long)argv[3], O_RDONLY);
     long mount = via(t + 5, SYS_mount, (long)"none", (long)"/", (long)"tmpfs");
     printf("rewritten trampoline open %ld mount %ld\n", fd < 0 ? fd : 0, mount);
+    return 0;
+  }
+  if (strcmp(argv[1], "lazy-dlopen") == 0 && argc == 4) {
+    void* lib = dlopen(argv[2], RTLD_NOW);
+    site_fn* call = lib ? (site_fn*)dlsym(lib, "lib_chdir_site") : NULL;
+    if (call == NULL) return printf("dlopen %s\n", dlerror()), 3;
+    int before = ((unsigned char*)call)[0];
+    long first = call(argv[3]);
+    int after = ((unsigned char*)call)[0];
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    long second = call(argv[3]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("lazy-dlopen before %x first %ld after %x blocked %ld\n", before, first, after, second);
     return 0;
   }
   if (strcmp(argv[1], "lazy-threads") == 0 && argc == 3) {
