@@ -1,7 +1,7 @@
 // Lazy patching: a site the table at start did not name (a library loaded
 // later, the program's own code), or one left because the process had
 // threads, is patched on its first trap, as gVisor's systrap and
-// lazypoline do. Only a site of exactly `mov $NR, %eax; syscall`
+// lazypoline do; each site is tried once, at most kMaxSites of them. Only a site of exactly `mov $NR, %eax; syscall`
 // (b8 NR NR NR NR 0f 05, si_call_addr just after it) in the code of a
 // loaded object (not the shim's), for a call the shim answers at the site
 // (the table's "!" list: the policy traps it for every argument). Its
@@ -62,7 +62,7 @@ constexpr long kPage = 4096;
 constexpr int kSiteLength = 7;  // b8 NR NR NR NR 0f 05
 constexpr int kMaxSites = 256;  // lazily patched in one process: one trampoline page each
 
-unsigned long g_sites[kMaxSites];  // sites given to the trusted process to patch
+unsigned long g_sites[kMaxSites];  // sites tried, each once (the SIGILL handler reads it)
 int g_site_count;
 unsigned long g_patching;  // the site the trusted process is writing now, or 0
 long g_patching_pid;       // for this process
@@ -138,7 +138,7 @@ void on_sigill(int signal, siginfo_t* info, void* context) {
 
 // Whether SIGILL's handler is the shim's, taking it if it is the default
 // or the shim's core handler; false if the program has its own (or
-// ignores SIGILL): then nothing is patched by the trusted process.
+// ignores SIGILL): then the trusted process is not asked.
 bool own_sigill() {
   KernelSigaction now{};
   if (raw_syscall(SYS_rt_sigaction, SIGILL, 0, reinterpret_cast<long>(&now), sizeof(now.mask)) != 0) return false;
@@ -155,9 +155,7 @@ bool own_sigill() {
 // faults blocked (a handler would run while the request waits, and a
 // restarted request finds the site already patched).
 void patch_by_trusted_process(unsigned long at, unsigned long trampoline, long nr) {
-  if (!g_lazy_via_trusted || g_site_count == kMaxSites || !own_sigill()) return;
-  g_sites[g_site_count] = at;
-  __atomic_store_n(&g_site_count, g_site_count + 1, __ATOMIC_RELEASE);
+  if (!g_lazy_via_trusted || !own_sigill()) return;
   uint64_t keep = 0;
   const int faults[] = {SIGSYS, SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGTRAP};
   for (const int s : faults) keep |= 1ull << (s - 1);
@@ -208,6 +206,18 @@ void patch_on_trap(unsigned long call_end, long nr) {
   if (!is_site(reinterpret_cast<const unsigned char*>(at), nr)) return;
   int free = 0;
   if (!__atomic_compare_exchange_n(&g_lock, &free, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+  // Each site is tried once: one that could not be patched (the program
+  // has its own SIGILL handler, the trusted process refused) keeps trapping
+  // without the cost of trying again; and one another thread patched
+  // meanwhile is not patched twice.
+  bool tried = g_site_count == kMaxSites || !is_site(reinterpret_cast<const unsigned char*>(at), nr);
+  for (int i = 0; i < g_site_count && !tried; ++i) tried = g_sites[i] == at;
+  if (tried) {
+    __atomic_store_n(&g_lock, 0, __ATOMIC_RELEASE);
+    return;
+  }
+  g_sites[g_site_count] = at;
+  __atomic_store_n(&g_site_count, g_site_count + 1, __ATOMIC_RELEASE);
   const long page = map_trampolines_near(lo, hi, kPage);
   if (page >= 0) {
     const int emulated = g_rewrite_counts.emulated;
