@@ -144,6 +144,20 @@ std::string answered_at_site(const Compiled& compiled, std::vector<long>* number
   return list;
 }
 
+// Whether the policy brokers the shim's request to patch a site on its
+// first trap (sandbox.h, trusted/patch_site.cc) and lets code be changed at
+// all (not deny-write-execute): "l" in SBX_REWRITE. Without it the shim
+// patches lazily only while the process has one thread.
+bool brokers_site_patching(const Compiled& compiled) {
+  if (compiled.deny_write_execute) return false;
+  SeccompData data;
+  data.nr = syscall_number("process_vm_writev");
+  data.args[5] = sbx::kShimCallMark;
+  std::string why;
+  const auto ret = run_bpf(compiled.bpf, data, &why);
+  return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
@@ -340,6 +354,7 @@ int run_command(const std::vector<std::string>& args) {
   if (rewrite == nullptr || !flags.empty()) {
     std::vector<long> numbers;
     const std::string trapped = answered_at_site(*compiled, &numbers);
+    if (brokers_site_patching(*compiled)) flags += 'l';
     std::string table;
     if (flags.find('a') == std::string::npos) {
       table = rewrite_table_for(numbers);

@@ -50,6 +50,15 @@ inline constexpr unsigned long long kShimCallMark = 0x5b78'5348'494d'0001ULL;  /
 // anything else ("0"), it turns rewriting off. A fast path only: the
 // filter sees every call either way.
 inline constexpr char kEnvRewrite[] = "SBX_REWRITE";
+// The shim's request to patch a site lazily (zygote_shim/lazy_patch.cc):
+// process_vm_writev(SITE, TRAMPOLINE, NR, 0, 0, kShimCallMark), brokered
+// (a real process_vm_writev has no flags in arg5). SITE is a
+// `mov $NR, %eax; syscall` of the caller's: the trusted process checks it
+// and the trampoline itself and writes the 5-byte jump in three steps
+// (trusted/patch_site.cc), the first byte kPatchHoldByte meanwhile: an
+// instruction invalid in 64-bit mode (PUSH ES), so a thread that runs it
+// then gets SIGILL, which the shim's handler answers by running it again.
+inline constexpr unsigned char kPatchHoldByte = 0x06;
 
 // Set by `sbx run` for sbx-helper: in UID-range mode, start the first stage
 // with the range UID as real uid and the caller's as effective uid (and so

@@ -36,6 +36,7 @@
 #include "caller.h"
 #include "crash.h"
 #include "handlers.h"
+#include "patch_site.h"
 #include "paths.h"
 #include "shm.h"
 
@@ -51,7 +52,8 @@ Answer handle(const seccomp_notif& r) {
   switch (nr) {
     case SYS_open: return do_open(r, AT_FDCWD, a[0], a[1] & kValidOpenFlags, a[2]);
     case SYS_chdir: return do_chdir(r, a[0]);
-    case SYS_tgkill: return do_crash(r);  // the shim's request for a core (crash.h)
+    case SYS_tgkill: return do_crash(r);                  // the shim's request for a core (crash.h)
+    case SYS_process_vm_writev: return do_patch_site(r);  // the shim's request to patch a site (patch_site.h)
     case SYS_getcwd: return do_getcwd(r, a[0], a[1]);
     case SYS_creat: return do_open(r, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]);
     case SYS_openat: return do_open(r, static_cast<int64_t>(a[0]), a[1], a[2] & kValidOpenFlags, a[3]);

@@ -39,6 +39,7 @@
 #include "caller.h"
 #include "crash.h"
 #include "message.h"
+#include "patch_site.h"
 #include "placeholders.h"
 #include "shm.h"
 #include "policy.h"
@@ -134,6 +135,7 @@ int main(int argc, char**) {
   if (!compiled) quit("policy", why.c_str());
   close(sbx::kTrustedPolicyFd);
   g_rules = &compiled->paths;
+  set_site_patching(*compiled);  // what the shim may ask us to patch (patch_site.cc)
   // The core-dir (sbx run --core-dir), opened now, before anything of the
   // program exists: cores are made in this directory only (crash.cc).
   if (!compiled->core.dir.empty()) {

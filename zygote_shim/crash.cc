@@ -73,6 +73,11 @@ void on_fatal(int signal, siginfo_t* info, void* context) {
 
 }  // namespace
 
+// For lazy_patch.cc, which takes SIGILL over from this handler and passes
+// it on every SIGILL that is not its own.
+bool is_core_handler(void (*handler)(int, siginfo_t*, void*)) { return handler == on_fatal; }
+void on_core_signal(int signal, siginfo_t* info, void* context) { on_fatal(signal, info, context); }
+
 void catch_core_signals() {
   const long stack =
       raw_syscall(SYS_mmap, 0, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

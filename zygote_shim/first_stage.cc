@@ -451,7 +451,7 @@ int main(int argc, char** argv) {
   }
 
   std::string why;
-  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, core_dir, &why))
+  if (!sbx::zygote::restrict_files(policy.paths, {runnable, trusted_fd}, core_dir, &why, !policy.deny_write_execute))
     die("Landlock (files)", why.c_str());
   if (core_dir >= 0) close(core_dir);
   int sock = -1;

@@ -88,7 +88,7 @@ bool for_each_root(const std::vector<policy::PathRule>& rules, bool nearest,
 }  // namespace
 
 bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, int core_dir,
-                    std::string* why) {
+                    std::string* why, bool proc_writable) {
   const int abi = sbx::landlock_abi();
   if (abi < 2) return true;  // see landlock.h: the trusted process's checks stand alone
   // Everything but executing (the exec domain's) is handled here.
@@ -111,9 +111,12 @@ bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vecto
       },
       why);
   if (!added) return close(ruleset), false;
-  // The trusted process reads the program's umask in /proc.
+  // The trusted process reads the program's umask in /proc; and, unless
+  // the policy denies write-execute, writes a jump into its code through
+  // /proc/PID/mem (trusted/patch_site.cc). The program's own root has no
+  // /proc: it reaches /proc only through the trusted process's checks.
   const int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  bool ok = proc >= 0 && add_rule(ruleset, proc, kRead, handled);
+  bool ok = proc >= 0 && add_rule(ruleset, proc, kRead | (proc_writable ? LANDLOCK_ACCESS_FS_WRITE_FILE : 0), handled);
   if (proc >= 0) close(proc);
   for (int fd : extra_read) ok = ok && add_rule(ruleset, fd, LANDLOCK_ACCESS_FS_READ_FILE, handled);
   if (core_dir >= 0)

@@ -3,7 +3,9 @@
 //   files  (applied before the trusted process is started, so it holds the
 //          trusted process and, below it, the program): files can be opened
 //          only as the policy's path rules say, plus what start-up needs
-//          (/proc for reading, the loader and the trusted binary, and
+//          (/proc for reading, and for writing too where the trusted
+//          process may patch the program's syscall sites: /proc/PID/mem,
+//          trusted/patch_site.cc; the loader and the trusted binary; and
 //          making files in the core-dir if there is one). A rule
 //          for a path that does not exist yet gives its rights on the
 //          nearest directory that does, where it would be made. Defense
@@ -35,9 +37,11 @@ namespace sbx::zygote {
 // The files domain. `extra_read` are descriptors of files start-up must be
 // able to read (and so to execute): the loader, the trusted binary.
 // `core_dir`, if not -1, is the directory the trusted process makes cores
-// in (new files, written).
+// in (new files, written). `proc_writable`: files in /proc may be opened
+// for writing too (the policy is not deny-write-execute, so the trusted
+// process may patch the program's syscall sites through /proc/PID/mem).
 bool restrict_files(const std::vector<policy::PathRule>& rules, const std::vector<int>& extra_read, int core_dir,
-                    std::string* why);
+                    std::string* why, bool proc_writable = false);
 
 // The exec domain: only the file of descriptor `runnable`, and what is
 // beneath the root of a rule with read permission that exists now, can be

@@ -43,6 +43,9 @@ namespace sbx::shim {
 
 char g_rewrite_entry[kRewriteEntrySize];
 RewriteCounts g_rewrite_counts;
+bool g_rewrite_on;
+bool g_rewrite_verbose;
+bool g_lazy_via_trusted;
 
 namespace {
 
@@ -352,9 +355,11 @@ void put_text(char* line, int* at, const char* text) {
   while (*text != '\0') line[(*at)++] = *text++;
 }
 
+}  // namespace
+
 // "sbx shim: syscall sites: L listed, P patched, F without a fast path, M mismatched, E answered
 // at the site, in T us[, ...]\n"
-void report() {
+void report_rewriting() {
   char line[200];
   int at = 0;
   const RewriteCounts& c = g_rewrite_counts;
@@ -377,7 +382,24 @@ void report() {
   raw_syscall(SYS_write, 2, reinterpret_cast<long>(line), at);
 }
 
-}  // namespace
+// For lazy_patch.cc, which patches one site at a time with the same code.
+bool answered_at_site(long nr) { return nr >= 0 && nr < static_cast<long>(sizeof(g_emulated)) && g_emulated[nr]; }
+void build_site_trampoline(unsigned char* s, unsigned long at, int window) { build_trampoline(s, Site{at, window}); }
+long map_trampolines_near(unsigned long lo, unsigned long hi, long size) { return map_near(lo, hi, size); }
+bool process_single_threaded() { return single_threaded(); }
+bool loaded_code_range(unsigned long address, unsigned long* lo, unsigned long* hi) {
+  for (const link_map* l = _r_debug.r_map; l != nullptr; l = l->l_next) {
+    const unsigned long base = l->l_addr;
+    if (base == 0) continue;
+    const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(base);
+    if (eh->e_ident[0] != ELFMAG0 || eh->e_ident[1] != ELFMAG1 || eh->e_ident[2] != ELFMAG2 ||
+        eh->e_ident[3] != ELFMAG3 || eh->e_phentsize != sizeof(Elf64_Phdr))
+      continue;
+    const auto* ph = reinterpret_cast<const Elf64_Phdr*>(base + eh->e_phoff);
+    if (code_range(base, ph, eh->e_phnum, lo, hi) && address >= *lo && address < *hi) return true;
+  }
+  return false;
+}
 
 long now_ns() {
   struct {
@@ -392,7 +414,10 @@ void rewrite_at_start() {
   const char* table = g_rewrite_entry + sizeof(kEnvRewrite);  // after "SBX_REWRITE="
   if (g_rewrite_entry[0] == '\0' || table[0] != '1') return;
   bool verbose = false;  // "v": report what was done on stderr (tests)
-  for (; table[1] == 'v' || table[1] == 'a'; ++table) (table[1] == 'v' ? verbose : g_all) = true;
+  // "l": the policy brokers the shim's request to patch a site through the
+  // trusted process (lazy_patch.h).
+  for (; table[1] == 'v' || table[1] == 'a' || table[1] == 'l'; ++table)
+    (table[1] == 'v' ? verbose : table[1] == 'a' ? g_all : g_lazy_via_trusted) = true;
   if (table[1] == '!') {  // "!NR.NR...": the trapped calls to answer at the site
     const char* p = table + 2;
     for (unsigned long nr; read_hex(&p, &nr);) {
@@ -402,6 +427,8 @@ void rewrite_at_start() {
     table = p - 1;
   }
   if (table[1] != ';' && table[1] != '\0') return;
+  g_rewrite_on = true;
+  g_rewrite_verbose = verbose;
   for (const link_map* l = _r_debug.r_map; /* the loader's list of loaded objects */ l != nullptr; l = l->l_next) {
     const unsigned long base = l->l_addr;
     if (base == 0) continue;  // a program not built PIE: not in any table
@@ -425,7 +452,7 @@ void rewrite_at_start() {
     }
   }
   g_rewrite_counts.micros = (now_ns() - start) / 1000;
-  if (verbose) report();
+  if (verbose) report_rewriting();
 }
 
 }  // namespace sbx::shim

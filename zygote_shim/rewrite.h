@@ -29,7 +29,27 @@ struct RewriteCounts {
   int threaded;           // 1: nothing patched, the process had other threads (or /proc/self/status was unreadable)
   int refused;            // 1: nothing patched, the kernel refused new code (PR_SET_MDWE)
   long micros;            // time spent, in microseconds
+  int lazy;               // patched later, each on its first trap (lazy_patch.cc, which reports each)
 };
 extern RewriteCounts g_rewrite_counts;
+
+// Set by rewrite_at_start from the table: rewriting is on ("1"), the
+// shim reports on stderr ("v"), and the policy brokers the shim's request
+// to patch a site through the trusted process ("l", lazy_patch.h).
+extern bool g_rewrite_on;
+extern bool g_rewrite_verbose;
+extern bool g_lazy_via_trusted;
+void report_rewriting();
+
+// What lazy_patch.cc shares with the patching at start: whether the table
+// lists nr as a call the shim answers at the site; one site's trampoline
+// (the window's `syscall` at at + window) written at s; trampoline pages
+// within reach of [lo, hi); whether the process has one thread; and the
+// executable range of the loaded object whose code holds address.
+bool answered_at_site(long nr);
+void build_site_trampoline(unsigned char* s, unsigned long at, int window);
+long map_trampolines_near(unsigned long lo, unsigned long hi, long size);
+bool process_single_threaded();
+bool loaded_code_range(unsigned long address, unsigned long* lo, unsigned long* hi);
 
 }  // namespace sbx::shim

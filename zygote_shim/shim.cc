@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "lazy_patch.h"
 #include "raw_syscall.h"
 #include "rewrite.h"
 #include "sandbox.h"
@@ -133,6 +134,8 @@ void on_sigsys(int, siginfo_t* info, void* context) {
   greg_t* r = uc->uc_mcontext.gregs;
   // The result goes where the call's would have.
   r[REG_RAX] = emulate(info->si_syscall, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8]);
+  // Not trapped again at this site, if it can be patched (lazy_patch.h).
+  sbx::shim::patch_on_trap(reinterpret_cast<unsigned long>(info->si_call_addr), info->si_syscall);
 }
 
 }  // namespace

@@ -161,6 +161,117 @@ def fstat(name):
           "a policy that refuses fstat: newfstatat left to the trusted process", sbxtest.describe(proc))
 
 
+def proc_mem_writes_code():
+    """Whether this kernel lets /proc/PID/mem write into code that is not
+    writable (proc_mem.force_override, Linux 6.12: "always" by default), as
+    the trusted process does to patch a site while threads run."""
+    import ctypes
+    at = ctypes.cast(ctypes.CDLL(None).getpid, ctypes.c_void_p).value
+    fd = os.open("/proc/self/mem", os.O_RDWR)
+    try:
+        return os.pwrite(fd, os.pread(fd, 1, at), at) == 1
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+LAZY = re.compile(r"sbx shim: syscall site patched on its first trap: 0x[0-9a-f]+ \((in place|by the trusted process)\)")
+
+
+def lazy(name):
+    r = Rewrite(name)
+    # A chdir site of the probe's own (in no table): its first call traps,
+    # and the shim patches it in place (one thread); the second call, with
+    # every signal blocked, would be killed if it still trapped.
+    proc = r.run(r.probe, "lazy", r.sb.data, r.secret, rewrite="verbose")
+    print(proc.stderr, end="")
+    check(proc.returncode == 0 and proc.stdout.startswith(f"lazy before b8 first 0 after e9 blocked 0 cwd {r.sb.data}\n"),
+          "a site patched on its first trap no longer traps", sbxtest.describe(proc))
+    check(LAZY.findall(proc.stderr) == ["in place"], "one site patched in place, on its first trap", proc.stderr)
+    # Its trampoline is the program's memory: rewritten to make any call, it
+    # gains nothing (openat brokered and refused, mount refused).
+    check(re.search(r"^rewritten trampoline open -(13|2) mount -1$", proc.stdout, re.M) is not None,
+          "a rewritten lazy trampoline gains nothing", sbxtest.describe(proc))
+    # The same in a library dlopened after start (in no table).
+    lib = os.path.join(r.sb.data, "librewrite_probe_lib.so")
+    built = subprocess.run(["cc", "-shared", "-fPIC", "-o", lib,
+                            os.path.join(sbxtest.TOOLS, "rewrite_probe_lib.c")],
+                           capture_output=True, text=True)
+    check(built.returncode == 0, "building the library", built.stderr)
+    os.chmod(lib, 0o755)
+    proc = r.run(r.probe, "lazy-dlopen", lib, r.sb.data, rewrite="verbose")
+    check(proc.returncode == 0 and proc.stdout == "lazy-dlopen before b8 first 0 after e9 blocked 0\n" and
+          LAZY.findall(proc.stderr) == ["in place"], "a dlopened library's site patched on its first trap",
+          sbxtest.describe(proc))
+    # Without rewriting, nothing is patched: the blocked second call kills.
+    proc = r.run(r.probe, "lazy", r.sb.data, r.secret, rewrite="0")
+    check(proc.returncode == 128 + 31 and "sbx shim" not in proc.stderr, "SBX_REWRITE=0: no lazy patching",
+          sbxtest.describe(proc))
+
+
+def lazy_threads(name):
+    if not proc_mem_writes_code():
+        sbxtest.skip("this kernel does not let /proc/PID/mem write code (proc_mem.force_override)")
+    r = Rewrite(name)
+    # 8 threads through libc's rewritten sites (getpid: "all") and 16 chdir
+    # sites of the probe's, which the trusted process patches on their first
+    # trap while the others run: every call right, nothing crashes.
+    for attempt in range(3):
+        proc = r.run(r.probe, "lazy-threads", r.sb.data, rewrite="all,verbose")
+        m = re.fullmatch(r"lazy-threads failures (\d+) patched (\d+) cwd (.*)\n", proc.stdout)
+        check(proc.returncode == 0 and m is not None and m.group(1) == "0" and m.group(3) == r.sb.data,
+              "8 threads while sites are patched lazily", sbxtest.describe(proc))
+        modes = LAZY.findall(proc.stderr)
+        check(int(m.group(2)) == len(modes) and 0 < len(modes) <= 16, "each patched site reported once", proc.stderr)
+        # The threads start after the shim's constructor: sites found with
+        # one thread are patched in place, the rest by the trusted process.
+        if "by the trusted process" in modes:
+            break
+    check("by the trusted process" in modes, "sites patched by the trusted process while threads ran", proc.stderr)
+    print(f"patched {len(modes)} of 16: {modes.count('by the trusted process')} by the trusted process")
+
+
+def lazy_hostile(name):
+    if not proc_mem_writes_code():
+        sbxtest.skip("this kernel does not let /proc/PID/mem write code (proc_mem.force_override)")
+    r = Rewrite(name)
+    # Forged requests: the trusted process refuses each and writes nothing;
+    # a real one (a site of a trapped call, a jump to an executable
+    # anonymous mapping of its own) is written.
+    proc = r.run(r.probe, "forge-patch")
+    check(proc.returncode == 0 and proc.stdout == "untrapped -1 bytes -1 nonsite -1 inside -1 writable-target -1 "
+          "file-target -1 data-site -1 unmarked -1 unchanged 1 real 0 jump 1\n", "forged requests",
+          sbxtest.describe(proc))
+    # Under deny-write-execute the trusted process writes nothing, not even
+    # for a real site, and the shim patches nothing.
+    policy = r.sb.file("wx.policy", "include builtin:default\ndeny-write-execute on\n")
+    proc = r.run(r.probe, "forge-patch", policy=("--policy", policy))
+    check(proc.returncode == 0 and proc.stdout.endswith(" unchanged 1 real -1 jump 0\n"),
+          "deny-write-execute: nothing patched", sbxtest.describe(proc))
+    proc = r.run(r.probe, "lazy", r.sb.data, r.secret, rewrite="verbose", policy=("--policy", policy))
+    check(proc.returncode == 128 + 31 and "patched on its first trap" not in proc.stderr,
+          "deny-write-execute: no lazy patching", sbxtest.describe(proc))
+    # The shim's SIGILL handler (for a thread that runs a site while it is
+    # written) passes every other SIGILL on: with no handler of the
+    # program's, an invalid instruction kills as ever...
+    proc = r.run(r.probe, "ud2", rewrite="verbose")
+    check(proc.returncode == 128 + 4 and proc.stdout == "chdir 0 patched e9\n", "ud2 kills with SIGILL",
+          sbxtest.describe(proc))
+    # ...or, with a core-dir, goes to the shim's core handler, as before.
+    cores = os.path.join(r.sb.dir, "cores")
+    os.makedirs(cores)
+    os.chown(cores, 65534, 65534)
+    proc = r.run(r.probe, "ud2", rewrite="verbose", policy=("--core-dir", cores))
+    check(proc.returncode == 128 + 4 and proc.stdout == "chdir 0 patched e9\n" and len(os.listdir(cores)) == 1,
+          "ud2 with a core-dir: a core, then death by SIGILL", sbxtest.describe(proc), os.listdir(cores))
+    # ...and a program's own handler is never replaced (its site is left).
+    proc = r.run(r.probe, "ud2", "own", rewrite="verbose")
+    check(proc.returncode == 0 and proc.stdout == "chdir 0 patched b8\nown handler ran\nafter ud2\n",
+          "the program's own SIGILL handler runs", sbxtest.describe(proc))
+
+
 if __name__ == "__main__":
     sbxtest.main({"sites": sites, "unpatchable": unpatchable, "threads": threads, "forged": forged,
-                  "fork-exec": fork_exec, "emulated": emulated, "fstat": fstat})
+                  "fork-exec": fork_exec, "emulated": emulated, "fstat": fstat, "lazy": lazy,
+                  "lazy-threads": lazy_threads, "lazy-hostile": lazy_hostile})

@@ -9,7 +9,16 @@
 //                              trapped execve answered at the site, not by SIGSYS
 //   rewrite_probe fstat FILE   libc's fstatat site patched or not, and fstat of a
 //                              descriptor as the program sees it; FILE's stat by path
+//   rewrite_probe lazy DIR SECRET  a chdir site of the probe's own, patched on its
+//                              first trap; then its trampoline rewritten
+//   rewrite_probe lazy-dlopen LIB DIR  the same for a site of a library dlopened later
+//   rewrite_probe lazy-threads DIR  8 threads through rewritten sites while 16
+//                              chdir sites of the probe's are patched on their first trap
+//   rewrite_probe forge-patch  requests to patch forged sites, and one real one
+//   rewrite_probe ud2 [own]    after a site patched with threads: an invalid
+//                              instruction kills (or runs the program's own handler)
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 // Where libc's getpid jumps to, if it was rewritten: its trampoline.
@@ -65,6 +75,58 @@ static const char* fstatat_site(void) {
 
 static const char* file;
 static int failures;
+
+// chdir sites of the probe's own, exactly mov $80, %eax; syscall: in no
+// table (the probe is not libc), so patched only on their first trap.
+#define SITE(n) ".globl chdir_site_" #n "\nchdir_site_" #n ":\n.byte 0xb8,0x50,0,0,0\nsyscall\nret\n"
+__asm__(".text\n" SITE(0) SITE(1) SITE(2) SITE(3) SITE(4) SITE(5) SITE(6) SITE(7) SITE(8) SITE(9) SITE(10) SITE(11)
+            SITE(12) SITE(13) SITE(14) SITE(15) SITE(16)
+                SITE(17) ".globl getpid_site\ngetpid_site:\n.byte 0xb8,0x27,0,0,0\nsyscall\nret\n");
+typedef long site_fn(const char*);
+extern site_fn chdir_site_0, chdir_site_1, chdir_site_2, chdir_site_3, chdir_site_4, chdir_site_5, chdir_site_6,
+    chdir_site_7, chdir_site_8, chdir_site_9, chdir_site_10, chdir_site_11, chdir_site_12, chdir_site_13, chdir_site_14,
+    chdir_site_15, chdir_site_16, chdir_site_17, getpid_site;
+static site_fn* const sites[16] = {chdir_site_0,  chdir_site_1,  chdir_site_2,  chdir_site_3,
+                                   chdir_site_4,  chdir_site_5,  chdir_site_6,  chdir_site_7,
+                                   chdir_site_8,  chdir_site_9,  chdir_site_10, chdir_site_11,
+                                   chdir_site_12, chdir_site_13, chdir_site_14, chdir_site_15};
+static const char* dir;
+
+static void* chdir_worker(void* arg) {
+  long k = (long)arg;
+  for (int i = 0; i < 400; ++i) {
+    if (getpid() != (pid_t)raw_call(SYS_getpid, 0, 0, 0)) __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+    if (sites[(k + i) % 16](dir) != 0) __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+  }
+  return NULL;
+}
+
+static int hold_pipe[2];
+static void* wait_on_pipe(void* arg) {
+  (void)arg;
+  char c;
+  read(hold_pipe[0], &c, 1);
+  return NULL;
+}
+
+static unsigned char* jump_target(unsigned char* code) {
+  if (code[0] != 0xe9) return NULL;
+  int32_t rel;
+  memcpy(&rel, code + 1, 4);
+  return code + 5 + rel;
+}
+
+// The shim's request to patch a site (common/sandbox.h), forged.
+static long patch_request(void* site, void* trampoline, long nr) {
+  long rc = syscall(SYS_process_vm_writev, site, trampoline, nr, 0, 0, 0x5b785348494d0001L);
+  return rc == 0 ? 0 : -errno;
+}
+
+static void on_own_sigill(int sig, siginfo_t* info, void* context) {
+  (void)sig, (void)info;
+  ((ucontext_t*)context)->uc_mcontext.gregs[REG_RIP] += 2;  // past the ud2
+  printf("own handler ran\n");
+}
 
 static void* worker(void* arg) {
   (void)arg;
@@ -151,6 +213,102 @@ int main(int argc, char** argv) {
     execl("/bin/echo", "echo", "exec-ran", (char*)NULL);
     printf("exec failed %d\n", errno);
     return 1;
+  }
+  if (strcmp(argv[1], "lazy") == 0 && argc == 4) {
+    unsigned char* site = (unsigned char*)chdir_site_16;
+    int before = site[0];
+    long first = chdir_site_16(argv[2]);
+    int after = site[0];
+    // A trapped call with SIGSYS blocked would kill: the site no longer traps.
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    long second = chdir_site_16(argv[2]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    char cwd[256];
+    printf("lazy before %x first %ld after %x blocked %ld cwd %s\n", before, first, after, second,
+           getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+    // The trampoline is the program's memory: rewritten, it gains nothing.
+    unsigned char* t = jump_target(site);
+    if (t == NULL) return 3;
+    unsigned char* page = (unsigned char*)((uintptr_t)t & ~(uintptr_t)4095);
+    if (mprotect(page, 4096, PROT_READ | PROT_WRITE) != 0) return printf("mprotect rw %d\n", errno), 3;
+    t[5] = 0x0f, t[6] = 0x05, t[7] = 0xc3;  // syscall; ret
+    if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0) return printf("mprotect rx %d\n", errno), 3;
+    long fd = via(t + 5, SYS_openat, AT_FDCWD, (long)argv[3], O_RDONLY);
+    long mount = via(t + 5, SYS_mount, (long)"none", (long)"/", (long)"tmpfs");
+    printf("rewritten trampoline open %ld mount %ld\n", fd < 0 ? fd : 0, mount);
+    return 0;
+  }
+  if (strcmp(argv[1], "lazy-dlopen") == 0 && argc == 4) {
+    void* lib = dlopen(argv[2], RTLD_NOW);
+    site_fn* call = lib ? (site_fn*)dlsym(lib, "lib_chdir_site") : NULL;
+    if (call == NULL) return printf("dlopen %s\n", dlerror()), 3;
+    int before = ((unsigned char*)call)[0];
+    long first = call(argv[3]);
+    int after = ((unsigned char*)call)[0];
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &old);
+    long second = call(argv[3]);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("lazy-dlopen before %x first %ld after %x blocked %ld\n", before, first, after, second);
+    return 0;
+  }
+  if (strcmp(argv[1], "lazy-threads") == 0 && argc == 3) {
+    dir = argv[2];
+    pthread_t t[8];
+    for (long i = 0; i < 8; ++i) pthread_create(&t[i], NULL, chdir_worker, (void*)i);
+    for (int i = 0; i < 8; ++i) pthread_join(t[i], NULL);
+    int patched = 0;
+    for (int i = 0; i < 16; ++i) patched += ((unsigned char*)sites[i])[0] == 0xe9;
+    char cwd[256];
+    printf("lazy-threads failures %d patched %d cwd %s\n", failures, patched, getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+    return 0;
+  }
+  if (strcmp(argv[1], "forge-patch") == 0) {
+    void* rx = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char* rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (rx == MAP_FAILED || rw == MAP_FAILED) return 3;
+    memcpy(rw, (void*)chdir_site_17, 8);  // a site's bytes where no code is
+    unsigned char* chdir_at = (unsigned char*)chdir_site_17;
+    unsigned char* getpid_at = (unsigned char*)getpid_site;
+    unsigned char* main_at = (unsigned char*)&main;
+    unsigned char saved[3][16];
+    memcpy(saved[0], chdir_at, 16), memcpy(saved[1], getpid_at, 16), memcpy(saved[2], main_at, 16);
+    printf("untrapped %ld", patch_request(getpid_at, rx, SYS_getpid));
+    printf(" bytes %ld", patch_request(getpid_at, rx, SYS_chdir));
+    printf(" nonsite %ld", patch_request(main_at, rx, SYS_chdir));
+    printf(" inside %ld", patch_request(chdir_at + 1, rx, SYS_chdir));
+    printf(" writable-target %ld", patch_request(chdir_at, rw, SYS_chdir));
+    printf(" file-target %ld", patch_request(chdir_at, main_at, SYS_chdir));
+    printf(" data-site %ld", patch_request(rw, rx, SYS_chdir));
+    printf(" unmarked %ld", syscall(SYS_process_vm_writev, chdir_at, rx, SYS_chdir, 0, 0, 0) == 0 ? 0L : -errno);
+    int same = memcmp(saved[0], chdir_at, 16) == 0 && memcmp(saved[1], getpid_at, 16) == 0 &&
+               memcmp(saved[2], main_at, 16) == 0 && memcmp(rw, saved[0], 7) == 0;
+    printf(" unchanged %d", same);
+    long real = patch_request(chdir_at, rx, SYS_chdir);
+    printf(" real %ld jump %d\n", real, jump_target(chdir_at) == rx);
+    return 0;
+  }
+  if (strcmp(argv[1], "ud2") == 0) {
+    if (argc == 3) {
+      struct sigaction sa = {0};
+      sa.sa_sigaction = on_own_sigill;
+      sa.sa_flags = SA_SIGINFO;
+      sigaction(SIGILL, &sa, NULL);
+    }
+    // A site patched by the trusted process (a thread exists): the shim
+    // takes SIGILL if it was the default.
+    pthread_t t;
+    if (pipe(hold_pipe) != 0) return 3;
+    pthread_create(&t, NULL, wait_on_pipe, NULL);
+    long rc = chdir_site_0(".");
+    printf("chdir %ld patched %x\n", rc, ((unsigned char*)chdir_site_0)[0]);
+    fflush(stdout);
+    __asm__ volatile("ud2");
+    printf("after ud2\n");
+    return 0;
   }
   return 2;
 }
