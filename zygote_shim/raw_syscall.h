@@ -12,6 +12,10 @@ extern "C" void sbx_shim_restore_rt();
 // answers at the site (shim.cc): the call's registers as at a `syscall`,
 // the result in %rax, every other register and the flags kept.
 extern "C" void sbx_shim_emulate_entry();
+// Where a rewritten openat or open site's trampoline jumps for the fast
+// route of brokered opens (fast_open.cc): not called, so that a thread
+// blocked in the call unwinds into libc (fast_open.cc says how).
+extern "C" void sbx_shim_open_entry();
 
 namespace sbx::shim {
 
