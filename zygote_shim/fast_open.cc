@@ -173,10 +173,17 @@ __asm__(".text\n.globl sbx_shim_open_entry\n.hidden sbx_shim_open_entry\n"
         "  jz 1f\n"
         "  mov -80(%rbp), %rax\n  mov -72(%rbp), %rdi\n  mov -64(%rbp), %rsi\n  mov -56(%rbp), %rdx\n"
         "  mov -48(%rbp), %r10\n  mov -24(%rbp), %r8\n  mov -16(%rbp), %r9\n"
+        // At the call the frame is described from the stack pointer alone:
+        // a thread blocked there shows only that and its pc in a core
+        // (trusted/crash.cc).
+        "  lea -80(%rbp), %rsp\n"
+        "  .cfi_def_cfa %rsp, 224\n"
         ".globl sbx_shim_fast_syscall\n.hidden sbx_shim_fast_syscall\nsbx_shim_fast_syscall:\n"
         "  syscall\n"
         "  mov %rax, -80(%rbp)\n"
         "  lea -80(%rbp), %rdi\n"
+        "  .cfi_def_cfa %rbp, 144\n"
+        "  and $-16, %rsp\n"
         "  call sbx_shim_fast_end\n"
         "  mov -72(%rbp), %rdi\n  mov -64(%rbp), %rsi\n  mov -56(%rbp), %rdx\n"
         "  mov -48(%rbp), %r10\n  mov -40(%rbp), %r8\n  mov -32(%rbp), %r9\n"
