@@ -143,32 +143,33 @@ bool answer_on_fast_route(const seccomp_notif& n, const Answer& a) {
     return send_reply(n, kFastOpenSent | cloexec);
   }
   pthread_mutex_unlock(&g_lock);
-  // A new socket for the caller: installed by ADDFD (once per process),
-  // then the descriptor on it.
+  // A new socket for the caller: the descriptor sent on it first, then its
+  // end installed by ADDFD (once per process), so that nothing is installed
+  // that carries nothing. Under the lock throughout: an entry evicted
+  // meanwhile would close the descriptor ADDFD is to install (its number
+  // soon another's).
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
-  seccomp_notif_addfd add{};
-  add.id = n.id;
-  add.srcfd = static_cast<unsigned>(sv[1]);
-  add.newfd_flags = O_CLOEXEC;
-  const int installed = ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
-  if (installed < 0 || installed > 0x7ffffffe) {
-    close(sv[0]), close(sv[1]);
-    return false;
-  }
   pthread_mutex_lock(&g_lock);
   const size_t index = free_slot();
   Entry& e = g_entries[index];
   e.ours = sv[0];
   e.theirs = sv[1];
-  ++e.gen;
-  e.gen &= 0xffffff;
+  e.gen = (e.gen + 1) & 0xffffff;
   e.used = ++g_clock;
-  const unsigned new_name = name_of(index);
-  const bool sent = send_descriptor(e.ours, token, new_name, a.fd);
-  if (!sent) drop(e);
+  int installed = -1;
+  if (send_descriptor(e.ours, token, name_of(index), a.fd)) {
+    seccomp_notif_addfd add{};
+    add.id = n.id;
+    add.srcfd = static_cast<unsigned>(sv[1]);
+    add.newfd_flags = O_CLOEXEC;
+    installed = ioctl(g_listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+  }
+  // Not sent, or not installed (the caller's table is full, or it is
+  // gone): the entry goes, with the message on it; ADDFD as before.
+  if (installed < 0 || installed > 0x7ffffffe) drop(e);
   pthread_mutex_unlock(&g_lock);
-  if (!sent) return false;  // the caller keeps a socket nothing is sent on; ADDFD as before
+  if (installed < 0 || installed > 0x7ffffffe) return false;
   close(a.fd);
   return send_reply(n, kFastOpenSent | cloexec | static_cast<uint64_t>(installed + 1));
 }
