@@ -157,6 +157,7 @@ __asm__(".text\n.globl sbx_shim_open_entry\n.hidden sbx_shim_open_entry\n"
         "  .cfi_startproc simple\n"
         "  .cfi_def_cfa %rsp, 136\n"
         "  .cfi_offset %rip, -136\n"
+        "  endbr64\n"  // reached by an indirect jump (the shim is built -fcf-protection)
         "  push %rbp\n"
         "  .cfi_def_cfa_offset 144\n"
         "  .cfi_offset %rbp, -144\n"
