@@ -173,6 +173,10 @@ def open_route_forged(name):
     check(proc.returncode == 0 and re.fullmatch(
         r"forged refused (13|2) allowed 1 more -11 other-new 1 route 1 steal -11 -11 secret (13|2)\n", proc.stdout),
           "forged route calls gain nothing", sbxtest.describe(proc))
+    # The shim's fast entry called by hand: the same call, decided the same.
+    proc = r.run(r.probe, "route-entry", r.secret, r.allowed, rewrite="open-route")
+    check(proc.returncode == 0 and re.fullmatch(r"entry refused -(13|2) allowed 1 sockets 1\n", proc.stdout),
+          "the fast entry called by hand gains nothing", sbxtest.describe(proc))
 
 
 def open_route_threads(name):

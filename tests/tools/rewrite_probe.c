@@ -12,6 +12,7 @@
 //   rewrite_probe route-threads FILE      8 threads opening FILE at once
 //   rewrite_probe route-forged SECRET FILE  openat with the route's marks made by hand, and
 //                                         a program reading its own route socket
+//   rewrite_probe route-entry SECRET FILE the shim's fast entry called by hand
 //   rewrite_probe route-fork FILE         opens in a forked child, which then executes
 //                                         route-opens
 // Each prints how many of its descriptors are sockets (the route's).
@@ -126,6 +127,42 @@ static int take_one(int sock) {
 
 #define FAST_MARK 0x5b784653ul  // sandbox.h, kFastOpenMark
 
+// The shim's fast entry, as the trampoline of libc's open names it (the
+// window's jmp, in open's first 256 bytes, to a trampoline that starts
+// mov $257, %eax; lea -128(%rsp), %rsp; movabs ..., %r11); NULL if none.
+static void* fast_entry(void) {
+  static const unsigned char start[] = {0xb8, 0x01, 0x01, 0, 0, 0x48, 0x8d, 0x64, 0x24, 0x80, 0x49, 0xbb};
+  unsigned char* code = (unsigned char*)&open;
+  for (int i = 0; i < 256; ++i) {
+    if (code[i] != 0xe9) continue;
+    int32_t rel;
+    memcpy(&rel, code + i + 1, 4);
+    unsigned char* t = code + i + 5 + rel;
+    if (labs((long)(t - code)) > (1l << 31) || memcmp(t, start, sizeof(start)) != 0) continue;
+    void* entry;
+    memcpy(&entry, t + 32, sizeof(entry));
+    return entry;
+  }
+  return NULL;
+}
+
+// openat(dirfd, path, flags) through the entry, entered as a trampoline
+// does: the return address pushed below the red zone, then a jump.
+static long via_entry(void* entry, long dirfd, const char* path, long flags) {
+  long ret;
+  register long r10 __asm__("r10") = 0;
+  __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                   "lea 1f(%%rip), %%r11\n\t"
+                   "push %%r11\n\t"
+                   "mov $257, %%eax\n\t"
+                   "jmp *%[entry]\n"
+                   "1:"
+                   : "=&a"(ret)
+                   : [entry] "r"(entry), "D"(dirfd), "S"(path), "d"(flags), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   if (strcmp(argv[1], "patched") == 0) {
@@ -228,6 +265,17 @@ int main(int argc, char** argv) {
     int after = take_one(last);
     printf("forged refused %d allowed %d more %d other-new %d route %d steal %d %d secret %d\n", refused_errno, got,
            more, other_new, route_ok, before, after, secret_errno);
+    return 0;
+  }
+  if (strcmp(argv[1], "route-entry") == 0 && argc == 4) {
+    void* entry = fast_entry();
+    if (entry == NULL) return printf("no fast entry\n"), 3;
+    long refused = via_entry(entry, AT_FDCWD, argv[2], O_RDONLY);
+    long fd = via_entry(entry, AT_FDCWD, argv[3], O_RDONLY);
+    char c = 0;
+    int allowed = fd >= 0 && pread((int)fd, &c, 1, 0) == 1 && c == 'a';
+    int last = -1;
+    printf("entry refused %ld allowed %d sockets %d\n", refused, allowed, sockets(&last));
     return 0;
   }
   if (strcmp(argv[1], "route-fork") == 0 && argc == 3) {
