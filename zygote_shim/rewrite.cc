@@ -11,7 +11,9 @@
 // instruction and jumps back to the `syscall`, left in place in libc; or,
 // for a call the policy traps and the shim does itself (execve, execveat,
 // chdir, listed in the table by sbx run), calls the shim's emulation and
-// jumps past it, without the trap. Code that jumps straight to the
+// jumps past it, without the trap; or, for a brokered open listed after "+"
+// (SBX_REWRITE=open-route), enters the fast route of brokered opens
+// (fast_open.cc), which makes the call itself. Code that jumps straight to the
 // `syscall` still runs it there. Nothing here decides anything: the
 // kernel's filter is unchanged and sees every call the program makes.
 //
