@@ -7,9 +7,11 @@
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -156,6 +158,46 @@ bool brokers_site_patching(const Compiled& compiled) {
   std::string why;
   const auto ret = run_bpf(compiled.bpf, data, &why);
   return ret && (*ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+}
+
+// The brokered opens (openat, open) whose descriptors may take the fast
+// route from a rewritten site (docs/ARCHITECTURE.md, "Syscall rewriting"),
+// for SBX_REWRITE: "+NR.NR..." in hex. Only those the policy brokers for
+// arguments of every kind, the route's marks included (a policy that
+// allows them, or errors them, gains nothing from the route), and only if
+// the policy allows what the shim then does itself: take the descriptor
+// off its socket (recvmsg, MSG_DONTWAIT with or without
+// MSG_CMSG_CLOEXEC), close a stale one, and keep its state in a
+// MADV_WIPEONFORK page. Judged like answered_at_site.
+std::string brokered_opens(const Compiled& compiled, std::vector<long>* numbers) {
+  const auto action = [&](const char* name, std::array<uint64_t, 6> args) {
+    SeccompData data;
+    data.nr = syscall_number(name);
+    for (int i = 0; i < 6; ++i) data.args[i] = args[i];
+    std::string why;
+    const auto ret = run_bpf(compiled.bpf, data, &why);
+    return ret ? (*ret & SECCOMP_RET_ACTION_FULL) : SECCOMP_RET_KILL_PROCESS;
+  };
+  const uint64_t receive_flags[] = {MSG_DONTWAIT, MSG_DONTWAIT | MSG_CMSG_CLOEXEC};
+  for (const uint64_t flags : receive_flags)
+    if (action("recvmsg", {3, 0x7fff00001000, flags, 0, 0, 0}) != SECCOMP_RET_ALLOW) return "";
+  if (action("close", {3, 0, 0, 0, 0, 0}) != SECCOMP_RET_ALLOW ||
+      action("madvise", {0x7fff00001000, 4096, MADV_WIPEONFORK, 0, 0, 0}) != SECCOMP_RET_ALLOW)
+    return "";
+  std::string list;
+  const uint64_t values[] = {0, 1, 2, 3, O_CLOEXEC, static_cast<uint64_t>(AT_FDCWD), 0x7fff00001000, ~0ull};
+  const uint64_t marks[] = {static_cast<uint64_t>(sbx::kFastOpenMark) << 32, ~0ull >> 32};
+  for (const char* name : {"openat", "open"}) {
+    bool always = true;
+    for (const uint64_t v : values)
+      always &= action(name, {v, v, v, v, marks[0] | (v & 0xffffffff), marks[1] | v << 32}) == SECCOMP_RET_USER_NOTIF &&
+                action(name, {v, v, v, v, v, v}) == SECCOMP_RET_USER_NOTIF;
+    const long nr = syscall_number(name);
+    char text[24];
+    std::snprintf(text, sizeof(text), "%s%lx", list.empty() ? "+" : ".", nr);
+    if (always && nr >= 0) list += text, numbers->push_back(nr);
+  }
+  return list;
 }
 
 }  // namespace
@@ -340,21 +382,33 @@ int run_command(const std::vector<std::string>& args) {
   // of the calls the shim answers itself (those the policy always traps),
   // found by decoding the few functions that hold them; with "all", every
   // site, from a decoding of both files cached once per build id.
-  // SBX_REWRITE already set (to 0: off) is left as it is, but for
-  // "verbose" (each process's shim reports on stderr), "all" (every site
-  // patched, not only those with a fast path) and "all,verbose".
+  // SBX_REWRITE already set (to 0: off) is left as it is, but for a
+  // comma-separated list of "verbose" (each process's shim reports on
+  // stderr), "all" (every site patched, not only those with a fast path)
+  // and "open-route" (the fast route of brokered opens, off by default: on
+  // this machine it costs more than the ADDFD it replaces,
+  // docs/PERFORMANCE.md).
   const char* rewrite = std::getenv(sbx::kEnvRewrite);
   std::string flags;
+  bool open_route = false;
   if (rewrite != nullptr) {
-    const std::string value = rewrite;
-    if (value == "verbose") flags = "v";
-    else if (value == "all") flags = "a";
-    else if (value == "all,verbose" || value == "verbose,all") flags = "av";
+    const std::string value = std::string(rewrite) + ",";
+    for (size_t at = 0, comma; (comma = value.find(',', at)) != std::string::npos; at = comma + 1) {
+      const std::string word = value.substr(at, comma - at);
+      if (word == "verbose" && flags.find('v') == std::string::npos) flags += "v";
+      else if (word == "all" && flags.find('a') == std::string::npos) flags += "a";
+      else if (word == "open-route") open_route = true;
+      else {
+        flags.clear(), open_route = false;  // anything else ("0"): left as it is
+        break;
+      }
+    }
   }
-  if (rewrite == nullptr || !flags.empty()) {
+  if (rewrite == nullptr || !flags.empty() || open_route) {
     std::vector<long> numbers;
-    const std::string trapped = answered_at_site(*compiled, &numbers);
+    std::string trapped = answered_at_site(*compiled, &numbers);
     if (brokers_site_patching(*compiled)) flags += 'l';
+    if (open_route) trapped += brokered_opens(*compiled, &numbers);
     std::string table;
     if (flags.find('a') == std::string::npos) {
       table = rewrite_table_for(numbers);

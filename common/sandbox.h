@@ -60,6 +60,26 @@ inline constexpr char kEnvRewrite[] = "SBX_REWRITE";
 // then gets SIGILL, which the shim's handler answers by running it again.
 inline constexpr unsigned char kPatchHoldByte = 0x06;
 
+// The fast route for brokered opens from a rewritten site (docs/ARCHITECTURE.md,
+// "Syscall rewriting"; zygote_shim/fast_open.cc, trusted/fast_route.cc): the
+// shim's openat (or open) carries in args[4] (r8) kFastOpenMark in its high
+// half and the route's entry, as the trusted process named it (0: none yet),
+// in its low half; in args[5] (r9) a token in its high half and the number
+// of the process's route socket (-1: none yet) in its low half. The trusted
+// process, when it gives a descriptor and the caller's descriptor of that
+// number is the peer of its entry's socket, sends it there as one
+// FastOpenMessage with SCM_RIGHTS and answers kFastOpenSent: bit 31 set for
+// O_CLOEXEC, the low 31 bits 0, or a new socket's number + 1 (installed in
+// the caller by ADDFD). Any other call gets its descriptor by ADDFD as
+// before. Not a boundary: the filter and the decision are unchanged; a
+// program that forges the marks only receives the descriptors it asked for.
+inline constexpr unsigned kFastOpenMark = 0x5b784653;  // "[xFS"
+inline constexpr unsigned long long kFastOpenSent = 0x5b78'4653'0000'0000ULL;
+struct FastOpenMessage {
+  unsigned token;  // the call's token (args[5]'s high half)
+  unsigned entry;  // the socket's entry, for the shim's next calls
+};
+
 // Set by `sbx run` for sbx-helper: in UID-range mode, start the first stage
 // with the range UID as real uid and the caller's as effective uid (and so
 // the trusted process it forks, which then creates files as the caller);

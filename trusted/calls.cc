@@ -16,7 +16,9 @@
 //      check the path of the file found against the rules again
 //      (refusal_at: what they do not show looks absent);
 //   4. act, and reply: a new descriptor is installed in the sandboxed
-//      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND).
+//      process atomically with the reply (SECCOMP_ADDFD_FLAG_SEND); or,
+//      for an open from the shim's fast route, sent on the calling
+//      process's own socket before a plain reply (fast_route.cc).
 // A call is never answered by letting it continue: the sandboxed process's
 // memory could change after the check. (One exception, the shim's request
 // for a core, whose arguments are registers: crash.cc.)
@@ -35,6 +37,7 @@
 
 #include "caller.h"
 #include "crash.h"
+#include "fast_route.h"
 #include "handlers.h"
 #include "patch_site.h"
 #include "paths.h"
@@ -111,6 +114,9 @@ Answer handle(const seccomp_notif& r) {
 
 void reply(const seccomp_notif& n, const Answer& a) {
   int error = a.error;
+  // An open from the shim's fast route: the descriptor on the caller's
+  // socket and a plain reply (fast_route.cc), if it can be done.
+  if (a.fd >= 0 && on_fast_route(n) && answer_on_fast_route(n, a)) return;
   if (a.fd >= 0) {
     seccomp_notif_addfd add{};
     add.id = n.id;

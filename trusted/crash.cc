@@ -98,6 +98,23 @@ struct Stopped {
   std::vector<pid_t> seized;
 };
 
+// The registers /proc/PID/task/TID/syscall shows of a thread blocked in a
+// call: "NR ARG1 .. ARG6 SP PC" (hex but NR); false if it is not blocked in
+// one ("running", or -1 for no call).
+bool blocked_registers(const std::string& text, user_regs_struct* regs) {
+  unsigned long long v[9];
+  if (std::sscanf(text.c_str(), "%llu %llx %llx %llx %llx %llx %llx %llx %llx", &v[0], &v[1], &v[2], &v[3], &v[4],
+                  &v[5], &v[6], &v[7], &v[8]) != 9)
+    return false;
+  *regs = user_regs_struct{};
+  regs->orig_rax = v[0];
+  regs->rax = static_cast<unsigned long long>(-ENOSYS);
+  regs->rdi = v[1], regs->rsi = v[2], regs->rdx = v[3], regs->r10 = v[4], regs->r8 = v[5], regs->r9 = v[6];
+  regs->rsp = v[7], regs->rip = v[8];
+  regs->cs = 0x33, regs->ss = 0x2b;  // __USER_CS, __USER_DS
+  return true;
+}
+
 Stopped stop_other_threads(int proc_dir, pid_t crashed) {
   Stopped s;
   const int task = openat(proc_dir, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -139,11 +156,24 @@ Stopped stop_other_threads(int proc_dir, pid_t crashed) {
       usleep(1000);
       ++waited;
     }
-    const bool still_listed = stopped && !read_whole(thread, "status").empty();
-    close(thread);
-    if (!still_listed) continue;
     CoreThread t;
     t.tid = id;
+    if (!stopped) {
+      // A thread that cannot stop: one blocked in a brokered call the
+      // trusted process has taken, which only a fatal signal interrupts
+      // (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV). The kernel still shows
+      // where it waits, /proc/.../syscall: its call, the six argument
+      // registers, its stack pointer and pc; enough for an unwinder
+      // (libc's code and the shim's fast route describe their frames from
+      // the stack pointer at a `syscall`). Its other registers are left 0.
+      const bool blocked = blocked_registers(read_whole(thread, "syscall"), &t.regs);
+      close(thread);
+      if (blocked) s.threads.push_back(t);
+      continue;
+    }
+    const bool still_listed = !read_whole(thread, "status").empty();
+    close(thread);
+    if (!still_listed) continue;
     if (ptrace(PTRACE_GETREGS, id, 0, &t.regs) != 0) continue;
     t.has_fpregs = ptrace(PTRACE_GETFPREGS, id, 0, &t.fpregs) == 0;
     s.threads.push_back(t);

@@ -38,6 +38,7 @@
 
 #include "caller.h"
 #include "crash.h"
+#include "fast_route.h"
 #include "message.h"
 #include "patch_site.h"
 #include "placeholders.h"
@@ -158,6 +159,7 @@ int main(int argc, char**) {
   set_placeholder_limit(getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur : 1024);
   set_shm_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   set_pidfd_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
+  set_fast_route_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   confine_self();
   const int sock = sbx::kTrustedSocketFd;
   g_listener = take_listener(sock);

@@ -16,6 +16,10 @@ extern "C" void sbx_shim_emulate_entry();
 // (newfstatat of a descriptor with an empty path, shim.cc): when it does
 // not, it returns 13 bytes past its return address, %rax unchanged.
 extern "C" void sbx_shim_maybe_entry();
+// Where a rewritten openat or open site's trampoline jumps for the fast
+// route of brokered opens (fast_open.cc): not called, so that a thread
+// blocked in the call unwinds into libc (fast_open.cc says how).
+extern "C" void sbx_shim_open_entry();
 
 namespace sbx::shim {
 

@@ -11,7 +11,9 @@
 // instruction and jumps back to the `syscall`, left in place in libc; or,
 // for a call the policy traps and the shim does itself (execve, execveat,
 // chdir, listed in the table by sbx run), calls the shim's emulation and
-// jumps past it, without the trap. Code that jumps straight to the
+// jumps past it, without the trap; or, for a brokered open listed after "+"
+// (SBX_REWRITE=open-route), enters the fast route of brokered opens
+// (fast_open.cc), which makes the call itself. Code that jumps straight to the
 // `syscall` still runs it there. Nothing here decides anything: the
 // kernel's filter is unchanged and sees every call the program makes.
 //
@@ -164,6 +166,10 @@ struct Site {
 // The calls the policy traps for every argument (sbx run lists them after
 // "!" in the table) that the shim does itself: answered at the site.
 bool g_emulated[512];
+// The brokered opens (openat, open) sbx run lists after "+": their sites go
+// to the fast route of brokered opens (fast_open.cc), if this process can
+// have it.
+bool g_fast_open[512];
 // "a" in the table: every listed site is patched, not only those with a
 // fast path (the tests; and the way a future fast path is measured).
 bool g_all;
@@ -175,6 +181,15 @@ long emulated_number(const unsigned char* window, int length) {
   unsigned long nr = 0;
   for (int b = 0; b < 4; ++b) nr |= static_cast<unsigned long>(window[1 + b]) << (8 * b);
   return nr < sizeof(g_emulated) && g_emulated[nr] ? static_cast<long>(nr) : -1;
+}
+
+// The open a window sends on the fast route: its NR if it is mov $NR, %eax
+// for a call listed after "+"; else -1.
+long fast_open_number(const unsigned char* window, int length) {
+  if (length != 5 || window[0] != 0xb8) return -1;
+  unsigned long nr = 0;
+  for (int b = 0; b < 4; ++b) nr |= static_cast<unsigned long>(window[1 + b]) << (8 * b);
+  return nr < sizeof(g_fast_open) && g_fast_open[nr] ? static_cast<long>(nr) : -1;
 }
 
 void put_rel32(unsigned char* at, unsigned long target) {
@@ -200,6 +215,15 @@ void put_rel32(unsigned char* at, unsigned long target) {
 //   16  lea 128(%rsp), %rsp
 //   24  jmp SITE+WINDOW+2          after the syscall, which is not made
 //   32  .quad sbx_shim_emulate_entry
+// For an open on the fast route (the window is mov $NR, %eax for a call
+// listed after "+"), the shim makes the call itself, entered as if libc had
+// called it right after its `syscall` (fast_open.cc says why):
+//    0  mov $NR, %eax
+//    5  lea -128(%rsp), %rsp       past the red zone
+//   10  movabs $SITE+WINDOW+2, %r11
+//   20  push %r11                  the "return address": after the syscall
+//   22  jmp *32(%rip-relative)     sbx_shim_open_entry (raw_syscall.h)
+//   32  .quad sbx_shim_open_entry
 // For any other:
 //    0  the window's instruction, copied
 //    W  jmp SITE+WINDOW            to the `syscall` itself, where it was
@@ -246,6 +270,20 @@ void build_trampoline(unsigned char* s, const Site& site) {
     const unsigned long entry = reinterpret_cast<unsigned long>(&sbx_shim_emulate_entry);
     for (int b = 0; b < 8; ++b) s[k++] = static_cast<unsigned char>(entry >> (8 * b));
     ++g_rewrite_counts.emulated;
+  } else if (fast_open_number(from, site.window) >= 0) {
+    for (; k < 5; ++k) s[k] = from[k];
+    const unsigned char lea_down[] = {0x48, 0x8d, 0x64, 0x24, 0x80};
+    for (const unsigned char b : lea_down) s[k++] = b;
+    s[k++] = 0x49, s[k++] = 0xbb;  // movabs $imm64, %r11
+    for (int b = 0; b < 8; ++b) s[k++] = static_cast<unsigned char>((syscall_at + 2) >> (8 * b));
+    s[k++] = 0x41, s[k++] = 0x53;  // push %r11
+    s[k++] = 0xff, s[k++] = 0x25;  // jmp *disp32(%rip)
+    put_rel32(s + k, reinterpret_cast<unsigned long>(s + 32));
+    k += 4;
+    while (k < 32) s[k++] = 0xcc;
+    const unsigned long entry = reinterpret_cast<unsigned long>(&sbx_shim_open_entry);
+    for (int b = 0; b < 8; ++b) s[k++] = static_cast<unsigned char>(entry >> (8 * b));
+    ++g_rewrite_counts.fast_opens;
   } else {
     for (; k < site.window; ++k) s[k] = from[k];
     s[k++] = 0xe9;
@@ -275,7 +313,7 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
     // a written page and two jumps per call for nothing: left, unless all
     // are asked for. Known by the number the table gives, without reading
     // the code (reading it faults in its pages). Checked below as well.
-    if (!g_all && !(nr < sizeof(g_emulated) && g_emulated[nr])) {
+    if (!g_all && !(nr < sizeof(g_emulated) && (g_emulated[nr] || g_fast_open[nr]))) {
       ++g_rewrite_counts.without_fast_path;
       continue;
     }
@@ -286,7 +324,8 @@ void rewrite_object(unsigned long base, const Elf64_Phdr* ph, int phnum, const c
       ++g_rewrite_counts.mismatched;
       continue;
     }
-    if (!g_all && emulated_number(reinterpret_cast<const unsigned char*>(at), static_cast<int>(window)) < 0) {
+    if (!g_all && emulated_number(reinterpret_cast<const unsigned char*>(at), static_cast<int>(window)) < 0 &&
+        fast_open_number(reinterpret_cast<const unsigned char*>(at), static_cast<int>(window)) < 0) {
       ++g_rewrite_counts.mismatched;
       continue;
     }
@@ -358,7 +397,7 @@ void put_text(char* line, int* at, const char* text) {
 }  // namespace
 
 // "sbx shim: syscall sites: L listed, P patched, F without a fast path, M mismatched, E answered
-// at the site, in T us[, ...]\n"
+// at the site, in T us, O opens on the fast route[, ...]\n"
 void report_rewriting() {
   char line[200];
   int at = 0;
@@ -375,7 +414,9 @@ void report_rewriting() {
   put_number(line, &at, c.emulated);
   put_text(line, &at, " answered at the site, in ");
   put_number(line, &at, c.micros);
-  put_text(line, &at, " us");
+  put_text(line, &at, " us, ");
+  put_number(line, &at, c.fast_opens);
+  put_text(line, &at, " opens on the fast route");
   if (c.threaded) put_text(line, &at, ", not patched: other threads");
   if (c.refused) put_text(line, &at, ", not patched: the kernel refused new code");
   line[at++] = '\n';
@@ -423,6 +464,22 @@ void rewrite_at_start() {
     for (unsigned long nr; read_hex(&p, &nr);) {
       if (nr < sizeof(g_emulated) && is_answered_at_site(static_cast<long>(nr))) g_emulated[nr] = true;
       if (*p == '.') ++p;
+    }
+    table = p - 1;
+  }
+  if (table[1] == '+') {  // "+NR.NR...": the brokered opens for the fast route
+    const char* p = table + 2;
+    bool any = false;
+    for (unsigned long nr; read_hex(&p, &nr);) {
+      any |= nr == SYS_openat || nr == SYS_open;
+      if (*p == '.') ++p;
+    }
+    if (any && fast_open_start()) {
+      p = table + 2;
+      for (unsigned long nr; read_hex(&p, &nr);) {
+        if (nr == SYS_openat || nr == SYS_open) g_fast_open[nr] = true;
+        if (*p == '.') ++p;
+      }
     }
     table = p - 1;
   }

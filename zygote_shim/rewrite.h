@@ -19,12 +19,16 @@ bool is_emulated(long nr);
 // Whether a rewritten site of call nr goes to the shim: the calls above,
 // and newfstatat, answered by fstat for a descriptor and an empty path.
 bool is_answered_at_site(long nr);
+// Sets up the fast route for brokered opens (fast_open.cc); false if the
+// process cannot have it (its state page was refused).
+bool fast_open_start();
 
 struct RewriteCounts {
   int listed;             // sites in the table for objects that are loaded
   int patched;            // now jump to a trampoline
   int without_fast_path;  // left: the trampoline would only jump back (patched only with "a")
   int emulated;           // of those patched, calls the shim answers at the site (the policy traps them)
+  int fast_opens;         // of those patched, opens on the fast route of brokered opens (fast_open.cc)
   int mismatched;         // left: their bytes are not what the table says, or their page could not be made writable
   int threaded;           // 1: nothing patched, the process had other threads (or /proc/self/status was unreadable)
   int refused;            // 1: nothing patched, the kernel refused new code (PR_SET_MDWE)

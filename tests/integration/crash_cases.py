@@ -128,6 +128,41 @@ def thread_abort(name):
     check(bt.count("wait_here") >= 3, "the waiting threads' stacks are not all there", bt)
 
 
+def blocked_open(name):
+    """A thread blocked in a brokered open (of a FIFO nobody writes) when the
+    process crashes: the trusted process has taken its call, so only a fatal
+    signal interrupts it and ptrace cannot stop it; the core still holds it,
+    with the registers /proc shows of a thread blocked in a call, and gdb's
+    backtrace of it reaches libc's open and the thread's own function. On the
+    fast route of brokered opens (SBX_REWRITE=open-route) the innermost
+    frame is the shim's entry, whose unwind information leads into libc's
+    open as if libc had called it; the ordinary way, libc's open itself."""
+    c = Crash(name)
+    program = c.compile("blocked_open.c", "-pthread")
+    fifo = os.path.join(c.sb.data, "fifo")
+    os.mkfifo(fifo, 0o644)
+    plain = c.sb.file("plain", "x")
+    for rewrite, first in (("open-route", "sbx_shim_open_entry"), ("0", "open")):
+        for core in c.core_files():
+            os.unlink(os.path.join(c.cores, core))
+        os.environ["SBX_TEST_REWRITE"] = rewrite
+        proc = c.run("--core-dir", c.cores, "--allow-read", c.sb.data, "--", program, fifo, plain)
+        check(proc.returncode == 134, f"SBX_REWRITE={rewrite}: exit status {proc.returncode}, natively 134 (SIGABRT)",
+              describe(proc))
+        bt = gdb_backtrace(program, c.one_core(proc))
+        expect_in(bt, ["abort_in_main", "open_fifo_here", "fifo_thread", "SIGABRT"],
+                  f"SBX_REWRITE={rewrite}: gdb's backtrace of the core")
+        blocked = [t for t in bt.split("\nThread ") if "open_fifo_here" in t]
+        check(len(blocked) == 1, f"SBX_REWRITE={rewrite}: one thread blocked in open_fifo_here", bt)
+        frames = [l for l in blocked[0].splitlines() if l.startswith("#")]
+        at = next((i for i, f in enumerate(frames) if "open_fifo_here" in f), -1)
+        check(at >= 1 and first in frames[0] and "open" in frames[at - 1].replace("open_fifo_here", "") and
+              "fifo_thread" in frames[at + 1], f"SBX_REWRITE={rewrite}: the blocked thread's frames: {first}, "
+              "libc's open, open_fifo_here, fifo_thread", "\n".join(frames), bt)
+        if rewrite != "0":
+            check(at == 2 and "libsbx-shim.so" in frames[0], "the shim's entry, then libc's open", "\n".join(frames))
+
+
 def python_ctypes(name):
     c = Crash(name)
     script = "import ctypes\nprint('crashing', flush=True)\nctypes.string_at(0)\n"
@@ -271,7 +306,7 @@ def corrupt_layer(name):
     check(sorted(os.listdir(c.dir)) == before and os.listdir(canary_dir) == [], "a file appeared outside the core-dir")
 
 
-main({"null-deref": null_deref, "thread-abort": thread_abort, "python-ctypes": python_ctypes,
+main({"null-deref": null_deref, "thread-abort": thread_abort, "blocked-open": blocked_open, "python-ctypes": python_ctypes,
       "own-handler": own_handler, "nothing-without-option": nothing_without_option,
       "limit-and-refusals": limit_and_refusals, "planted-links": planted_links, "crash-loop": crash_loop,
       "forged-requests": forged_requests, "corrupt-layer": corrupt_layer})

@@ -13,7 +13,7 @@ from sbxtest import check
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 LOADER = "/lib64/ld-linux-x86-64.so.2"
 REPORT = re.compile(r"sbx shim: syscall sites: (\d+) listed, (\d+) patched, (\d+) without a fast path, "
-                    r"(\d+) mismatched, (\d+) answered at the site, in (\d+) us")
+                    r"(\d+) mismatched, (\d+) answered at the site, in (\d+) us, (\d+) opens on the fast route")
 
 
 class Rewrite:
@@ -65,13 +65,13 @@ def sites(name):
           f"the shim patched all {expected} listed sites", proc.stderr)
     # By default only the sites with a fast path, those the shim answers
     # itself, are listed (sbx run leaves the rest out of the table) and
-    # patched.
+    # patched; the fast route of brokered opens is off (open_route below).
     proc = r.run(r.probe, "patched", rewrite="verbose")
     print(proc.stderr, end="")
     m = REPORT.search(proc.stderr)
     check(proc.returncode == 0 and proc.stdout == "native\n" and m is not None and
-          int(m.group(1)) == int(m.group(2)) == int(m.group(5)) >= 3 and m.group(3) == "0" and m.group(4) == "0",
-          "by default, the sites with a fast path patched", sbxtest.describe(proc))
+          int(m.group(1)) == int(m.group(2)) == int(m.group(5)) >= 3 and m.group(3) == "0" and m.group(4) == "0" and
+          m.group(7) == "0", "by default, the sites with a fast path patched", sbxtest.describe(proc))
     # The off switch: nothing patched, nothing reported, the same program.
     proc = r.run(r.probe, "patched", rewrite="0")
     check(proc.returncode == 0 and proc.stdout == "native\n" and "sbx shim" not in proc.stderr,
@@ -130,7 +130,7 @@ def emulated(name):
     proc = r.run(r.probe, "blocked-exec", rewrite="verbose")
     check(proc.returncode == 0 and proc.stdout == "exec-ran\n", "execve answered at the site", sbxtest.describe(proc))
     reports = REPORT.findall(proc.stderr)
-    check(len(reports) == 2 and all(int(e) >= 3 for *_, e, _ in reports), "execve, execveat, chdir answered at the site",
+    check(len(reports) == 2 and all(int(e) >= 3 for *_, e, _, _ in reports), "execve, execveat, chdir answered at the site",
           proc.stderr)
     # On by default.
     proc = r.run(r.probe, "blocked-exec")
@@ -271,7 +271,66 @@ def lazy_hostile(name):
           "the program's own SIGILL handler runs", sbxtest.describe(proc))
 
 
+# The fast route of brokered opens (SBX_REWRITE=open-route): the descriptor
+# comes back on the process's own socket instead of by ADDFD.
+def open_route(name):
+    r = Rewrite(name)
+    proc = r.run(r.probe, "route-opens", r.allowed, "200", rewrite="open-route,verbose")
+    print(proc.stderr, end="")
+    m = REPORT.search(proc.stderr)
+    # libc's open and openat, and the loader's: at least two sites each.
+    check(m is not None and int(m.group(7)) >= 4 and m.group(1) == m.group(2) and
+          int(m.group(2)) == int(m.group(5)) + int(m.group(7)), "the open sites patched for the route", proc.stderr)
+    # Every open read back right; the route's socket is there (it is made
+    # at the first open on the route).
+    check(proc.returncode == 0 and proc.stdout == "opens failures 0 sockets 1\n", "opens through the route",
+          sbxtest.describe(proc))
+    # Off by default: no socket, the same results.
+    proc = r.run(r.probe, "route-opens", r.allowed, "20", rewrite="verbose")
+    m = REPORT.search(proc.stderr)
+    check(proc.returncode == 0 and proc.stdout == "opens failures 0 sockets 0\n" and m is not None and
+          m.group(7) == "0", "the route is off by default", sbxtest.describe(proc))
+
+
+def open_route_forged(name):
+    r = Rewrite(name)
+    proc = r.run(r.probe, "route-forged", r.secret, r.allowed, rewrite="open-route")
+    # With the route's marks made by hand: a refused path is refused as
+    # ever (EACCES or ENOENT); an allowed one comes with a new socket that
+    # holds that descriptor and nothing more (EAGAIN); naming stdin as the
+    # socket gets a new socket, not a descriptor sent to stdin. The
+    # program's own route socket, read by the program, holds nothing,
+    # before or after an open the rules refuse.
+    check(proc.returncode == 0 and re.fullmatch(
+        r"forged refused (13|2) allowed 1 more -11 other-new 1 route 1 steal -11 -11 secret (13|2)\n", proc.stdout),
+          "forged route calls gain nothing", sbxtest.describe(proc))
+    # The shim's fast entry called by hand: the same call, decided the same.
+    proc = r.run(r.probe, "route-entry", r.secret, r.allowed, rewrite="open-route")
+    check(proc.returncode == 0 and re.fullmatch(r"entry refused -(13|2) allowed 1 sockets 1\n", proc.stdout),
+          "the fast entry called by hand gains nothing", sbxtest.describe(proc))
+
+
+def open_route_threads(name):
+    r = Rewrite(name)
+    # 8 threads opening at once: one at a time on the route, the others the
+    # ordinary way (ADDFD); every descriptor is the right file.
+    proc = r.run(r.probe, "route-threads", r.allowed, rewrite="open-route")
+    check(proc.returncode == 0 and proc.stdout == "route-threads failures 0 sockets 1\n",
+          "8 threads opening through the route", sbxtest.describe(proc))
+
+
+def open_route_fork(name):
+    r = Rewrite(name)
+    # A forked child gets its own socket (it keeps the inherited one until it
+    # executes, close-on-exec); the executed program its own again.
+    proc = r.run(r.probe, "route-fork", r.allowed, rewrite="open-route")
+    check(proc.returncode == 0 and proc.stdout == "child failures 0 sockets 2\nopens failures 0 sockets 1\n"
+          "parent failures 0 sockets 1 1 status 0\n", "fork and exec with the route", sbxtest.describe(proc))
+
+
 if __name__ == "__main__":
     sbxtest.main({"sites": sites, "unpatchable": unpatchable, "threads": threads, "forged": forged,
                   "fork-exec": fork_exec, "emulated": emulated, "fstat": fstat, "lazy": lazy,
-                  "lazy-threads": lazy_threads, "lazy-hostile": lazy_hostile})
+                  "lazy-threads": lazy_threads, "lazy-hostile": lazy_hostile, "open-route": open_route,
+                  "open-route-forged": open_route_forged, "open-route-threads": open_route_threads,
+                  "open-route-fork": open_route_fork})

@@ -17,6 +17,15 @@
 //   rewrite_probe forge-patch  requests to patch forged sites, and one real one
 //   rewrite_probe ud2 [own]    after a site patched with threads: an invalid
 //                              instruction kills (or runs the program's own handler)
+// The fast route of brokered opens (SBX_REWRITE=open-route; FILE holds "a"):
+//   rewrite_probe route-opens FILE N      N opens through libc, each read back
+//   rewrite_probe route-threads FILE      8 threads opening FILE at once
+//   rewrite_probe route-forged SECRET FILE  openat with the route's marks made by hand, and
+//                                         a program reading its own route socket
+//   rewrite_probe route-entry SECRET FILE the shim's fast entry called by hand
+//   rewrite_probe route-fork FILE         opens in a forked child, which then executes
+//                                         route-opens
+// Each prints how many of its descriptors are sockets (the route's).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -29,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -140,6 +150,95 @@ static void* worker(void* arg) {
     }
   }
   return NULL;
+}
+
+// How many of our descriptors are sockets; the last one's number in *last.
+static int sockets(int* last) {
+  int n = 0;
+  for (int fd = 0; fd < 256; ++fd) {
+    char path[64], target[128];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    ssize_t got = readlink(path, target, sizeof(target) - 1);
+    if (got <= 0) continue;
+    target[got] = '\0';
+    if (strncmp(target, "socket:", 7) == 0) ++n, *last = fd;
+  }
+  return n;
+}
+
+// open(file) through libc, read back: 0 if it held "a".
+static int open_and_check(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  char c = 0;
+  int bad = pread(fd, &c, 1, 0) != 1 || c != 'a';
+  close(fd);
+  return bad;
+}
+
+static pthread_barrier_t route_start;
+static void* route_worker(void* arg) {
+  (void)arg;
+  pthread_barrier_wait(&route_start);
+  for (int i = 0; i < 300; ++i)
+    if (open_and_check(file) != 0) __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+  return NULL;
+}
+
+// One message off sock, without waiting: the descriptor it carried, or -errno.
+static int take_one(int sock) {
+  char data[8];
+  struct iovec iov = {data, sizeof(data)};
+  char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  if (recvmsg(sock, &msg, MSG_DONTWAIT) < 0) return -errno;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == NULL || c->cmsg_type != SCM_RIGHTS) return -EBADMSG;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+  return fd;
+}
+
+#define FAST_MARK 0x5b784653ul  // sandbox.h, kFastOpenMark
+
+// The shim's fast entry, as the trampoline of libc's open names it (the
+// window's jmp, in open's first 256 bytes, to a trampoline that starts
+// mov $257, %eax; lea -128(%rsp), %rsp; movabs ..., %r11); NULL if none.
+static void* fast_entry(void) {
+  static const unsigned char start[] = {0xb8, 0x01, 0x01, 0, 0, 0x48, 0x8d, 0x64, 0x24, 0x80, 0x49, 0xbb};
+  unsigned char* code = (unsigned char*)&open;
+  for (int i = 0; i < 256; ++i) {
+    if (code[i] != 0xe9) continue;
+    int32_t rel;
+    memcpy(&rel, code + i + 1, 4);
+    unsigned char* t = code + i + 5 + rel;
+    if (labs((long)(t - code)) > (1l << 31) || memcmp(t, start, sizeof(start)) != 0) continue;
+    void* entry;
+    memcpy(&entry, t + 32, sizeof(entry));
+    return entry;
+  }
+  return NULL;
+}
+
+// openat(dirfd, path, flags) through the entry, entered as a trampoline
+// does: the return address pushed below the red zone, then a jump.
+static long via_entry(void* entry, long dirfd, const char* path, long flags) {
+  long ret;
+  register long r10 __asm__("r10") = 0;
+  __asm__ volatile("lea -128(%%rsp), %%rsp\n\t"
+                   "lea 1f(%%rip), %%r11\n\t"
+                   "push %%r11\n\t"
+                   "mov $257, %%eax\n\t"
+                   "jmp *%[entry]\n"
+                   "1:"
+                   : "=&a"(ret)
+                   : [entry] "r"(entry), "D"(dirfd), "S"(path), "d"(flags), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
 }
 
 int main(int argc, char** argv) {
@@ -308,7 +407,83 @@ int main(int argc, char** argv) {
     fflush(stdout);
     __asm__ volatile("ud2");
     printf("after ud2\n");
-    return 0;
+    if (strcmp(argv[1], "route-opens") == 0 && argc == 4) {
+      int bad = 0, last = -1;
+      for (int i = 0; i < atoi(argv[3]); ++i) bad += open_and_check(argv[2]);
+      printf("opens failures %d sockets %d\n", bad, sockets(&last));
+      return 0;
+    }
+    if (strcmp(argv[1], "route-threads") == 0 && argc == 3) {
+      file = argv[2];
+      pthread_t t[8];
+      pthread_barrier_init(&route_start, NULL, 8);
+      for (int i = 0; i < 8; ++i) pthread_create(&t[i], NULL, route_worker, NULL);
+      for (int i = 0; i < 8; ++i) pthread_join(t[i], NULL);
+      int last = -1;
+      printf("route-threads failures %d sockets %d\n", failures, sockets(&last));
+      return 0;
+    }
+    if (strcmp(argv[1], "route-forged") == 0 && argc == 4) {
+      // A refused path with the route's marks (no socket yet): refused as ever.
+      long refused = syscall(SYS_openat, AT_FDCWD, argv[2], O_RDONLY, 0, FAST_MARK << 32, 1ul << 32 | 0xfffffffful);
+      int refused_errno = refused < 0 ? errno : 0;
+      // An allowed one: a new socket comes with it, holding that descriptor only.
+      unsigned long value =
+          (unsigned long)syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0, FAST_MARK << 32, 2ul << 32 | 0xfffffffful);
+      int got = -1, more = 0;
+      if (value >> 32 == FAST_MARK && (value & 0x7fffffff) != 0) {
+        int sock = (int)(value & 0x7fffffff) - 1;
+        int fd = take_one(sock);
+        char c = 0;
+        got = fd >= 0 && pread(fd, &c, 1, 0) == 1 && c == 'a';
+        more = take_one(sock);
+      }
+      // Naming a descriptor that is not a route socket (stdin) with an entry:
+      // again a new socket, nothing sent to stdin.
+      unsigned long other =
+          (unsigned long)syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0, FAST_MARK << 32 | 0x101, 3ul << 32 | 0);
+      int other_new = other >> 32 == FAST_MARK && (other & 0x7fffffff) != 0;
+      // The program's own route socket (after an open through libc), read by
+      // the program: nothing there, before or after a refused open.
+      int route_ok = open_and_check(argv[3]) == 0, last = -1;
+      sockets(&last);
+      int before = take_one(last);
+      int secret = open(argv[2], O_RDONLY);
+      int secret_errno = secret < 0 ? errno : 0;
+      int after = take_one(last);
+      printf("forged refused %d allowed %d more %d other-new %d route %d steal %d %d secret %d\n", refused_errno, got,
+             more, other_new, route_ok, before, after, secret_errno);
+      return 0;
+    }
+    if (strcmp(argv[1], "route-entry") == 0 && argc == 4) {
+      void* entry = fast_entry();
+      if (entry == NULL) return printf("no fast entry\n"), 3;
+      long refused = via_entry(entry, AT_FDCWD, argv[2], O_RDONLY);
+      long fd = via_entry(entry, AT_FDCWD, argv[3], O_RDONLY);
+      char c = 0;
+      int allowed = fd >= 0 && pread((int)fd, &c, 1, 0) == 1 && c == 'a';
+      int last = -1;
+      printf("entry refused %ld allowed %d sockets %d\n", refused, allowed, sockets(&last));
+      return 0;
+    }
+    if (strcmp(argv[1], "route-fork") == 0 && argc == 3) {
+      int bad = open_and_check(argv[2]), last = -1;
+      int parent_sockets = sockets(&last);
+      pid_t child = fork();
+      if (child == 0) {
+        int child_bad = 0;
+        for (int i = 0; i < 50; ++i) child_bad += open_and_check(argv[2]);
+        // Its own socket besides the inherited one.
+        printf("child failures %d sockets %d\n", child_bad, sockets(&last));
+        fflush(stdout);
+        execl(argv[0], argv[0], "route-opens", argv[2], "20", (char*)NULL);
+        _exit(127);
+      }
+      int status;
+      waitpid(child, &status, 0);
+      for (int i = 0; i < 20; ++i) bad += open_and_check(argv[2]);
+      printf("parent failures %d sockets %d %d status %d\n", bad, parent_sockets, sockets(&last), status);
+      return 0;
+    }
+    return 2;
   }
-  return 2;
-}
