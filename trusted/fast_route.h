@@ -13,8 +13,13 @@ namespace sbx::trusted {
 
 // Whether the call n carries the route's marks (an openat or open from the
 // shim's fast route, or a program forging them: either way it only gets
-// what it asked for).
+// what it asked for), and the route is allowed: never unless sbx run asked
+// for it (allow_fast_route), so that by default no code of the route's is
+// within the program's reach.
 bool on_fast_route(const seccomp_notif& n);
+
+// Called at start when sbx run asked for the route (sbx-trusted --open-route).
+void allow_fast_route();
 
 // Sends the answer's descriptor (a.fd >= 0) to the caller's route socket
 // and replies; true if answered (the descriptor is then closed), false if

@@ -220,7 +220,14 @@ pid_t start_trusted_process(int trusted_fd, int policy_fd, int* sock) {
     // Not the caller's stdin and stdout either (stderr stays, for messages).
     close(STDIN_FILENO);
     close(STDOUT_FILENO);
-    char* const argv[] = {const_cast<char*>("sbx-trusted"), nullptr};
+    // The fast route of brokered opens, only if sbx run asked for it (the
+    // "+" list of opens in SBX_REWRITE's head, before its first ';'):
+    // without it the trusted process answers no call on the route.
+    const char* rewrite = std::getenv(sbx::kEnvRewrite);
+    bool open_route = false;
+    for (const char* c = rewrite; c != nullptr && *c != '\0' && *c != ';'; ++c) open_route |= *c == '+';
+    char* const argv[] = {const_cast<char*>("sbx-trusted"), open_route ? const_cast<char*>("--open-route") : nullptr,
+                          nullptr};
     char* const envp[] = {nullptr};
     syscall(SYS_execveat, binary, "", argv, envp, AT_EMPTY_PATH);
     die_errno("starting the trusted process (execveat)");

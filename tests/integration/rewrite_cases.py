@@ -304,6 +304,12 @@ def open_route_forged(name):
     check(proc.returncode == 0 and re.fullmatch(
         r"forged refused (13|2) allowed 1 more -11 other-new 1 route 1 steal -11 -11 secret (13|2)\n", proc.stdout),
           "forged route calls gain nothing", sbxtest.describe(proc))
+    # Without open-route (the default) the trusted process answers no call
+    # on the route: the same forged marks get the descriptor by ADDFD, and
+    # no socket comes with it.
+    proc = r.run(r.probe, "route-forged", r.secret, r.allowed)
+    check(proc.returncode == 0 and re.match(r"forged refused (13|2) allowed -1 more 0 other-new 0 route 1 ", proc.stdout),
+          "the route is closed unless sbx run asks for it", sbxtest.describe(proc))
     # The shim's fast entry called by hand: the same call, decided the same.
     proc = r.run(r.probe, "route-entry", r.secret, r.allowed, rewrite="open-route")
     check(proc.returncode == 0 and re.fullmatch(r"entry refused -(13|2) allowed 1 sockets 1\n", proc.stdout),

@@ -407,83 +407,85 @@ int main(int argc, char** argv) {
     fflush(stdout);
     __asm__ volatile("ud2");
     printf("after ud2\n");
-    if (strcmp(argv[1], "route-opens") == 0 && argc == 4) {
-      int bad = 0, last = -1;
-      for (int i = 0; i < atoi(argv[3]); ++i) bad += open_and_check(argv[2]);
-      printf("opens failures %d sockets %d\n", bad, sockets(&last));
-      return 0;
-    }
-    if (strcmp(argv[1], "route-threads") == 0 && argc == 3) {
-      file = argv[2];
-      pthread_t t[8];
-      pthread_barrier_init(&route_start, NULL, 8);
-      for (int i = 0; i < 8; ++i) pthread_create(&t[i], NULL, route_worker, NULL);
-      for (int i = 0; i < 8; ++i) pthread_join(t[i], NULL);
-      int last = -1;
-      printf("route-threads failures %d sockets %d\n", failures, sockets(&last));
-      return 0;
-    }
-    if (strcmp(argv[1], "route-forged") == 0 && argc == 4) {
-      // A refused path with the route's marks (no socket yet): refused as ever.
-      long refused = syscall(SYS_openat, AT_FDCWD, argv[2], O_RDONLY, 0, FAST_MARK << 32, 1ul << 32 | 0xfffffffful);
-      int refused_errno = refused < 0 ? errno : 0;
-      // An allowed one: a new socket comes with it, holding that descriptor only.
-      unsigned long value =
-          (unsigned long)syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0, FAST_MARK << 32, 2ul << 32 | 0xfffffffful);
-      int got = -1, more = 0;
-      if (value >> 32 == FAST_MARK && (value & 0x7fffffff) != 0) {
-        int sock = (int)(value & 0x7fffffff) - 1;
-        int fd = take_one(sock);
-        char c = 0;
-        got = fd >= 0 && pread(fd, &c, 1, 0) == 1 && c == 'a';
-        more = take_one(sock);
-      }
-      // Naming a descriptor that is not a route socket (stdin) with an entry:
-      // again a new socket, nothing sent to stdin.
-      unsigned long other =
-          (unsigned long)syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0, FAST_MARK << 32 | 0x101, 3ul << 32 | 0);
-      int other_new = other >> 32 == FAST_MARK && (other & 0x7fffffff) != 0;
-      // The program's own route socket (after an open through libc), read by
-      // the program: nothing there, before or after a refused open.
-      int route_ok = open_and_check(argv[3]) == 0, last = -1;
-      sockets(&last);
-      int before = take_one(last);
-      int secret = open(argv[2], O_RDONLY);
-      int secret_errno = secret < 0 ? errno : 0;
-      int after = take_one(last);
-      printf("forged refused %d allowed %d more %d other-new %d route %d steal %d %d secret %d\n", refused_errno, got,
-             more, other_new, route_ok, before, after, secret_errno);
-      return 0;
-    }
-    if (strcmp(argv[1], "route-entry") == 0 && argc == 4) {
-      void* entry = fast_entry();
-      if (entry == NULL) return printf("no fast entry\n"), 3;
-      long refused = via_entry(entry, AT_FDCWD, argv[2], O_RDONLY);
-      long fd = via_entry(entry, AT_FDCWD, argv[3], O_RDONLY);
-      char c = 0;
-      int allowed = fd >= 0 && pread((int)fd, &c, 1, 0) == 1 && c == 'a';
-      int last = -1;
-      printf("entry refused %ld allowed %d sockets %d\n", refused, allowed, sockets(&last));
-      return 0;
-    }
-    if (strcmp(argv[1], "route-fork") == 0 && argc == 3) {
-      int bad = open_and_check(argv[2]), last = -1;
-      int parent_sockets = sockets(&last);
-      pid_t child = fork();
-      if (child == 0) {
-        int child_bad = 0;
-        for (int i = 0; i < 50; ++i) child_bad += open_and_check(argv[2]);
-        // Its own socket besides the inherited one.
-        printf("child failures %d sockets %d\n", child_bad, sockets(&last));
-        fflush(stdout);
-        execl(argv[0], argv[0], "route-opens", argv[2], "20", (char*)NULL);
-        _exit(127);
-      }
-      int status;
-      waitpid(child, &status, 0);
-      for (int i = 0; i < 20; ++i) bad += open_and_check(argv[2]);
-      printf("parent failures %d sockets %d %d status %d\n", bad, parent_sockets, sockets(&last), status);
-      return 0;
-    }
-    return 2;
+    return 0;
   }
+  if (strcmp(argv[1], "route-opens") == 0 && argc == 4) {
+    int bad = 0, last = -1;
+    for (int i = 0; i < atoi(argv[3]); ++i) bad += open_and_check(argv[2]);
+    printf("opens failures %d sockets %d\n", bad, sockets(&last));
+    return 0;
+  }
+  if (strcmp(argv[1], "route-threads") == 0 && argc == 3) {
+    file = argv[2];
+    pthread_t t[8];
+    pthread_barrier_init(&route_start, NULL, 8);
+    for (int i = 0; i < 8; ++i) pthread_create(&t[i], NULL, route_worker, NULL);
+    for (int i = 0; i < 8; ++i) pthread_join(t[i], NULL);
+    int last = -1;
+    printf("route-threads failures %d sockets %d\n", failures, sockets(&last));
+    return 0;
+  }
+  if (strcmp(argv[1], "route-forged") == 0 && argc == 4) {
+    // A refused path with the route's marks (no socket yet): refused as ever.
+    long refused = syscall(SYS_openat, AT_FDCWD, argv[2], O_RDONLY, 0, FAST_MARK << 32, 1ul << 32 | 0xfffffffful);
+    int refused_errno = refused < 0 ? errno : 0;
+    // An allowed one: a new socket comes with it, holding that descriptor only.
+    unsigned long value =
+        (unsigned long)syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0, FAST_MARK << 32, 2ul << 32 | 0xfffffffful);
+    int got = -1, more = 0;
+    if (value >> 32 == FAST_MARK && (value & 0x7fffffff) != 0) {
+      int sock = (int)(value & 0x7fffffff) - 1;
+      int fd = take_one(sock);
+      char c = 0;
+      got = fd >= 0 && pread(fd, &c, 1, 0) == 1 && c == 'a';
+      more = take_one(sock);
+    }
+    // Naming a descriptor that is not a route socket (stdin) with an entry:
+    // again a new socket, nothing sent to stdin.
+    unsigned long other =
+        (unsigned long)syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0, FAST_MARK << 32 | 0x101, 3ul << 32 | 0);
+    int other_new = other >> 32 == FAST_MARK && (other & 0x7fffffff) != 0;
+    // The program's own route socket (after an open through libc), read by
+    // the program: nothing there, before or after a refused open.
+    int route_ok = open_and_check(argv[3]) == 0, last = -1;
+    sockets(&last);
+    int before = take_one(last);
+    int secret = open(argv[2], O_RDONLY);
+    int secret_errno = secret < 0 ? errno : 0;
+    int after = take_one(last);
+    printf("forged refused %d allowed %d more %d other-new %d route %d steal %d %d secret %d\n", refused_errno, got,
+           more, other_new, route_ok, before, after, secret_errno);
+    return 0;
+  }
+  if (strcmp(argv[1], "route-entry") == 0 && argc == 4) {
+    void* entry = fast_entry();
+    if (entry == NULL) return printf("no fast entry\n"), 3;
+    long refused = via_entry(entry, AT_FDCWD, argv[2], O_RDONLY);
+    long fd = via_entry(entry, AT_FDCWD, argv[3], O_RDONLY);
+    char c = 0;
+    int allowed = fd >= 0 && pread((int)fd, &c, 1, 0) == 1 && c == 'a';
+    int last = -1;
+    printf("entry refused %ld allowed %d sockets %d\n", refused, allowed, sockets(&last));
+    return 0;
+  }
+  if (strcmp(argv[1], "route-fork") == 0 && argc == 3) {
+    int bad = open_and_check(argv[2]), last = -1;
+    int parent_sockets = sockets(&last);
+    pid_t child = fork();
+    if (child == 0) {
+      int child_bad = 0;
+      for (int i = 0; i < 50; ++i) child_bad += open_and_check(argv[2]);
+      // Its own socket besides the inherited one.
+      printf("child failures %d sockets %d\n", child_bad, sockets(&last));
+      fflush(stdout);
+      execl(argv[0], argv[0], "route-opens", argv[2], "20", (char*)NULL);
+      _exit(127);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    for (int i = 0; i < 20; ++i) bad += open_and_check(argv[2]);
+    printf("parent failures %d sockets %d %d status %d\n", bad, parent_sockets, sockets(&last), status);
+    return 0;
+  }
+  return 2;
+}
