@@ -92,6 +92,22 @@ std::string hex(const unsigned char* p, size_t n) {
 
 namespace {
 
+// The hex of the NT_GNU_BUILD_ID note among the notes of one PT_NOTE
+// segment, [notes, notes + size): "" if none. Shared by the two ways a
+// file's build id is read (in memory, elf_build_id; by pread, file_build_id).
+std::string notes_build_id(const unsigned char* notes, size_t size) {
+  for (size_t at = 0; at + sizeof(Elf64_Nhdr) <= size;) {
+    const auto* n = reinterpret_cast<const Elf64_Nhdr*>(notes + at);
+    const size_t name = at + sizeof(*n), desc = name + ((n->n_namesz + 3) & ~3u);
+    const size_t next = desc + ((n->n_descsz + 3) & ~3u);
+    if (next > size) break;
+    if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(notes + name, "GNU", 4) == 0)
+      return hex(notes + desc, n->n_descsz);
+    at = next;
+  }
+  return "";
+}
+
 // The build id of the ELF image in file (empty if none), and whether it is
 // an x86-64 ELF file at all.
 bool elf_build_id(std::string_view file, std::string* build_id) {
@@ -103,18 +119,9 @@ bool elf_build_id(std::string_view file, std::string* build_id) {
       eh->e_phoff + eh->e_phnum * sizeof(Elf64_Phdr) > file.size())
     return false;
   const auto* ph = reinterpret_cast<const Elf64_Phdr*>(data + eh->e_phoff);
-  for (int i = 0; i < eh->e_phnum && build_id->empty(); ++i) {
-    if (ph[i].p_type != PT_NOTE || ph[i].p_offset + ph[i].p_filesz > file.size()) continue;
-    for (size_t at = ph[i].p_offset; at + sizeof(Elf64_Nhdr) <= ph[i].p_offset + ph[i].p_filesz;) {
-      const auto* n = reinterpret_cast<const Elf64_Nhdr*>(data + at);
-      const size_t name = at + sizeof(*n), desc = name + ((n->n_namesz + 3) & ~3u);
-      const size_t next = desc + ((n->n_descsz + 3) & ~3u);
-      if (next > ph[i].p_offset + ph[i].p_filesz) break;
-      if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(data + name, "GNU", 4) == 0)
-        *build_id = hex(data + desc, n->n_descsz);
-      at = next;
-    }
-  }
+  for (int i = 0; i < eh->e_phnum && build_id->empty(); ++i)
+    if (ph[i].p_type == PT_NOTE && ph[i].p_offset + ph[i].p_filesz <= file.size())
+      *build_id = notes_build_id(data + ph[i].p_offset, ph[i].p_filesz);
   return true;
 }
 
@@ -324,16 +331,7 @@ std::string file_build_id(const std::string& path) {
         if (pread(fd, notes.data(), notes.size(), static_cast<off_t>(ph[i].p_offset)) !=
             static_cast<ssize_t>(notes.size()))
           continue;
-        const auto* data = reinterpret_cast<const unsigned char*>(notes.data());
-        for (size_t at = 0; at + sizeof(Elf64_Nhdr) <= notes.size();) {
-          const auto* n = reinterpret_cast<const Elf64_Nhdr*>(data + at);
-          const size_t name = at + sizeof(*n), desc = name + ((n->n_namesz + 3) & ~3u);
-          const size_t next = desc + ((n->n_descsz + 3) & ~3u);
-          if (next > notes.size()) break;
-          if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && std::memcmp(data + name, "GNU", 4) == 0)
-            id = hex(data + desc, n->n_descsz);
-          at = next;
-        }
+        id = notes_build_id(reinterpret_cast<const unsigned char*>(notes.data()), notes.size());
       }
     }
   }
