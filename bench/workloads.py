@@ -134,7 +134,7 @@ def call_counts(work, name, w, argv, env):
     with open(out) as f:
         for line in f:
             parts = line.split()
-            if len(parts) >= 5 and parts[-1].isidentifier() and parts[3].isdigit():
+            if len(parts) >= 5 and parts[-1].isidentifier() and parts[-1] != "total" and parts[3].isdigit():
                 counts[parts[-1]] = int(parts[3])
     os.unlink(out)
     execs = counts.get("execve", 0) + counts.get("execveat", 0)

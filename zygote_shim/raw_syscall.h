@@ -12,10 +12,10 @@ extern "C" void sbx_shim_restore_rt();
 // answers at the site (shim.cc): the call's registers as at a `syscall`,
 // the result in %rax, every other register and the flags kept.
 extern "C" void sbx_shim_emulate_entry();
-// The same for a call the shim answers at the site only in some cases
-// (newfstatat of a descriptor with an empty path, shim.cc): when it does
-// not, it returns 13 bytes past its return address, %rax unchanged.
-extern "C" void sbx_shim_maybe_entry();
+// Where a rewritten newfstatat site's trampoline calls: glibc's fstat
+// answered by fstat(fd) (shim.cc); for any other newfstatat it returns 13
+// bytes past its return address, %rax unchanged.
+extern "C" void sbx_shim_fstat_entry();
 // Where a rewritten openat or open site's trampoline jumps for the fast
 // route of brokered opens (fast_open.cc): not called, so that a thread
 // blocked in the call unwinds into libc (fast_open.cc says how).

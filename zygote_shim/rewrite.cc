@@ -201,12 +201,12 @@ void put_rel32(unsigned char* at, unsigned long target) {
 // itself only for a descriptor and an empty path (fstat, shim.cc):
 //    0  mov $NR, %eax
 //    5  lea -128(%rsp), %rsp
-//   10  call *48(%rip-relative)    sbx_shim_maybe_entry: back at 16 if answered, else at 29
+//   10  call *48(%rip-relative)    sbx_shim_fstat_entry: back at 16 if answered, else at 29
 //   16  lea 128(%rsp), %rsp
 //   24  jmp SITE+WINDOW+2
 //   29  lea 128(%rsp), %rsp
 //   37  jmp SITE+WINDOW            to the `syscall`, %rax the call's number
-//   48  .quad sbx_shim_maybe_entry
+//   48  .quad sbx_shim_fstat_entry
 // For another call the shim answers (the window is mov $NR, %eax and the
 // policy traps NR):
 //    0  mov $NR, %eax
@@ -251,7 +251,7 @@ void build_trampoline(unsigned char* s, const Site& site) {
       k += 4;
     }
     while (k < 48) s[k++] = 0xcc;
-    const unsigned long entry = reinterpret_cast<unsigned long>(&sbx_shim_maybe_entry);
+    const unsigned long entry = reinterpret_cast<unsigned long>(&sbx_shim_fstat_entry);
     for (int b = 0; b < 8; ++b) s[k++] = static_cast<unsigned char>(entry >> (8 * b));
     ++g_rewrite_counts.emulated;
   } else if (nr >= 0) {

@@ -21,6 +21,7 @@
 #include <ucontext.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 
 #include "lazy_patch.h"
@@ -104,30 +105,6 @@ long emulate(long nr, long a0, long a1, long a2, long a3, long a4) {
   return -ENOSYS;
 }
 
-// glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), which the policy
-// brokers (the filter cannot read the path): at a rewritten site, with a
-// descriptor and an empty path, it is answered here by fstat(fd), which
-// the policy allows (sbx run lists newfstatat only then), and the trusted
-// process would answer the same (it stats its copy of the descriptor).
-// Nothing is gained: the program can call fstat. Any other newfstatat
-// goes on to libc's own `syscall`: false. So does an empty regular file:
-// it may be the trusted process's placeholder for an O_PATH descriptor of
-// a symlink (trusted/placeholders.h), which it answers for the link. The
-// path is read here, so a bad pointer faults in the program where the
-// kernel would answer EFAULT.
-bool fstat_at_site(long dirfd, const char* path, long buf, long flags, long* result) {
-  if ((flags & AT_EMPTY_PATH) == 0 || static_cast<int>(dirfd) < 0 || dirfd != static_cast<int>(dirfd) ||
-      (path != nullptr && path[0] != '\0'))
-    return false;
-  const long rc = raw_syscall(SYS_fstat, dirfd, buf);
-  if (rc == 0) {
-    const auto* st = reinterpret_cast<const struct stat*>(buf);
-    if (S_ISREG(st->st_mode) && st->st_size == 0) return false;
-  }
-  *result = rc;
-  return true;
-}
-
 void on_sigsys(int, siginfo_t* info, void* context) {
   if (info->si_code != 1) return;  // SYS_SECCOMP
   auto* uc = static_cast<ucontext_t*>(context);
@@ -151,13 +128,6 @@ bool is_answered_at_site(long nr) { return is_emulated(nr) || nr == SYS_newfstat
 extern "C" __attribute__((used, visibility("hidden"))) long sbx_shim_emulate(const long* regs) {
   return emulate(regs[0], regs[6], regs[5], regs[4], regs[3], regs[2]);
 }
-// A call answered at the site only in some cases (newfstatat): the
-// result into regs[0] and true, or false with regs untouched, and the
-// trampoline goes on to libc's `syscall` (sbx_shim_maybe_entry).
-extern "C" __attribute__((used, visibility("hidden"))) bool sbx_shim_maybe(long* regs) {
-  return regs[0] == SYS_newfstatat &&
-         fstat_at_site(regs[6], reinterpret_cast<const char*>(regs[5]), regs[4], regs[3], &regs[0]);
-}
 // Keeps what a `syscall` keeps: every register but %rax (the result), %rcx
 // and %r11, the flags, and the vector registers (fxsave: the shim's code
 // may use them). The stack below the red zone is the trampoline's.
@@ -170,19 +140,40 @@ __asm__(".text\n.globl sbx_shim_emulate_entry\n.hidden sbx_shim_emulate_entry\n"
         "  fxrstor64 (%rsp)\n  lea -48(%rbp), %rsp\n"
         "  pop %r9\n  pop %r8\n  pop %r10\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
         "  pop %rbp\n  popfq\n  ret\n");
-// The same for sbx_shim_maybe; when it answers false, returns 13 bytes
-// further on in the trampoline (rewrite.cc), with %rax still the call's
-// number, for libc's own `syscall`.
-__asm__(".text\n.globl sbx_shim_maybe_entry\n.hidden sbx_shim_maybe_entry\n"
-        ".type sbx_shim_maybe_entry,@function\nsbx_shim_maybe_entry:\n"
-        "  pushfq\n  push %rbp\n  mov %rsp, %rbp\n"
-        "  push %rdi\n  push %rsi\n  push %rdx\n  push %r10\n  push %r8\n  push %r9\n  push %rax\n"
-        "  mov %rsp, %rdi\n  and $-16, %rsp\n  sub $512, %rsp\n  fxsave64 (%rsp)\n"
-        "  call sbx_shim_maybe\n"
-        "  test %al, %al\n  jnz 1f\n  addq $13, 16(%rbp)\n"
-        "1:\n  fxrstor64 (%rsp)\n  lea -56(%rbp), %rsp\n"
-        "  pop %rax\n  pop %r9\n  pop %r8\n  pop %r10\n  pop %rdx\n  pop %rsi\n  pop %rdi\n"
-        "  pop %rbp\n  popfq\n  ret\n");
+// glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH), which the policy
+// brokers (the filter cannot read the path). At a rewritten site of
+// newfstatat (rewrite.cc; sbx run lists it only when the policy brokers it
+// and allows fstat), with AT_EMPTY_PATH, a descriptor (not AT_FDCWD) and
+// an empty or null path, it is answered here by fstat(fd): the answer the
+// trusted process would give (it stats its copy of the descriptor), from
+// a call the program could make itself, so nothing is gained. Anything
+// else returns 13 bytes further on in the trampoline, %rax still the
+// call's number, for libc's own `syscall`; so does an empty regular file,
+// which may be the trusted process's placeholder for an O_PATH descriptor
+// of a symlink (trusted/placeholders.h), answered for the link. In
+// registers only (a C function needs the vector registers saved: fxsave
+// and fxrstor cost about as much as the rest): every register but %rax,
+// %rcx, %r11 and the flags is kept (the code after glibc's `syscall`
+// compares %rax anew). The path is read here, so a bad pointer faults in
+// the program where the kernel would answer EFAULT.
+static_assert(SYS_newfstatat == 262 && SYS_fstat == 5 && AT_EMPTY_PATH == 0x1000 && S_IFMT == 0xf000 &&
+                  S_IFREG == 0x8000 && offsetof(struct stat, st_mode) == 24 && offsetof(struct stat, st_size) == 48,
+              "sbx_shim_fstat_entry's constants");
+__asm__(".text\n.globl sbx_shim_fstat_entry\n.hidden sbx_shim_fstat_entry\n"
+        ".type sbx_shim_fstat_entry,@function\nsbx_shim_fstat_entry:\n"
+        "  endbr64\n"
+        "  test $0x1000, %r10d\n  jz 2f\n"  // AT_EMPTY_PATH
+        "  test %edi, %edi\n  js 2f\n"      // a descriptor, not AT_FDCWD
+        "  test %rsi, %rsi\n  jz 1f\n"
+        "  cmpb $0, (%rsi)\n  jne 2f\n"                                               // an empty path
+        "1:\n  push %rsi\n  mov %rdx, %rsi\n  mov $5, %eax\n  syscall\n  pop %rsi\n"  // fstat(fd, buf)
+        "  test %rax, %rax\n  jnz 3f\n"
+        "  mov 24(%rdx), %ecx\n  and $0xf000, %ecx\n  cmp $0x8000, %ecx\n  jne 3f\n"  // st_mode: S_IFREG
+        "  cmpq $0, 48(%rdx)\n  jne 3f\n"                                             // st_size 0
+        "  mov $262, %eax\n"  // a placeholder, perhaps: __NR_newfstatat again
+        "2:\n  addq $13, (%rsp)\n"
+        "3:\n  ret\n"
+        ".size sbx_shim_fstat_entry, .-sbx_shim_fstat_entry\n");
 
 namespace {
 
