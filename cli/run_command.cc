@@ -125,7 +125,15 @@ std::string answered_at_site(const Compiled& compiled, std::vector<long>* number
   // empty path (glibc's fstat): only if the policy brokers that call and
   // allows fstat on any descriptor, so that the answer is the one the
   // trusted process would give, and a call the program could make itself.
+  // The values tried show what the filter does for them only: a rule of
+  // either call with a condition (newfstatat refused for one descriptor,
+  // fstat for another) decides calls they miss, where the shim's fstat
+  // would answer otherwise than the policy. So neither may have one. (A
+  // precompiled built-in keeps no rules, and none has such a condition.)
   bool fstat_at_site = true;
+  for (const auto& rule : compiled.kernel_rules)
+    if ((rule.nr == syscall_number("newfstatat") || rule.nr == syscall_number("fstat")) && !rule.atoms.empty())
+      fstat_at_site = false;
   for (const uint64_t fd : {0ull, 3ull, 1023ull, 0x7fffffffull}) {
     SeccompData stat_call, fstat_call;
     stat_call.nr = syscall_number("newfstatat");

@@ -26,6 +26,12 @@
 // failed step puts the first byte back. The answer is 0, or EPERM for a
 // request that fails a check (ESRCH if the caller is gone).
 //
+// The checks and the writes are not atomic against the caller's other
+// threads: one that maps something else at SITE in between has these bytes
+// written there instead, into a private copy of its own (a shared mapping
+// that is not writable fails the forced write), which it could write
+// itself too.
+//
 // What it can give the program: a jump from its own code to its own
 // executable memory, which a program not under deny-write-execute can
 // write itself (mprotect), and only where a trapped call was: the filter

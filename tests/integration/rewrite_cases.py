@@ -159,6 +159,16 @@ def fstat(name):
     proc = r.run(r.probe, "fstat", r.allowed, r.secret, policy=("--policy", policy))
     check(proc.returncode == 0 and re.fullmatch(expected % "native", proc.stdout),
           "a policy that refuses fstat: newfstatat left to the trusted process", sbxtest.describe(proc))
+    # Nor when a rule of either call looks at its arguments: sbx run tries a
+    # few values, and a condition decides calls they do not show. Here fd
+    # 1000 (the probe's "badfd", EBADF natively): the policy's answer, not
+    # the shim's fstat.
+    for rule, badfd in (("newfstatat: errno(EACCES) if arg0 == 1000", 13), ("fstat: errno(EPERM) if arg0 == 1000", 9)):
+        policy = r.sb.file("conditional.policy", f"include builtin:default\n{rule}\n")
+        proc = r.run(r.probe, "fstat", r.allowed, r.secret, policy=("--policy", policy))
+        check(proc.returncode == 0 and
+              re.fullmatch(expected.replace("badfd 9", f"badfd {badfd}") % "native", proc.stdout),
+              f"a conditional rule ({rule}): newfstatat left to the policy", sbxtest.describe(proc))
 
 
 def proc_mem_writes_code():
