@@ -6,6 +6,8 @@
 // file says how its calls are checked.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/types.h>
@@ -60,6 +62,9 @@ Answer do_rename(const seccomp_notif& r, int64_t olddir, uint64_t oldpath, int64
 
 // cwd.cc
 Answer do_chdir(const seccomp_notif& r, uint64_t path_address);
+// How many chdir answers may be in flight at once (cwd.cc): a sixteenth of
+// our descriptor limit, 1 to 64. Set once at start.
+void set_answer_limit(rlim_t descriptor_limit);
 Answer do_getcwd(const seccomp_notif& r, uint64_t buf, uint64_t size);
 
 }  // namespace sbx::trusted

@@ -39,6 +39,7 @@
 #include "caller.h"
 #include "crash.h"
 #include "fast_route.h"
+#include "handlers.h"
 #include "message.h"
 #include "patch_site.h"
 #include "placeholders.h"
@@ -163,6 +164,7 @@ int main(int argc, char** argv) {
   set_shm_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   set_pidfd_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   set_fast_route_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
+  set_answer_limit(files.rlim_cur != 0 ? files.rlim_cur : 1024);
   confine_self();
   const int sock = sbx::kTrustedSocketFd;
   g_listener = take_listener(sock);

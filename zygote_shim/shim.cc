@@ -79,9 +79,12 @@ long emulate_chdir(const char* path) {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
-  long rc = raw_syscall(SYS_recvmsg, sock, reinterpret_cast<long>(&msg), MSG_CMSG_CLOEXEC);
+  // The message was sent before the answer: it is there, unless the
+  // trusted process drained it as one of too many unread (trusted/cwd.cc).
+  long rc = raw_syscall(SYS_recvmsg, sock, reinterpret_cast<long>(&msg), MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   raw_syscall(SYS_close, sock);
   const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (rc == -EAGAIN) return -EIO;
   if (rc < 0) return rc;
   if (c == nullptr || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) return -EIO;
   const int dir = *reinterpret_cast<const int*>(CMSG_DATA(c));

@@ -593,6 +593,34 @@ def case_start_directory(name):
 
 # --- 8. the program's own /proc, and what refusals tell -------------------------------
 
+def case_inflight(name):
+    """Thousands of chdir answers (each a socket holding a descriptor) the
+    program never reads stay in flight, and the kernel counts those against
+    the user's uid (tests/hostile/inflight.c): the user's processes outside
+    the sandbox must still be able to pass descriptors meanwhile."""
+    h = Hostile(name)
+    allowed = h.owned_dir("allowed")
+    program = h.compile("inflight", ["inflight.c"])
+    proc = subprocess.Popen(sbxtest.as_nobody([h.sb.sbx, "run", "--allow-read", allowed, program, allowed]),
+                            env=h.sb.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=h.sb.data)
+    try:
+        line = proc.stdout.readline()
+        check(line.startswith("held ") and int(line.split()[1]) > 1000, "the program holds its chdir answers", line,
+              proc.stderr.read() if proc.poll() is not None else "")
+        # Outside the sandbox, the same uid with a descriptor limit of 128
+        # (the trusted process keeps at most 64 answers in flight).
+        outside = subprocess.run(sbxtest.as_nobody(["prlimit", "--nofile=128", "--", "python3", "-c",
+                                                    "import socket; a, b = socket.socketpair(); "
+                                                    "socket.send_fds(a, [b'x'], [b.fileno()]); print('sent')"]),
+                                 capture_output=True, text=True, timeout=30)
+        check(outside.returncode == 0 and outside.stdout == "sent\n",
+              "a process of the same user outside the sandbox can still pass a descriptor", describe(outside))
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+
+
 def case_proc_view(name):
     """/proc/self, /proc/thread-self, /proc/<its PID> answer the program's
     own entries (tests/hostile/proc_view.c): through /proc/self/cwd (started
