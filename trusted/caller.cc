@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -180,6 +181,22 @@ bool read_memory(pid_t pid, uint64_t address, void* to, size_t size) {
 // frees its id; were it reused, here by one of our own workers, the write
 // would land in the wrong memory. With the check just before, reuse would
 // need the whole PID space to wrap in between.
+bool send_descriptor(int sock, int fd, const void* data, size_t size, int flags) {
+  iovec iov{const_cast<void*>(data), size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(sock, &msg, flags) == static_cast<ssize_t>(size);
+}
+
 bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size) {
   if (!still_valid(n)) return false;
   iovec local{const_cast<void*>(from), size}, remote{reinterpret_cast<void*>(address), size};

@@ -77,6 +77,10 @@ bool read_argument(const seccomp_notif& r, uint64_t address, std::string* out);
 bool read_memory(pid_t pid, uint64_t address, void* to, size_t size);
 // A result written into the caller's memory, after checking the call again.
 bool write_to_caller(const seccomp_notif& n, uint64_t address, const void* from, size_t size);
+// One message of size bytes on sock carrying our descriptor fd
+// (SCM_RIGHTS), the way a descriptor reaches the program outside ADDFD
+// (a chdir's O_PATH directory, cwd.cc; the fast route, fast_route.cc).
+bool send_descriptor(int sock, int fd, const void* data, size_t size, int flags);
 
 // "/proc/self/fd/N", and the path the kernel gives for our descriptor fd.
 std::string fd_path(int fd);

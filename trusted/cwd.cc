@@ -84,20 +84,8 @@ void keep_answer(int receiving) {
 Answer chdir_descriptor(int dir) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) return close(dir), fail(errno);
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &dir, sizeof(int));
-  const bool sent = sendmsg(sv[0], &msg, 0) == 1;
+  const char byte = 0;
+  const bool sent = send_descriptor(sv[0], dir, &byte, 1, 0);
   const int err = errno;
   close(dir);
   close(sv[0]);

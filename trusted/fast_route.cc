@@ -77,21 +77,9 @@ int held_entry(const seccomp_notif& n, unsigned name, int sock) {
 }
 
 // Sends fd on our end `ours` as the message for token and entry name.
-bool send_descriptor(int ours, unsigned token, unsigned name, int fd) {
-  FastOpenMessage m{token, name};
-  iovec iov{&m, sizeof(m)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  return sendmsg(ours, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(m));
+bool send_on_route(int ours, unsigned token, unsigned name, int fd) {
+  const FastOpenMessage m{token, name};
+  return send_descriptor(ours, fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void drop(Entry& e) {
@@ -140,7 +128,7 @@ bool answer_on_fast_route(const seccomp_notif& n, const Answer& a) {
   if (held >= 0) {
     Entry& e = g_entries[held];
     e.used = ++g_clock;
-    const bool sent = send_descriptor(e.ours, token, name, a.fd);
+    const bool sent = send_on_route(e.ours, token, name, a.fd);
     pthread_mutex_unlock(&g_lock);
     if (!sent) return false;
     close(a.fd);
@@ -162,7 +150,7 @@ bool answer_on_fast_route(const seccomp_notif& n, const Answer& a) {
   e.gen = (e.gen + 1) & 0xffffff;
   e.used = ++g_clock;
   int installed = -1;
-  if (send_descriptor(e.ours, token, name_of(index), a.fd)) {
+  if (send_on_route(e.ours, token, name_of(index), a.fd)) {
     seccomp_notif_addfd add{};
     add.id = n.id;
     add.srcfd = static_cast<unsigned>(sv[1]);
