@@ -157,7 +157,7 @@ def main():
         out.append("")
 
         # 4b. syscall rewriting: each call per route
-        lines, rewriting = rewriting_section(tools, env, target, ns)
+        lines, rewriting = rewriting_section(tools, env, target)
         out += lines
 
         # 5. python start-up
@@ -253,10 +253,10 @@ def goals_section(rw, python, loads):
             *rows, ""]
 
 
-def rewriting_section(tools, env, target, routes):
+def rewriting_section(tools, env, target):
     """bench/rewrite_cost natively and under sbx run with SBX_REWRITE=0, the
-    default table and SBX_REWRITE=all, 9 interleaved rounds, medians;
-    routes is route_cost's ns per call (for the bare SIGSYS trap)."""
+    default table and SBX_REWRITE=all, 9 interleaved rounds, medians, and
+    rewrite_cost trap natively (a bare SIGSYS trap)."""
     runs = {"native": ([], {}), "sbx, not rewritten": (["run"], {"SBX_REWRITE": "0"}),
             "sbx, rewritten (default)": (["run"], {}), "sbx, all sites rewritten": (["run"], {"SBX_REWRITE": "all"})}
     got = {k: [] for k in runs}
